@@ -1,0 +1,208 @@
+package io.signalstream.jobs;
+
+import io.signalstream.agents.AgentAsyncFunction;
+import io.signalstream.agents.AgentSpec;
+import io.signalstream.agents.JitteredBackoffRetryStrategy;
+import io.signalstream.config.AgentOptions;
+import io.signalstream.config.JobOptions;
+import io.signalstream.events.AgentResult;
+import io.signalstream.events.AggregatedIntelligence;
+import io.signalstream.events.ChatMessage;
+import io.signalstream.events.ConversationSnapshot;
+import io.signalstream.events.DeadLetter;
+import io.signalstream.events.LineageRecord;
+import io.signalstream.events.RawRecord;
+import io.signalstream.functions.ConversationStateFunction;
+import io.signalstream.functions.IntelligenceAggregator;
+import io.signalstream.functions.ParseAndValidateFunction;
+import io.signalstream.serde.ChatMessageParser;
+import io.signalstream.serde.RawRecordDeserializationSchema;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.connector.source.Source;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.datastream.AsyncDataStream;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * The conversation-intelligence pipeline:
+ *
+ * <pre>
+ * support.messages.raw → parse + validate ──bad──► support.dlq
+ *   → keyBy(tenant:conversation) → ConversationStateFunction ──► support.conversations.state
+ *   → one async I/O operator per agent ──► support.ai.&lt;agent&gt;
+ *   → IntelligenceAggregator (join with the snapshot anchor) ──► support.ai.aggregated
+ *                                                            └─► support.lineage
+ * </pre>
+ *
+ * <p>The source and the sinks are injected, so tests can run the same wiring; {@link
+ * #kafka(Configuration, Properties)} builds the production job. Every stateful, async and sink
+ * operator has a stable uid (the {@code UID_*} constants and {@link #agentUid}); changing one
+ * breaks savepoint compatibility.
+ */
+public final class ConversationIntelligenceJob {
+
+    public static final String UID_SOURCE = "source-messages-raw";
+    public static final String UID_PARSE = "parse-and-validate";
+    public static final String UID_STATE = "conversation-state";
+    public static final String UID_AGGREGATOR = "intelligence-aggregator";
+    public static final String UID_SINK_STATE = "sink-conversation-state";
+    public static final String UID_SINK_AGENTS = "sink-agent-results";
+    public static final String UID_SINK_AGGREGATED = "sink-aggregated";
+    public static final String UID_SINK_LINEAGE = "sink-lineage";
+    public static final String UID_SINK_DLQ = "sink-dlq";
+
+    private final Configuration conf;
+    private final Source<RawRecord, ?, ?> source;
+    private final IntelligenceSinks sinks;
+
+    /**
+     * @param conf job configuration ({@link JobOptions}, {@link AgentOptions})
+     * @param source the input records
+     * @param sinks the outputs
+     */
+    public ConversationIntelligenceJob(
+            Configuration conf, Source<RawRecord, ?, ?> source, IntelligenceSinks sinks) {
+        this.conf = conf;
+        this.source = source;
+        this.sinks = sinks;
+    }
+
+    /**
+     * The production job: Kafka in, exactly-once Kafka out.
+     *
+     * @param conf job configuration
+     * @param kafkaProperties extra Kafka client properties for the source and sinks (security)
+     */
+    public static ConversationIntelligenceJob kafka(Configuration conf, Properties kafkaProperties) {
+        KafkaSource<RawRecord> source =
+                KafkaSource.<RawRecord>builder()
+                        .setBootstrapServers(conf.get(JobOptions.BOOTSTRAP_SERVERS))
+                        .setTopics(conf.get(JobOptions.TOPIC_INPUT))
+                        .setGroupId(conf.get(JobOptions.GROUP_ID))
+                        .setStartingOffsets(committedOrEarliest())
+                        .setDeserializer(new RawRecordDeserializationSchema())
+                        .setProperties(kafkaProperties)
+                        .setProperty("isolation.level", "read_committed")
+                        .build();
+        return new ConversationIntelligenceJob(
+                conf, source, new KafkaIntelligenceSinks(conf, kafkaProperties));
+    }
+
+    @SuppressWarnings("deprecation")
+    private static OffsetsInitializer committedOrEarliest() {
+        return OffsetsInitializer.committedOffsets(
+                org.apache.kafka.clients.consumer.OffsetResetStrategy.EARLIEST);
+    }
+
+    /** The uid of an agent's async operator: {@code agent-<name>}. */
+    public static String agentUid(String agent) {
+        return "agent-" + agent;
+    }
+
+    /**
+     * Adds the pipeline to the environment.
+     *
+     * @throws IllegalArgumentException if the agent configuration is invalid
+     */
+    public void build(StreamExecutionEnvironment env) {
+        List<AgentSpec> agents = AgentSpec.fromConfig(conf);
+        if (agents.isEmpty()) {
+            throw new IllegalArgumentException("signalstream.agents.enabled names no agent");
+        }
+        ChatMessageParser parser =
+                new ChatMessageParser(
+                        conf.get(JobOptions.MAX_MESSAGE_BYTES),
+                        conf.get(JobOptions.MAX_ID_LENGTH),
+                        conf.get(JobOptions.MAX_FUTURE_SKEW));
+
+        DataStream<RawRecord> raw =
+                env.fromSource(source, WatermarkStrategy.noWatermarks(), "messages-raw")
+                        .uid(UID_SOURCE)
+                        .name("source: " + conf.get(JobOptions.TOPIC_INPUT));
+
+        SingleOutputStreamOperator<ChatMessage> messages =
+                raw.process(new ParseAndValidateFunction(parser))
+                        .uid(UID_PARSE)
+                        .name("parse and validate");
+        DataStream<DeadLetter> deadLetters =
+                messages.getSideOutput(ParseAndValidateFunction.DEAD_LETTERS);
+
+        SingleOutputStreamOperator<ConversationSnapshot> snapshots =
+                messages.keyBy(ChatMessage::conversationKey)
+                        .process(
+                                new ConversationStateFunction(
+                                        agents,
+                                        conf.get(JobOptions.TRANSCRIPT_WINDOW),
+                                        conf.get(JobOptions.STATE_TTL)))
+                        .uid(UID_STATE)
+                        .name("conversation state");
+
+        long timeoutMs = conf.get(AgentOptions.TIMEOUT).toMillis();
+        JitteredBackoffRetryStrategy retry =
+                new JitteredBackoffRetryStrategy(
+                        conf.get(AgentOptions.RETRY_MAX_ATTEMPTS),
+                        conf.get(AgentOptions.RETRY_INITIAL_BACKOFF).toMillis(),
+                        conf.get(AgentOptions.RETRY_MAX_BACKOFF).toMillis());
+        DataStream<AgentResult> results = null;
+        for (AgentSpec agent : agents) {
+            String name = agent.name();
+            DataStream<ConversationSnapshot> scheduled =
+                    snapshots
+                            .filter(s -> s.scheduledAgents().contains(name))
+                            .uid("select-" + name)
+                            .name("scheduled for " + name);
+            DataStream<AgentResult> answered =
+                    AsyncDataStream.unorderedWaitWithRetry(
+                                    scheduled,
+                                    new AgentAsyncFunction(agent, conf, timeoutMs),
+                                    timeoutMs,
+                                    TimeUnit.MILLISECONDS,
+                                    conf.get(AgentOptions.CAPACITY),
+                                    retry)
+                            .uid(agentUid(name))
+                            .name("agent: " + name);
+            results = results == null ? answered : results.union(answered);
+        }
+
+        DataStream<AgentResult> agentResults = results;
+        SingleOutputStreamOperator<AggregatedIntelligence> aggregated =
+                snapshots
+                        .connect(agentResults)
+                        .keyBy(ConversationSnapshot::conversationKey, AgentResult::conversationKey)
+                        .process(
+                                new IntelligenceAggregator(
+                                        conf.get(JobOptions.JOIN_WINDOW),
+                                        conf.get(JobOptions.STATE_TTL),
+                                        conf.get(JobOptions.TOPIC_AGGREGATED)))
+                        .uid(UID_AGGREGATOR)
+                        .name("intelligence aggregator");
+        DataStream<LineageRecord> lineage = aggregated.getSideOutput(IntelligenceAggregator.LINEAGE);
+
+        snapshots.sinkTo(sinks.snapshots()).uid(UID_SINK_STATE).name("sink: conversation state");
+        agentResults.sinkTo(sinks.agentResults()).uid(UID_SINK_AGENTS).name("sink: agent results");
+        aggregated.sinkTo(sinks.aggregated()).uid(UID_SINK_AGGREGATED).name("sink: aggregated");
+        lineage.sinkTo(sinks.lineage()).uid(UID_SINK_LINEAGE).name("sink: lineage");
+        deadLetters.sinkTo(sinks.deadLetters()).uid(UID_SINK_DLQ).name("sink: dead letters");
+    }
+
+    /**
+     * Builds the pipeline and submits it without waiting for it to end.
+     *
+     * @param env the environment (local MiniCluster or a cluster)
+     * @param jobName the job's name
+     * @return a client to watch, cancel or savepoint the job
+     * @throws Exception if the job cannot be submitted
+     */
+    public JobClient executeAsync(StreamExecutionEnvironment env, String jobName) throws Exception {
+        build(env);
+        return env.executeAsync(jobName);
+    }
+}

@@ -1,0 +1,244 @@
+package io.signalstream.local;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.signalstream.config.JobOptions;
+import io.signalstream.jobs.ConversationIntelligenceJob;
+import io.signalstream.serde.Json;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * The local demo: an in-process KRaft broker, the job on a MiniCluster with RocksDB and
+ * exactly-once checkpoints, a replay of real conversations, and a read_committed view of what
+ * comes out. It ends when every input record has its output (or a dead letter), or when the
+ * timeout passes.
+ */
+public final class Demo {
+
+    /**
+     * Demo settings.
+     *
+     * @param data conversation file, or null for the bundled data
+     * @param messagesPerSecond replay rate; 0 or less for as fast as possible
+     * @param workDir directory for the broker's log, checkpoints and RocksDB
+     * @param parallelism job parallelism
+     * @param timeout how long to wait for every output
+     * @param conf user configuration (config file, -D options)
+     */
+    public record Settings(
+            Path data,
+            double messagesPerSecond,
+            Path workDir,
+            int parallelism,
+            Duration timeout,
+            Configuration conf) {}
+
+    private final Settings settings;
+    private final PrintStream out;
+
+    /**
+     * @param settings what to run
+     * @param out where to print progress and results
+     */
+    public Demo(Settings settings, PrintStream out) {
+        this.settings = settings;
+        this.out = out;
+    }
+
+    /**
+     * Runs the demo to the end.
+     *
+     * @return the report; {@code missing} and {@code duplicates} are 0 on success
+     * @throws Exception if the broker or the job cannot start
+     */
+    public DemoReport run() throws Exception {
+        List<String> lines = ConversationReplayer.readLines(settings.data());
+        var events = ConversationReplayer.toEvents(lines);
+        out.printf(
+                "SignalStream demo: %d messages from %s%n",
+                events.size(),
+                settings.data() == null ? "the bundled IBM customer-care conversations" : settings.data());
+        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(settings.workDir().resolve("kafka"))) {
+            out.printf("Kafka broker (KRaft, in-process) on %s%n", broker.bootstrapServers());
+            Configuration conf =
+                    LocalFlinkConfig.withLocalDefaults(
+                            settings.conf(), settings.workDir(), settings.parallelism());
+            conf.set(JobOptions.BOOTSTRAP_SERVERS, broker.bootstrapServers());
+            Properties kafkaProps = JobConfigLoader.kafkaProperties(conf);
+            KafkaTopics.create(
+                    broker.bootstrapServers(), kafkaProps, KafkaTopics.layout(conf, 4, (short) 1));
+
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+            long start = System.nanoTime();
+            JobClient job =
+                    ConversationIntelligenceJob.kafka(conf, kafkaProps)
+                            .executeAsync(env, "signalstream-demo");
+            out.printf("Flink job %s submitted (MiniCluster, parallelism %d, RocksDB, exactly-once)%n",
+                    job.getJobID(), settings.parallelism());
+            AtomicInteger sent = new AtomicInteger();
+            CompletableFuture<List<ConversationReplayer.Produced>> producing =
+                    CompletableFuture.supplyAsync(
+                            () -> {
+                                try {
+                                    return ConversationReplayer.produce(
+                                            broker.bootstrapServers(),
+                                            kafkaProps,
+                                            conf.get(JobOptions.TOPIC_INPUT),
+                                            events,
+                                            settings.messagesPerSecond(),
+                                            sent::set);
+                                } catch (Exception e) {
+                                    throw new IllegalStateException("replay failed: " + e, e);
+                                }
+                            });
+            DemoReport report;
+            try (OutputTracker tracker = new OutputTracker(broker.bootstrapServers(), kafkaProps, conf)) {
+                long deadline = System.nanoTime() + settings.timeout().toNanos();
+                long lastDraw = 0;
+                List<ConversationReplayer.Produced> produced = null;
+                int missing = events.size();
+                while (System.nanoTime() < deadline) {
+                    tracker.poll(Duration.ofMillis(200));
+                    if (produced == null && producing.isDone()) {
+                        produced = producing.join();
+                    }
+                    if (produced != null) {
+                        missing = tracker.missing(produced).size();
+                    }
+                    if (System.nanoTime() - lastDraw > 1_000_000_000L || (produced != null && missing == 0)) {
+                        progress(sent.get(), events.size(), tracker, start);
+                        lastDraw = System.nanoTime();
+                    }
+                    if (produced != null && missing == 0) {
+                        break;
+                    }
+                    JobStatus status = job.getJobStatus().get(10, TimeUnit.SECONDS);
+                    if (status.isGloballyTerminalState()) {
+                        out.println();
+                        out.println("The job ended unexpectedly: " + status);
+                        break;
+                    }
+                }
+                double elapsed = (System.nanoTime() - start) / 1e9;
+                // Read a little longer: anything that arrives now would be a duplicate.
+                long settle = System.nanoTime() + 3_000_000_000L;
+                while (System.nanoTime() < settle) {
+                    tracker.poll(Duration.ofMillis(200));
+                }
+                out.println();
+                report =
+                        new DemoReport(
+                                events.size(),
+                                tracker.snapshots(),
+                                tracker.aggregated(),
+                                tracker.complete(),
+                                tracker.partial(),
+                                tracker.lineageRecords(),
+                                tracker.deadLetters(),
+                                tracker.deadLetterReasons(),
+                                tracker.agentResults(),
+                                tracker.agentStatuses(),
+                                produced == null ? events.size() : tracker.missing(produced).size(),
+                                tracker.duplicates(),
+                                Math.round(elapsed * 10) / 10.0,
+                                Math.round(events.size() / elapsed * 10) / 10.0);
+                printResults(report, tracker.latestAggregated());
+            } finally {
+                cancel(job);
+            }
+            return report;
+        }
+    }
+
+    private void progress(int sent, int total, OutputTracker t, long start) {
+        int done = t.aggregated() + t.deadLetters();
+        int width = 30;
+        int filled = total == 0 ? width : Math.min(width, done * width / total);
+        out.printf(
+                Locale.ROOT,
+                "\r[%s%s] %4d/%d outputs  sent %d  snapshots %d  dlq %d  %.1fs ",
+                "#".repeat(filled),
+                " ".repeat(width - filled),
+                done,
+                total,
+                sent,
+                t.snapshots(),
+                t.deadLetters(),
+                (System.nanoTime() - start) / 1e9);
+        out.flush();
+    }
+
+    private void cancel(JobClient job) {
+        try {
+            job.cancel().get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            out.println("warning: could not cancel the job cleanly: " + e.getMessage());
+        }
+    }
+
+    private void printResults(DemoReport r, Map<String, JsonNode> latest) {
+        out.println();
+        out.println("What a read_committed consumer sees:");
+        out.printf("  %-32s %6d%n", "support.messages.raw (in)", r.messagesIn());
+        out.printf("  %-32s %6d%n", "support.conversations.state", r.snapshots());
+        r.agentResults().forEach((a, n) -> out.printf("  %-32s %6d%n", "support.ai." + a, n));
+        out.printf("  %-32s %6d  (complete %d, partial %d)%n",
+                "support.ai.aggregated", r.aggregatedOut(), r.complete(), r.partial());
+        out.printf("  %-32s %6d%n", "support.lineage", r.lineageOut());
+        out.printf("  %-32s %6d  %s%n", "support.dlq", r.deadLettered(), r.deadLetterReasons());
+        out.printf("  agent statuses: %s%n", r.agentStatuses());
+
+        out.println();
+        out.println("A few aggregated records:");
+        latest.values().stream()
+                .filter(v -> v.path("version").asLong() >= 3)
+                .limit(2)
+                .forEach(v -> out.println("  " + Json.toString(v)));
+
+        Map<String, int[]> perTenant = new TreeMap<>();
+        Map<String, Integer> piiTypes = new TreeMap<>();
+        int withPii = 0;
+        for (JsonNode v : latest.values()) {
+            int[] c = perTenant.computeIfAbsent(v.path("tenant_id").asText(), k -> new int[3]);
+            c[0]++;
+            if ("negative".equals(v.path("sentiment").path("label").asText())) {
+                c[1]++;
+            }
+            String urgency = v.path("insights").path("urgency").asText();
+            if (urgency.equals("high") || urgency.equals("critical")) {
+                c[2]++;
+            }
+        }
+        out.println();
+        out.println("Conversations per tenant (latest state): total / negative / urgent");
+        perTenant.forEach((t, c) -> out.printf("  %-20s %4d %4d %4d%n", t, c[0], c[1], c[2]));
+        for (JsonNode v : latest.values()) {
+            JsonNode entities = v.path("pii").path("entities");
+            if (entities.size() > 0) {
+                withPii++;
+            }
+            for (JsonNode e : entities) {
+                piiTypes.merge(e.path("type").asText(), 1, Integer::sum);
+            }
+        }
+        out.println();
+        out.printf("PII in the newest message of %d conversations: %s%n", withPii, piiTypes);
+        out.println();
+        out.printf(Locale.ROOT,
+                "messages_in %d, aggregated_out %d, dead_lettered %d, missing %d, duplicates %d, elapsed %.1f s%n",
+                r.messagesIn(), r.aggregatedOut(), r.deadLettered(), r.missing(), r.duplicates(), r.elapsedS());
+    }
+}

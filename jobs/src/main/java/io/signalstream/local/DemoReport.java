@@ -1,0 +1,37 @@
+package io.signalstream.local;
+
+import java.util.Map;
+
+/**
+ * What the demo saw, written as JSON by {@code demo --report FILE}.
+ *
+ * @param messagesIn records produced to the input topic
+ * @param snapshots distinct conversation snapshots
+ * @param aggregatedOut distinct aggregated (conversation, version) records
+ * @param complete aggregated records with every scheduled agent
+ * @param partial aggregated records emitted when the join window closed
+ * @param lineageOut lineage records
+ * @param deadLettered input records in the dead-letter topic
+ * @param deadLetterReasons dead letters per reason
+ * @param agentResults results per agent
+ * @param agentStatuses results per status
+ * @param missing input records with neither an output nor a dead letter
+ * @param duplicates extra copies of any snapshot, aggregated or lineage record
+ * @param elapsedS wall-clock seconds from job submission to the last output
+ * @param throughputMsgsPerS input records per second over {@code elapsedS}
+ */
+public record DemoReport(
+        int messagesIn,
+        int snapshots,
+        int aggregatedOut,
+        int complete,
+        int partial,
+        int lineageOut,
+        int deadLettered,
+        Map<String, Integer> deadLetterReasons,
+        Map<String, Integer> agentResults,
+        Map<String, Integer> agentStatuses,
+        int missing,
+        int duplicates,
+        double elapsedS,
+        double throughputMsgsPerS) {}

@@ -1,0 +1,85 @@
+package io.signalstream.local;
+
+import io.signalstream.config.AgentOptions;
+import io.signalstream.config.JobOptions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.configuration.ReadableConfig;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.TopicExistsException;
+
+/** The job's topics and their creation through the Kafka Admin API. */
+public final class KafkaTopics {
+
+    private KafkaTopics() {}
+
+    /**
+     * The topics of the job as configured: input and outputs with {@code partitions} partitions,
+     * the aggregated topic compacted (key {@code tenant:conversation}, newest version kept), the
+     * dead-letter topic with one partition.
+     *
+     * @param conf job configuration (topic names, enabled agents)
+     * @param partitions partitions of the per-conversation topics
+     * @param replication replication factor (1 for the embedded broker)
+     */
+    public static List<NewTopic> layout(ReadableConfig conf, int partitions, short replication) {
+        List<NewTopic> topics = new ArrayList<>();
+        topics.add(new NewTopic(conf.get(JobOptions.TOPIC_INPUT), partitions, replication));
+        topics.add(new NewTopic(conf.get(JobOptions.TOPIC_STATE), partitions, replication));
+        for (String agent : conf.get(AgentOptions.ENABLED)) {
+            topics.add(
+                    new NewTopic(
+                            conf.get(JobOptions.TOPIC_AGENT_PREFIX) + agent.trim(),
+                            partitions,
+                            replication));
+        }
+        topics.add(
+                new NewTopic(conf.get(JobOptions.TOPIC_AGGREGATED), partitions, replication)
+                        .configs(Map.of("cleanup.policy", "compact")));
+        topics.add(new NewTopic(conf.get(JobOptions.TOPIC_LINEAGE), partitions, replication));
+        topics.add(new NewTopic(conf.get(JobOptions.TOPIC_DLQ), 1, replication));
+        return topics;
+    }
+
+    /**
+     * Creates the topics that do not exist yet; existing topics are left as they are.
+     *
+     * @param bootstrapServers Kafka bootstrap servers
+     * @param clientProperties extra Admin client properties (security)
+     * @param topics topics to create
+     * @throws IllegalStateException if the broker refuses or does not answer within 30 s
+     */
+    public static void create(
+            String bootstrapServers, Properties clientProperties, List<NewTopic> topics) {
+        Properties props = new Properties();
+        props.putAll(clientProperties);
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        try (Admin admin = Admin.create(props)) {
+            Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+            List<NewTopic> missing = new ArrayList<>();
+            for (NewTopic t : topics) {
+                if (!existing.contains(t.name())) {
+                    missing.add(t);
+                }
+            }
+            if (!missing.isEmpty()) {
+                admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
+            }
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                throw new IllegalStateException(
+                        "cannot create topics on " + bootstrapServers + ": " + e.getCause(), e);
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException(
+                    "cannot create topics on " + bootstrapServers + ": " + e, e);
+        }
+    }
+}

@@ -1,0 +1,87 @@
+package io.signalstream.agents;
+
+import io.signalstream.events.AgentResult;
+import io.signalstream.events.AgentStatus;
+import io.signalstream.events.ConversationSnapshot;
+import io.signalstream.events.Usage;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Map;
+
+/** Factories for agent results that carry no answer: failures and timeouts. */
+public final class AgentResults {
+
+    private AgentResults() {}
+
+    /**
+     * A {@code failed} result for a call that threw or completed exceptionally.
+     *
+     * @param snapshot the analysed snapshot
+     * @param agent agent name
+     * @param provider provider name
+     * @param error the cause
+     */
+    public static AgentResult failed(
+            ConversationSnapshot snapshot, String agent, String provider, Throwable error) {
+        Throwable root = error;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String msg = root.getClass().getSimpleName() + ": " + root.getMessage();
+        return empty(snapshot, agent, provider, AgentStatus.FAILED, 0, msg);
+    }
+
+    /**
+     * A {@code timeout} result, emitted by the async operator when the call did not finish in
+     * time.
+     *
+     * @param timeoutMs the timeout that passed, in milliseconds
+     */
+    public static AgentResult timeout(
+            ConversationSnapshot snapshot, String agent, String provider, long timeoutMs) {
+        return empty(
+                snapshot,
+                agent,
+                provider,
+                AgentStatus.TIMEOUT,
+                timeoutMs,
+                "no answer within " + timeoutMs + " ms");
+    }
+
+    private static AgentResult empty(
+            ConversationSnapshot s,
+            String agent,
+            String provider,
+            String status,
+            long latencyMs,
+            String error) {
+        return new AgentResult(
+                s.tenantId(),
+                s.conversationId(),
+                s.version(),
+                s.lastMessage() == null ? null : s.lastMessage().messageId(),
+                agent,
+                status,
+                provider,
+                null,
+                null,
+                null,
+                latencyMs,
+                1,
+                Usage.NONE,
+                Map.of(),
+                error);
+    }
+
+    /** First 16 hex digits of the SHA-256 of the text: the prompt hash of results and lineage. */
+    public static String hash(String text) {
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(d).substring(0, 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is not available", e);
+        }
+    }
+}

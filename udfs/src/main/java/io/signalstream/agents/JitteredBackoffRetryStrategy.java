@@ -1,0 +1,78 @@
+package io.signalstream.agents;
+
+import io.signalstream.events.AgentResult;
+import io.signalstream.events.AgentStatus;
+import java.util.Collection;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Predicate;
+import org.apache.flink.streaming.api.functions.async.AsyncRetryPredicate;
+import org.apache.flink.streaming.api.functions.async.AsyncRetryStrategy;
+
+/**
+ * Retries an agent call whose result is {@code failed} (or whose future failed) with jittered
+ * exponential backoff computed from the attempt number alone: {@code delay(n) = random in
+ * [cap/2, cap]} with {@code cap = min(maxBackoff, initial × 2^(n-1))} ("equal jitter", AWS
+ * Architecture Blog, "Exponential Backoff And Jitter", 2015).
+ *
+ * <p>Unlike Flink's {@code ExponentialBackoffDelayRetryStrategy}, it keeps no mutable delay
+ * shared by all records: every record's backoff depends only on its own attempt count.
+ */
+public final class JitteredBackoffRetryStrategy implements AsyncRetryStrategy<AgentResult> {
+
+    private static final long serialVersionUID = 1L;
+
+    private final int maxAttempts;
+    private final long initialBackoffMs;
+    private final long maxBackoffMs;
+
+    /**
+     * @param maxAttempts attempts in total, the first included (1 = no retry)
+     * @param initialBackoffMs backoff before the first retry, in milliseconds
+     * @param maxBackoffMs upper bound of any backoff, in milliseconds
+     */
+    public JitteredBackoffRetryStrategy(int maxAttempts, long initialBackoffMs, long maxBackoffMs) {
+        if (maxAttempts < 1 || initialBackoffMs < 0 || maxBackoffMs < initialBackoffMs) {
+            throw new IllegalArgumentException("invalid retry settings");
+        }
+        this.maxAttempts = maxAttempts;
+        this.initialBackoffMs = initialBackoffMs;
+        this.maxBackoffMs = maxBackoffMs;
+    }
+
+    /** {@code currentAttempts} is the number of attempts already made. */
+    @Override
+    public boolean canRetry(int currentAttempts) {
+        return currentAttempts < maxAttempts;
+    }
+
+    /** The backoff after {@code currentAttempts} attempts, in milliseconds. */
+    @Override
+    public long getBackoffTimeMillis(int currentAttempts) {
+        long cap = maxBackoffMs;
+        int shift = Math.max(0, currentAttempts - 1);
+        if (shift < 31) {
+            cap = Math.min(maxBackoffMs, initialBackoffMs << shift);
+        }
+        long half = cap / 2;
+        return half + ThreadLocalRandom.current().nextLong(cap - half + 1);
+    }
+
+    @Override
+    public AsyncRetryPredicate<AgentResult> getRetryPredicate() {
+        return new AsyncRetryPredicate<>() {
+            @Override
+            public Optional<Predicate<Collection<AgentResult>>> resultPredicate() {
+                return Optional.of(
+                        results ->
+                                results.stream()
+                                        .anyMatch(r -> AgentStatus.FAILED.equals(r.status())));
+            }
+
+            @Override
+            public Optional<Predicate<Throwable>> exceptionPredicate() {
+                return Optional.of(t -> true);
+            }
+        };
+    }
+}

@@ -1,0 +1,234 @@
+package io.signalstream.agents;
+
+import io.signalstream.agents.local.ExtractiveSummarizer;
+import io.signalstream.agents.local.Insights;
+import io.signalstream.agents.local.InsightsRules;
+import io.signalstream.agents.local.PiiDetector;
+import io.signalstream.agents.local.PiiEntity;
+import io.signalstream.agents.local.SentimentScores;
+import io.signalstream.agents.local.Summary;
+import io.signalstream.agents.local.Turn;
+import io.signalstream.agents.local.VaderSentimentAnalyzer;
+import io.signalstream.events.AgentResult;
+import io.signalstream.events.AgentStatus;
+import io.signalstream.events.ConversationSnapshot;
+import io.signalstream.events.TranscriptEntry;
+import io.signalstream.events.Usage;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The {@code local} provider: deterministic in-process analyzers, no network. It runs them on a
+ * bounded executor, off the task thread, exactly as a remote LLM call would run, so the async
+ * operators behave the same with either provider.
+ *
+ * <ul>
+ *   <li>pii: {@link PiiDetector} over the newest message (validated recognizers)
+ *   <li>sentiment: VADER ({@link VaderSentimentAnalyzer}) over the newest message
+ *   <li>insights: {@link InsightsRules} over the customer's messages in the transcript window
+ *   <li>summary: {@link ExtractiveSummarizer} over the transcript window
+ * </ul>
+ */
+public final class LocalAgentProvider implements AgentProvider {
+
+    /** Provider name. */
+    public static final String NAME = "local";
+
+    /** Analyzer version written as {@code prompt_version}. */
+    public static final String VERSION = "local-v1";
+
+    private static final PiiDetector PII = new PiiDetector();
+    private static final VaderSentimentAnalyzer VADER = new VaderSentimentAnalyzer();
+    private static final InsightsRules RULES = new InsightsRules();
+    private static final ExtractiveSummarizer SUMMARIZER = new ExtractiveSummarizer();
+
+    private final ThreadPoolExecutor executor;
+
+    /**
+     * @param threads analyzer threads; the queue holds at most 1024 pending calls, beyond which
+     *     a call fails fast (and is retried by the operator) instead of blocking
+     */
+    public LocalAgentProvider(int threads) {
+        AtomicInteger n = new AtomicInteger();
+        this.executor =
+                new ThreadPoolExecutor(
+                        threads,
+                        threads,
+                        60,
+                        TimeUnit.SECONDS,
+                        new ArrayBlockingQueue<>(1024),
+                        r -> {
+                            Thread t = new Thread(r, "local-agent-" + n.incrementAndGet());
+                            t.setDaemon(true);
+                            return t;
+                        });
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public CompletableFuture<AgentResult> analyze(String agent, ConversationSnapshot snapshot) {
+        try {
+            return CompletableFuture.supplyAsync(() -> run(agent, snapshot), executor);
+        } catch (RejectedExecutionException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /**
+     * Runs one agent synchronously on the calling thread.
+     *
+     * @throws IllegalArgumentException for an unknown agent
+     */
+    public static AgentResult run(String agent, ConversationSnapshot snapshot) {
+        long start = System.nanoTime();
+        String input = agentInput(agent, snapshot);
+        Map<String, Object> result =
+                switch (agent) {
+                    case "pii" -> pii(input);
+                    case "sentiment" -> sentiment(input);
+                    case "insights" -> insights(snapshot);
+                    case "summary" -> summary(snapshot);
+                    default -> throw new IllegalArgumentException("unknown agent " + agent);
+                };
+        long latencyMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        return new AgentResult(
+                snapshot.tenantId(),
+                snapshot.conversationId(),
+                snapshot.version(),
+                snapshot.lastMessage().messageId(),
+                agent,
+                AgentStatus.OK,
+                NAME,
+                "local-" + agent,
+                VERSION,
+                AgentResults.hash(agent + "\n" + input),
+                latencyMs,
+                1,
+                Usage.NONE,
+                result,
+                null);
+    }
+
+    private static String agentInput(String agent, ConversationSnapshot s) {
+        if ("pii".equals(agent) || "sentiment".equals(agent)) {
+            return s.lastMessage().message();
+        }
+        StringBuilder sb = new StringBuilder();
+        for (TranscriptEntry e : s.recentMessages()) {
+            sb.append(e.sender()).append(": ").append(e.message()).append('\n');
+        }
+        return sb.toString();
+    }
+
+    static Map<String, Object> pii(String text) {
+        List<PiiEntity> found = PII.detect(text);
+        List<Map<String, Object>> entities = new ArrayList<>();
+        for (PiiEntity e : found) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("type", e.type());
+            m.put("start", e.start());
+            m.put("end", e.end());
+            m.put("score", e.score());
+            entities.add(m);
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("has_pii", !found.isEmpty());
+        out.put("entities", entities);
+        out.put("redacted_text", PII.redact(text, found));
+        return out;
+    }
+
+    static Map<String, Object> sentiment(String text) {
+        SentimentScores s = VADER.analyze(text);
+        String label = VaderSentimentAnalyzer.label(s.compound());
+        double confidence =
+                "neutral".equals(label)
+                        ? s.neutral()
+                        : Math.min(1.0, 0.5 + Math.abs(s.compound()) / 2);
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("label", label);
+        out.put("score", round(s.compound()));
+        out.put("confidence", round(confidence));
+        out.put("emotion", emotion(label, s, text));
+        out.put(
+                "reasoning",
+                String.format(
+                        Locale.ROOT,
+                        "VADER compound %.3f (positive %.2f, neutral %.2f, negative %.2f)",
+                        s.compound(),
+                        s.positive(),
+                        s.neutral(),
+                        s.negative()));
+        return out;
+    }
+
+    private static String emotion(String label, SentimentScores s, String text) {
+        if ("positive".equals(label)) {
+            return s.compound() > 0.6 ? "delighted" : "satisfied";
+        }
+        if ("negative".equals(label)) {
+            boolean shouting = text.contains("!!") || text.equals(text.toUpperCase(Locale.ROOT));
+            return s.compound() < -0.6 || shouting ? "angry" : "frustrated";
+        }
+        return "calm";
+    }
+
+    static Map<String, Object> insights(ConversationSnapshot s) {
+        List<String> earlier = new ArrayList<>();
+        String latest = null;
+        for (TranscriptEntry e : s.recentMessages()) {
+            if ("customer".equals(e.sender())) {
+                if (latest != null) {
+                    earlier.add(latest);
+                }
+                latest = e.message();
+            }
+        }
+        if (latest == null) {
+            latest = s.lastMessage().message();
+        }
+        Insights i = RULES.analyze(latest, earlier, VADER.analyze(latest).compound());
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("intent", i.intent());
+        out.put("urgency", i.urgency());
+        out.put("suggested_actions", new ArrayList<>(i.suggestedActions()));
+        out.put("requires_escalation", i.requiresEscalation());
+        out.put("topics", new ArrayList<>(i.topics()));
+        return out;
+    }
+
+    static Map<String, Object> summary(ConversationSnapshot s) {
+        List<Turn> turns = new ArrayList<>();
+        for (TranscriptEntry e : s.recentMessages()) {
+            turns.add(new Turn(e.sender(), e.message()));
+        }
+        Summary sum = SUMMARIZER.summarize(turns);
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("summary", sum.summary());
+        out.put("key_points", new ArrayList<>(sum.keyPoints()));
+        out.put("resolution_status", sum.resolutionStatus());
+        return out;
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 1000.0) / 1000.0;
+    }
+
+    @Override
+    public void close() {
+        executor.shutdownNow();
+    }
+}
