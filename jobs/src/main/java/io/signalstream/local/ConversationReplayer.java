@@ -11,6 +11,9 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -32,8 +35,11 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * <p>Input lines are in the shared data format ({@code conversation_id, tenant_id, sender,
  * message, timestamp, turn_index, source_msg_id}) or already in the input event format; they
  * are mapped to input events ({@code source_msg_id} becomes {@code message_id}, {@code
- * turn_index} goes to {@code metadata}). A line that is not a JSON object is sent as it is,
- * so the job's dead-letter queue can be seen at work.
+ * turn_index} goes to {@code metadata}). A turn without a timestamp (the agent turns of the
+ * bundled data have none) is stamped one minute after the turn before it and marked {@code
+ * metadata.timestamp_inferred=true}, so event-time gaps inside a conversation stay meaningful.
+ * A line that is not a JSON object is sent as it is, so the job's dead-letter queue can be seen
+ * at work.
  */
 public final class ConversationReplayer {
 
@@ -104,6 +110,7 @@ public final class ConversationReplayer {
                                             ? 0
                                             : ((JsonNode) t[2]).path("turn_index").asLong(0))
                             .thenComparingInt(t -> (Integer) t[0]));
+            Instant previous = null;
             for (Object[] t : turns) {
                 JsonNode node = (JsonNode) t[2];
                 if (node == null || !node.isObject()) {
@@ -111,6 +118,7 @@ public final class ConversationReplayer {
                     continue;
                 }
                 ObjectNode event = toEvent((ObjectNode) node);
+                previous = fillTimestamp(event, previous);
                 String key =
                         ConversationKeys.of(
                                 event.path("tenant_id").asText(""),
@@ -119,6 +127,24 @@ public final class ConversationReplayer {
             }
         }
         return out;
+    }
+
+    private static Instant fillTimestamp(ObjectNode event, Instant previous) {
+        JsonNode ts = event.get("timestamp");
+        if (ts != null && ts.isTextual()) {
+            try {
+                return OffsetDateTime.parse(ts.asText()).toInstant();
+            } catch (DateTimeParseException e) {
+                return previous; // left as it is: the job will dead-letter it
+            }
+        }
+        if ((ts == null || ts.isNull()) && previous != null) {
+            Instant inferred = previous.plusSeconds(60);
+            event.put("timestamp", inferred.toString());
+            ((ObjectNode) event.get("metadata")).put("timestamp_inferred", true);
+            return inferred;
+        }
+        return previous;
     }
 
     private static ObjectNode toEvent(ObjectNode line) {
@@ -137,9 +163,7 @@ public final class ConversationReplayer {
         }
         e.remove("turn_index");
         e.remove("source_msg_id");
-        if (!meta.isEmpty() || e.has("metadata")) {
-            e.set("metadata", meta);
-        }
+        e.set("metadata", meta);
         if (!e.has("channel")) {
             e.put("channel", "twitter");
         }

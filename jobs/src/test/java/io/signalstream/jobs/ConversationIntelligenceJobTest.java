@@ -1,0 +1,82 @@
+package io.signalstream.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.signalstream.config.AgentOptions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.graph.StreamGraph;
+import org.apache.flink.streaming.api.graph.StreamNode;
+import org.junit.jupiter.api.Test;
+
+/** The job graph's wiring: stable uids everywhere, configuration errors caught at build time. */
+class ConversationIntelligenceJobTest {
+
+    private static StreamGraph graph(Configuration conf) {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(new Configuration());
+        ConversationIntelligenceJob.kafka(conf, new Properties()).build(env);
+        return env.getStreamGraph();
+    }
+
+    @Test
+    void everyOperatorHasAnExplicitUid() {
+        StreamGraph g = graph(new Configuration());
+        List<String> withoutUid = new ArrayList<>();
+        List<String> uids = new ArrayList<>();
+        for (StreamNode n : g.getStreamNodes()) {
+            if (n.getTransformationUID() == null) {
+                withoutUid.add(n.getOperatorName());
+            } else {
+                uids.add(n.getTransformationUID());
+            }
+        }
+        assertThat(withoutUid).as("operators without uid").isEmpty();
+        assertThat(uids).doesNotHaveDuplicates();
+        assertThat(uids)
+                .contains(
+                        ConversationIntelligenceJob.UID_SOURCE,
+                        ConversationIntelligenceJob.UID_STATE,
+                        ConversationIntelligenceJob.UID_AGGREGATOR,
+                        ConversationIntelligenceJob.agentUid("pii"),
+                        ConversationIntelligenceJob.agentUid("sentiment"),
+                        ConversationIntelligenceJob.agentUid("insights"),
+                        ConversationIntelligenceJob.agentUid("summary"),
+                        ConversationIntelligenceJob.UID_SINK_AGGREGATED,
+                        ConversationIntelligenceJob.UID_SINK_LINEAGE,
+                        ConversationIntelligenceJob.UID_SINK_DLQ);
+    }
+
+    @Test
+    void onlyEnabledAgentsGetAnAsyncOperator() {
+        Configuration conf = new Configuration();
+        conf.set(AgentOptions.ENABLED, List.of("pii", "sentiment"));
+        List<String> uids = new ArrayList<>();
+        graph(conf).getStreamNodes().forEach(n -> uids.add(n.getTransformationUID()));
+        assertThat(uids).contains("agent-pii", "agent-sentiment").doesNotContain("agent-insights", "agent-summary");
+    }
+
+    @Test
+    void badAgentConfigurationFailsAtBuildTime() {
+        Configuration unknownAgent = new Configuration();
+        unknownAgent.set(AgentOptions.ENABLED, List.of("pii", "horoscope"));
+        assertThatThrownBy(() -> graph(unknownAgent))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("horoscope");
+
+        Configuration badTrigger = new Configuration();
+        badTrigger.set(AgentOptions.trigger("pii"), "sometimes");
+        assertThatThrownBy(() -> graph(badTrigger))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("sometimes");
+
+        Configuration badProvider = new Configuration();
+        badProvider.set(AgentOptions.provider("summary"), "oracle");
+        assertThatThrownBy(() -> graph(badProvider))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("oracle");
+    }
+}
