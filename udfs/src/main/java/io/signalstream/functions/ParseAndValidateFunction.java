@@ -11,8 +11,11 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.HashMap;
+import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
@@ -36,6 +39,7 @@ public class ParseAndValidateFunction extends ProcessFunction<RawRecord, ChatMes
 
     private final ChatMessageParser parser;
     private transient MetricGroup deadLetterMetrics;
+    private transient Map<String, Counter> deadLettersByReason;
 
     /** @param parser the validation rules */
     public ParseAndValidateFunction(ChatMessageParser parser) {
@@ -45,6 +49,7 @@ public class ParseAndValidateFunction extends ProcessFunction<RawRecord, ChatMes
     @Override
     public void open(OpenContext openContext) {
         deadLetterMetrics = getRuntimeContext().getMetricGroup().addGroup("dead_letters");
+        deadLettersByReason = new HashMap<>();
     }
 
     @Override
@@ -53,14 +58,22 @@ public class ParseAndValidateFunction extends ProcessFunction<RawRecord, ChatMes
         try {
             out.collect(parser.parse(record, now));
         } catch (MessageValidationException e) {
-            deadLetterMetrics.addGroup("reason", e.errorType()).counter("count").inc();
+            count(e.errorType());
             ctx.output(DEAD_LETTERS, deadLetter(record, e.errorType(), e.getMessage(), e.tenantId(), now));
         } catch (RuntimeException e) {
             // A bug in validation must not lose the record either.
+            count("internal_error");
             ctx.output(
                     DEAD_LETTERS,
                     deadLetter(record, "internal_error", e.toString(), null, now));
         }
+    }
+
+    private void count(String reason) {
+        deadLettersByReason
+                .computeIfAbsent(
+                        reason, r -> deadLetterMetrics.addGroup("reason", r).counter("count"))
+                .inc();
     }
 
     /**
