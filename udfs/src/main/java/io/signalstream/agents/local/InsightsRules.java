@@ -1,0 +1,373 @@
+package io.signalstream.agents.local;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Keyword/phrase rules that derive {@link Insights} (intent, urgency, suggested actions,
+ * escalation, topics) from customer messages. The rules are data: they are read with Jackson
+ * from {@value #DEFAULT_RESOURCE}, whose header documents the phrase syntax. Matching is
+ * case-insensitive on word boundaries after removing URLs and @mentions; curly apostrophes
+ * are normalised to {@code '}.
+ *
+ * <p>Intents and their Bitext customer-support category mapping (Bitext intent names in
+ * parentheses; also in the {@code bitext} field of each rule):
+ * <ul>
+ *   <li>{@code cancel_order}: ORDER (cancel_order), CANCELLATION_FEE</li>
+ *   <li>{@code refund_request}: REFUND (get_refund, track_refund, check_refund_policy)</li>
+ *   <li>{@code billing_issue}: INVOICE (check_invoice, get_invoice)</li>
+ *   <li>{@code payment_issue}: PAYMENT (payment_issue, check_payment_methods)</li>
+ *   <li>{@code delivery_status}: DELIVERY, ORDER (track_order)</li>
+ *   <li>{@code change_order}: ORDER (change_order, place_order), SHIPPING_ADDRESS</li>
+ *   <li>{@code account_access}: ACCOUNT (all six intents)</li>
+ *   <li>{@code subscription}: NEWSLETTER / SUBSCRIPTION</li>
+ *   <li>{@code technical_issue}: no Bitext category (app, device, network problems)</li>
+ *   <li>{@code contact_request}: CONTACT</li>
+ *   <li>{@code product_inquiry}: no Bitext category (how-to and pre-sales questions)</li>
+ *   <li>{@code complaint}: FEEDBACK (complaint)</li>
+ *   <li>{@code feedback}: FEEDBACK (review)</li>
+ *   <li>{@code greeting}, {@code other}: none</li>
+ * </ul>
+ *
+ * <p>Intent: each phrase found scores its number of words, phrases in earlier customer
+ * messages are weighted {@code earlierTextWeight}; the best intent of the most specific tier
+ * (1 specific, 2 generic, 3 greeting) wins. Without any match the intent is {@code complaint}
+ * if {@code compound <= complaintFallbackCompound}, else {@code other}.
+ *
+ * <p>Urgency: level 0-3 (low, medium, high, critical) = max(strongest urgency phrase, the
+ * intent's base urgency) plus one per signal: compound &lt;= {@code veryNegativeCompound},
+ * mostly ALL-CAPS text, a run of {@code exclamationRun} "!", or at least
+ * {@code followUpMessages} earlier customer messages. It is critical if a critical
+ * escalation group (legal, fraud, safety) matched or the sum reaches 4; high at 2; medium
+ * at 1. Escalation is required when the urgency is critical or any escalation group (incl.
+ * a manager request) matched. Phrases of the latest and the earlier messages both count for
+ * urgency, escalation and topics.
+ *
+ * <p>Instances are immutable and thread-safe.
+ */
+public final class InsightsRules {
+
+    /** Classpath location of the default rules. */
+    public static final String DEFAULT_RESOURCE = "/rules/insights-rules.json";
+    /** Urgency level names, index = level. */
+    public static final List<String> URGENCY_LEVELS = List.of("low", "medium", "high",
+            "critical");
+
+    private static final Pattern APOSTROPHES = Pattern.compile("[\u2018\u2019\u02BC`]");
+    private static final Pattern MENTION_OR_URL = Pattern.compile(
+            "(?:https?:\\s?//\\S+|www\\.\\S+|[@#]\\w+)", Pattern.CASE_INSENSITIVE);
+    private static final Pattern URL_OR_MENTION = Pattern.compile(
+            "(?:https?:\\s?//\\S+|www\\.\\S+|(?<![\\w@])@\\w+)", Pattern.CASE_INSENSITIVE);
+    private static final Pattern LETTER_WORD = Pattern.compile("\\p{L}{2,}");
+
+    private final List<IntentRule> intents;
+    private final String fallbackIntent;
+    private final int fallbackBase;
+    private final List<String> fallbackActions;
+    private final List<Phrase> highUrgency;
+    private final List<Phrase> mediumUrgency;
+    private final List<EscalationRule> escalations;
+    private final Map<String, List<Phrase>> topics;
+    private final Map<String, String> urgencyActions;
+    private final double veryNegative;
+    private final double complaintFallback;
+    private final int allCapsMinWords;
+    private final double allCapsMinRatio;
+    private final Pattern exclamationRun;
+    private final int followUpMessages;
+    private final double earlierWeight;
+    private final int maxActions;
+
+    /**
+     * Creates rules from the bundled {@value #DEFAULT_RESOURCE}.
+     *
+     * @throws IllegalStateException if the resource is missing or malformed
+     */
+    public InsightsRules() {
+        this(readResource(DEFAULT_RESOURCE));
+    }
+
+    /**
+     * Creates rules from a parsed rules document with the layout of {@value #DEFAULT_RESOURCE}.
+     *
+     * @param root the JSON document
+     * @throws IllegalStateException if a required field is missing or invalid
+     */
+    public InsightsRules(JsonNode root) {
+        Objects.requireNonNull(root, "root");
+        JsonNode t = required(root, "thresholds");
+        veryNegative = required(t, "veryNegativeCompound").asDouble();
+        complaintFallback = required(t, "complaintFallbackCompound").asDouble();
+        allCapsMinWords = required(t, "allCapsMinWords").asInt();
+        allCapsMinRatio = required(t, "allCapsMinRatio").asDouble();
+        exclamationRun = Pattern.compile("!{" + required(t, "exclamationRun").asInt() + ",}");
+        followUpMessages = required(t, "followUpMessages").asInt();
+        earlierWeight = required(t, "earlierTextWeight").asDouble();
+        maxActions = required(t, "maxActions").asInt();
+
+        List<IntentRule> list = new ArrayList<>();
+        for (JsonNode n : required(root, "intents")) {
+            list.add(new IntentRule(required(n, "name").asText(), required(n, "tier").asInt(),
+                    level(required(n, "baseUrgency").asText()), phrases(required(n, "phrases")),
+                    strings(required(n, "actions"))));
+        }
+        intents = List.copyOf(list);
+        JsonNode fb = required(root, "fallback");
+        fallbackIntent = required(fb, "name").asText();
+        fallbackBase = level(required(fb, "baseUrgency").asText());
+        fallbackActions = strings(required(fb, "actions"));
+        JsonNode u = required(root, "urgency");
+        highUrgency = phrases(required(u, "high"));
+        mediumUrgency = phrases(required(u, "medium"));
+        List<EscalationRule> esc = new ArrayList<>();
+        for (JsonNode n : required(root, "escalation")) {
+            esc.add(new EscalationRule(required(n, "name").asText(),
+                    required(n, "critical").asBoolean(), phrases(required(n, "phrases")),
+                    required(n, "action").asText()));
+        }
+        escalations = List.copyOf(esc);
+        Map<String, String> ua = new LinkedHashMap<>();
+        required(root, "urgencyActions").fields()
+                .forEachRemaining(e -> ua.put(e.getKey(), e.getValue().asText()));
+        urgencyActions = Map.copyOf(ua);
+        Map<String, List<Phrase>> tp = new LinkedHashMap<>();
+        required(root, "topics").fields()
+                .forEachRemaining(e -> tp.put(e.getKey(), phrases(e.getValue())));
+        topics = Collections.unmodifiableMap(tp);
+    }
+
+    /**
+     * Derives insights for the latest customer message.
+     *
+     * @param latestCustomerText the newest customer message (may be empty)
+     * @param earlierCustomerTexts earlier customer messages of the same conversation, oldest
+     *     first (may be empty; null elements are ignored)
+     * @param sentimentCompound VADER compound score of the latest message, in [-1, 1]
+     * @return the insights
+     * @throws NullPointerException if a text argument is null
+     */
+    public Insights analyze(String latestCustomerText, List<String> earlierCustomerTexts,
+            double sentimentCompound) {
+        Objects.requireNonNull(latestCustomerText, "latestCustomerText");
+        Objects.requireNonNull(earlierCustomerTexts, "earlierCustomerTexts");
+        String latest = normalise(latestCustomerText);
+        List<String> earlier = new ArrayList<>();
+        for (String s : earlierCustomerTexts) {
+            if (s != null) {
+                earlier.add(normalise(s));
+            }
+        }
+        List<String> all = new ArrayList<>(earlier);
+        all.add(latest);
+
+        IntentRule intent = pickIntent(latest, earlier);
+        String intentName = intent != null ? intent.name
+                : sentimentCompound <= complaintFallback ? "complaint" : fallbackIntent;
+        IntentRule effective = intent != null ? intent : rule(intentName);
+        int base = effective != null ? effective.baseUrgency : fallbackBase;
+
+        int phraseLevel = anyMatch(highUrgency, all) ? 2 : anyMatch(mediumUrgency, all) ? 1 : 0;
+        boolean criticalSignal = false;
+        List<EscalationRule> escalated = new ArrayList<>();
+        for (EscalationRule e : escalations) {
+            if (anyMatch(e.phrases, all)) {
+                escalated.add(e);
+                criticalSignal |= e.critical;
+            }
+        }
+        int bumps = (sentimentCompound <= veryNegative ? 1 : 0)
+                + (isMostlyCaps(latestCustomerText) ? 1 : 0)
+                + (exclamationRun.matcher(latestCustomerText).find() ? 1 : 0)
+                + (earlier.size() >= followUpMessages ? 1 : 0);
+        int total = Math.max(phraseLevel, base) + bumps;
+        int level = criticalSignal || total >= 4 ? 3 : total >= 2 ? 2 : total >= 1 ? 1 : 0;
+        String urgency = URGENCY_LEVELS.get(level);
+
+        Set<String> actions = new LinkedHashSet<>();
+        if (urgencyActions.containsKey(urgency)) {
+            actions.add(urgencyActions.get(urgency));
+        }
+        escalated.forEach(e -> actions.add(e.action));
+        actions.addAll(effective != null ? effective.actions : fallbackActions);
+        List<String> topicNames = new ArrayList<>();
+        topics.forEach((name, phrases) -> {
+            if (anyMatch(phrases, all)) {
+                topicNames.add(name);
+            }
+        });
+        return new Insights(intentName, urgency,
+                actions.stream().limit(maxActions).toList(),
+                level == 3 || !escalated.isEmpty(), topicNames);
+    }
+
+    /** Returns the configured intent names in rule order, followed by the fallback. */
+    public List<String> intentNames() {
+        List<String> names = new ArrayList<>();
+        intents.forEach(i -> names.add(i.name));
+        names.add(fallbackIntent);
+        return List.copyOf(names);
+    }
+
+    private IntentRule pickIntent(String latest, List<String> earlier) {
+        IntentRule best = null;
+        double bestScore = 0;
+        for (IntentRule r : intents) {
+            double score = score(r.phrases, latest, 1.0);
+            for (String e : earlier) {
+                score += score(r.phrases, e, earlierWeight);
+            }
+            if (score <= 0) {
+                continue;
+            }
+            if (best == null || r.tier < best.tier || (r.tier == best.tier && score > bestScore)) {
+                best = r;
+                bestScore = score;
+            }
+        }
+        return best;
+    }
+
+    private IntentRule rule(String name) {
+        return intents.stream().filter(r -> r.name.equals(name)).findFirst().orElse(null);
+    }
+
+    private static double score(List<Phrase> phrases, String text, double weight) {
+        double s = 0;
+        for (Phrase p : phrases) {
+            if (p.pattern.matcher(text).find()) {
+                s += p.words * weight;
+            }
+        }
+        return s;
+    }
+
+    private static boolean anyMatch(List<Phrase> phrases, List<String> texts) {
+        for (String t : texts) {
+            for (Phrase p : phrases) {
+                if (p.pattern.matcher(t).find()) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private boolean isMostlyCaps(String text) {
+        Matcher m = LETTER_WORD.matcher(MENTION_OR_URL.matcher(text).replaceAll(" "));
+        int words = 0;
+        int caps = 0;
+        while (m.find()) {
+            words++;
+            if (m.group().equals(m.group().toUpperCase(Locale.ROOT))) {
+                caps++;
+            }
+        }
+        return caps >= allCapsMinWords && caps >= allCapsMinRatio * words;
+    }
+
+    private static String normalise(String text) {
+        String s = URL_OR_MENTION.matcher(text).replaceAll(" ");
+        return APOSTROPHES.matcher(s).replaceAll("'").toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * Compiles one phrase of the rule syntax ({@code *} suffix wildcard, {@code ..} gap of
+     * 0-3 words, optional apostrophes) to a word-bounded regex over lower-cased text.
+     */
+    static Pattern compilePhrase(String phrase) {
+        StringBuilder re = new StringBuilder("(?<![\\p{L}\\p{N}])");
+        boolean gap = false;
+        boolean first = true;
+        for (String token : phrase.toLowerCase(Locale.ROOT).trim().split("\\s+")) {
+            if (token.equals("..")) {
+                gap = true;
+                continue;
+            }
+            if (!first) {
+                re.append(gap ? "(?:\\s+\\S+){0,3}?\\s+" : "\\s+");
+            }
+            boolean prefix = token.endsWith("*");
+            String word = prefix ? token.substring(0, token.length() - 1) : token;
+            for (String part : word.split("'", -1)) {
+                re.append(Pattern.quote(part)).append("'?");
+            }
+            re.setLength(re.length() - 2);
+            if (prefix) {
+                re.append("[\\p{L}\\p{N}']*");
+            }
+            gap = false;
+            first = false;
+        }
+        return Pattern.compile(re.append("(?![\\p{L}\\p{N}])").toString());
+    }
+
+    private static List<Phrase> phrases(JsonNode array) {
+        List<Phrase> out = new ArrayList<>();
+        for (JsonNode n : array) {
+            String p = n.asText();
+            int words = (int) Arrays.stream(p.trim().split("\\s+"))
+                    .filter(w -> !w.equals("..")).count();
+            out.add(new Phrase(compilePhrase(p), words));
+        }
+        return List.copyOf(out);
+    }
+
+    private static List<String> strings(JsonNode array) {
+        List<String> out = new ArrayList<>();
+        array.forEach(n -> out.add(n.asText()));
+        return List.copyOf(out);
+    }
+
+    private static int level(String name) {
+        int i = URGENCY_LEVELS.indexOf(name);
+        if (i < 0) {
+            throw new IllegalStateException("unknown urgency level in rules: " + name);
+        }
+        return i;
+    }
+
+    private static JsonNode required(JsonNode node, String field) {
+        JsonNode v = node.get(field);
+        if (v == null || v.isNull()) {
+            throw new IllegalStateException("insights rules: missing field '" + field + "'");
+        }
+        return v;
+    }
+
+    private static JsonNode readResource(String resource) {
+        try (InputStream in = InsightsRules.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalStateException("insights rules resource not found: "
+                        + resource);
+            }
+            return new ObjectMapper().readTree(in);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read insights rules " + resource, e);
+        }
+    }
+
+    private record Phrase(Pattern pattern, int words) {
+    }
+
+    private record IntentRule(String name, int tier, int baseUrgency, List<Phrase> phrases,
+            List<String> actions) {
+    }
+
+    private record EscalationRule(String name, boolean critical, List<Phrase> phrases,
+            String action) {
+    }
+}

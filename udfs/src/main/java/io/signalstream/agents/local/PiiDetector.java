@@ -1,0 +1,330 @@
+package io.signalstream.agents.local;
+
+import com.google.i18n.phonenumbers.PhoneNumberMatch;
+import com.google.i18n.phonenumbers.PhoneNumberUtil;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.commons.validator.routines.CreditCardValidator;
+import org.apache.commons.validator.routines.EmailValidator;
+import org.apache.commons.validator.routines.IBANValidator;
+import org.apache.commons.validator.routines.InetAddressValidator;
+
+/**
+ * Deterministic PII recognizer: candidates are found by regular expressions (or by
+ * libphonenumber for phone numbers) and every candidate is validated by a library before it
+ * is reported. Entity type names follow Microsoft Presidio.
+ *
+ * <table>
+ *   <caption>Recognizers</caption>
+ *   <tr><th>type</th><th>candidate</th><th>validation</th><th>score</th></tr>
+ *   <tr><td>{@code CREDIT_CARD}</td><td>13-19 contiguous digits, or 4-4-4-(1..7) / 4-6-5 /
+ *       4-6-4 groups separated consistently by one space or dash</td>
+ *       <td>Commons Validator {@link CreditCardValidator} for Visa, Mastercard (incl. 2-series),
+ *       Amex, Discover and Diners: issuer prefix, issuer length and Luhn check digit</td>
+ *       <td>{@value #SCORE_CHECKSUM}</td></tr>
+ *   <tr><td>{@code IBAN_CODE}</td><td>two letters, two check digits and the country's
+ *       BBAN length of letters/digits, optionally in space separated groups; case-insensitive
+ *       </td><td>{@link IBANValidator}: country format, length and ISO 7064 mod-97-10</td>
+ *       <td>{@value #SCORE_CHECKSUM}</td></tr>
+ *   <tr><td>{@code EMAIL_ADDRESS}</td><td>{@code local@domain.tld}</td>
+ *       <td>{@link EmailValidator} (RFC 5322 syntax, known TLD)</td>
+ *       <td>{@value #SCORE_EMAIL}</td></tr>
+ *   <tr><td>{@code IP_ADDRESS}</td><td>dotted quad, or hex groups with at least two colons
+ *       </td><td>{@link InetAddressValidator} IPv4 / IPv6</td><td>{@value #SCORE_IP}</td></tr>
+ *   <tr><td>{@code PHONE_NUMBER}</td><td>libphonenumber {@code findNumbers} with default
+ *       region {@code US} (international numbers need a leading {@code +})</td>
+ *       <td>{@link PhoneNumberUtil.Leniency#VALID}; matches inside URLs are dropped</td>
+ *       <td>{@value #SCORE_PHONE}</td></tr>
+ *   <tr><td>{@code US_SSN}</td><td>{@code AAA-GG-SSSS}; undashed or space separated nine
+ *       digits only with a context word ("ssn", "ss#", "social security") in the preceding
+ *       {@value #SSN_CONTEXT_WINDOW} chars</td><td>SSA rules: area not 000, 666 or 900-999,
+ *       group not 00, serial not 0000</td><td>{@value #SCORE_SSN}</td></tr>
+ * </table>
+ *
+ * <p>The scores are fixed confidence levels chosen for this project (checksum-validated
+ * identifiers highest, purely syntactic ones lower), in the spirit of Presidio's recognizer
+ * scores; they are not calibrated probabilities.
+ *
+ * <p>Overlapping findings are resolved greedily: higher score first, then the longer span,
+ * then the earlier start. Instances are immutable and thread-safe.
+ */
+public final class PiiDetector {
+
+    /** Score of checksum-validated findings (credit card, IBAN). */
+    public static final double SCORE_CHECKSUM = 1.0;
+    /** Score of e-mail addresses. */
+    public static final double SCORE_EMAIL = 0.95;
+    /** Score of IPv4/IPv6 addresses. */
+    public static final double SCORE_IP = 0.9;
+    /** Score of phone numbers. */
+    public static final double SCORE_PHONE = 0.85;
+    /** Score of US social security numbers. */
+    public static final double SCORE_SSN = 0.85;
+    /** Chars before an undashed SSN candidate searched for a context word. */
+    public static final int SSN_CONTEXT_WINDOW = 40;
+
+    /** Presidio entity type of e-mail addresses. */
+    public static final String EMAIL_ADDRESS = "EMAIL_ADDRESS";
+    /** Presidio entity type of payment card numbers. */
+    public static final String CREDIT_CARD = "CREDIT_CARD";
+    /** Presidio entity type of international bank account numbers. */
+    public static final String IBAN_CODE = "IBAN_CODE";
+    /** Presidio entity type of phone numbers. */
+    public static final String PHONE_NUMBER = "PHONE_NUMBER";
+    /** Presidio entity type of US social security numbers. */
+    public static final String US_SSN = "US_SSN";
+    /** Presidio entity type of IPv4 and IPv6 addresses. */
+    public static final String IP_ADDRESS = "IP_ADDRESS";
+
+    private static final Pattern EMAIL = Pattern.compile(
+            "(?<![\\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*"
+                    + "\\.[A-Za-z]{2,}(?![\\w-])");
+    private static final Pattern CARD = Pattern.compile(
+            "(?<![\\d-])(?:\\d{13,19}"
+                    + "|\\d{4}([ -])\\d{4}\\1\\d{4}\\1\\d{1,7}"
+                    + "|\\d{4}([ -])\\d{6}\\2\\d{4,5})(?![\\d]|-\\d)");
+    private static final Pattern IBAN_START =
+            Pattern.compile("(?<![\\p{L}\\p{N}])([A-Za-z]{2})(\\d{2})(?= ?[A-Za-z0-9])");
+    private static final Pattern IPV4 = Pattern.compile(
+            "(?<![\\w.])(?:\\d{1,3}\\.){3}\\d{1,3}(?!\\.?\\d)(?![\\w])");
+    private static final Pattern IPV6 = Pattern.compile(
+            "(?<![\\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\\d{1,3}\\.){3}\\d{1,3})?"
+                    + "(?![\\w:])");
+    private static final Pattern SSN = Pattern.compile(
+            "(?<![\\d-])(\\d{3})([- ]?)(\\d{2})\\2(\\d{4})(?![\\d]|-\\d)");
+    private static final Pattern SSN_CONTEXT = Pattern.compile(
+            "\\b(?:ssn|ss#|social\\s+security)", Pattern.CASE_INSENSITIVE);
+    private static final Pattern URL =
+            Pattern.compile("(?:https?:\\s?//|www\\.)\\S+", Pattern.CASE_INSENSITIVE);
+    private static final Pattern KEY_NOISE = Pattern.compile("[\\s().-]");
+
+    private static final Comparator<PiiEntity> PRIORITY =
+            Comparator.comparingDouble(PiiEntity::score).reversed()
+                    .thenComparing(Comparator.comparingInt(PiiEntity::length).reversed())
+                    .thenComparingInt(PiiEntity::start);
+
+    private final CreditCardValidator cardValidator = new CreditCardValidator(
+            CreditCardValidator.AMEX + CreditCardValidator.VISA + CreditCardValidator.MASTERCARD
+                    + CreditCardValidator.DISCOVER + CreditCardValidator.DINERS);
+    private final IBANValidator ibanValidator = IBANValidator.getInstance();
+    private final EmailValidator emailValidator = EmailValidator.getInstance();
+    private final InetAddressValidator ipValidator = InetAddressValidator.getInstance();
+    private final PhoneNumberUtil phoneUtil = PhoneNumberUtil.getInstance();
+    private final String defaultRegion;
+
+    /** Creates a detector whose phone numbers without {@code +} are parsed as US numbers. */
+    public PiiDetector() {
+        this("US");
+    }
+
+    /**
+     * Creates a detector with another default phone region.
+     *
+     * @param defaultRegion ISO 3166-1 alpha-2 region for national phone numbers, e.g. "US"
+     * @throws IllegalArgumentException if libphonenumber does not support the region
+     */
+    public PiiDetector(String defaultRegion) {
+        if (!PhoneNumberUtil.getInstance().getSupportedRegions().contains(defaultRegion)) {
+            throw new IllegalArgumentException("unsupported phone region: " + defaultRegion);
+        }
+        this.defaultRegion = defaultRegion;
+    }
+
+    /**
+     * Finds all PII in {@code text}.
+     *
+     * @param text text to analyse; may be empty
+     * @return non-overlapping findings sorted by start offset (immutable)
+     * @throws NullPointerException if text is null
+     */
+    public List<PiiEntity> detect(String text) {
+        Objects.requireNonNull(text, "text");
+        List<PiiEntity> found = new ArrayList<>();
+        if (text.isBlank()) {
+            return List.of();
+        }
+        findEmails(text, found);
+        findCards(text, found);
+        findIbans(text, found);
+        findIps(text, found);
+        findPhones(text, found);
+        findSsns(text, found);
+        return resolveOverlaps(found);
+    }
+
+    /**
+     * Replaces each finding by a typed, numbered placeholder such as {@code <EMAIL_ADDRESS_1>}.
+     * Numbers count per type from 1 in order of first appearance; the same value (compared
+     * case-insensitively, ignoring spaces, dots, dashes and parentheses) gets the same
+     * placeholder within one call. Findings overlapping an earlier kept finding are skipped.
+     *
+     * @param text the text the entities were detected in
+     * @param entities findings with offsets into {@code text}, in any order
+     * @return the redacted text
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if an entity's end exceeds the text length
+     */
+    public String redact(String text, List<PiiEntity> entities) {
+        Objects.requireNonNull(text, "text");
+        Objects.requireNonNull(entities, "entities");
+        List<PiiEntity> sorted = new ArrayList<>(entities);
+        sorted.sort(Comparator.comparingInt(PiiEntity::start)
+                .thenComparing(Comparator.comparingInt(PiiEntity::length).reversed()));
+        Map<String, Map<String, Integer>> numbers = new HashMap<>();
+        StringBuilder out = new StringBuilder(text.length());
+        int cursor = 0;
+        for (PiiEntity e : sorted) {
+            if (e.end() > text.length()) {
+                throw new IllegalArgumentException("entity " + e + " exceeds text length "
+                        + text.length());
+            }
+            if (e.start() < cursor) {
+                continue;
+            }
+            String key = KEY_NOISE.matcher(text.substring(e.start(), e.end())).replaceAll("")
+                    .toLowerCase(Locale.ROOT);
+            Map<String, Integer> byValue = numbers.computeIfAbsent(e.type(), t -> new HashMap<>());
+            int n = byValue.computeIfAbsent(key, k -> byValue.size() + 1);
+            out.append(text, cursor, e.start()).append('<').append(e.type()).append('_')
+                    .append(n).append('>');
+            cursor = e.end();
+        }
+        return out.append(text, cursor, text.length()).toString();
+    }
+
+    /** Convenience for {@code redact(text, detect(text))}. */
+    public String redact(String text) {
+        return redact(text, detect(text));
+    }
+
+    private void findEmails(String text, List<PiiEntity> out) {
+        Matcher m = EMAIL.matcher(text);
+        while (m.find()) {
+            if (emailValidator.isValid(m.group())) {
+                out.add(new PiiEntity(EMAIL_ADDRESS, m.start(), m.end(), SCORE_EMAIL, m.group()));
+            }
+        }
+    }
+
+    private void findCards(String text, List<PiiEntity> out) {
+        Matcher m = CARD.matcher(text);
+        while (m.find()) {
+            String digits = m.group().replace(" ", "").replace("-", "");
+            if (cardValidator.isValid(digits)) {
+                out.add(new PiiEntity(CREDIT_CARD, m.start(), m.end(), SCORE_CHECKSUM, m.group()));
+            }
+        }
+    }
+
+    /**
+     * From each "CCdd" start, consumes exactly the country's IBAN length of letters/digits,
+     * allowing single spaces between chars, so trailing words are never swallowed.
+     */
+    private void findIbans(String text, List<PiiEntity> out) {
+        Matcher m = IBAN_START.matcher(text);
+        int from = 0;
+        while (from < text.length() && m.find(from)) {
+            from = m.end();
+            String country = m.group(1).toUpperCase(Locale.ROOT);
+            IBANValidator.Validator v = ibanValidator.getValidator(country + m.group(2));
+            if (v == null) {
+                continue;
+            }
+            StringBuilder iban = new StringBuilder(country).append(m.group(2));
+            int i = m.end();
+            while (iban.length() < v.getIbanLength() && i < text.length()) {
+                char c = text.charAt(i);
+                if (c == ' ' && i + 1 < text.length() && isAsciiAlnum(text.charAt(i + 1))) {
+                    i++;
+                    continue;
+                }
+                if (!isAsciiAlnum(c)) {
+                    break;
+                }
+                iban.append(Character.toUpperCase(c));
+                i++;
+            }
+            boolean boundary = i >= text.length() || !Character.isLetterOrDigit(text.charAt(i));
+            if (boundary && iban.length() == v.getIbanLength()
+                    && ibanValidator.isValid(iban.toString())) {
+                out.add(new PiiEntity(IBAN_CODE, m.start(), i, SCORE_CHECKSUM,
+                        text.substring(m.start(), i)));
+                from = i;
+            }
+        }
+    }
+
+    private void findIps(String text, List<PiiEntity> out) {
+        Matcher m4 = IPV4.matcher(text);
+        while (m4.find()) {
+            if (ipValidator.isValidInet4Address(m4.group())) {
+                out.add(new PiiEntity(IP_ADDRESS, m4.start(), m4.end(), SCORE_IP, m4.group()));
+            }
+        }
+        Matcher m6 = IPV6.matcher(text);
+        while (m6.find()) {
+            String s = m6.group();
+            if (s.length() >= 3 && s.chars().anyMatch(c -> Character.digit(c, 16) >= 0)
+                    && ipValidator.isValidInet6Address(s)) {
+                out.add(new PiiEntity(IP_ADDRESS, m6.start(), m6.end(), SCORE_IP, s));
+            }
+        }
+    }
+
+    /** Phone numbers; digit runs inside URLs (article ids, paths) are ignored. */
+    private void findPhones(String text, List<PiiEntity> out) {
+        List<int[]> urls = new ArrayList<>();
+        Matcher u = URL.matcher(text);
+        while (u.find()) {
+            urls.add(new int[] {u.start(), u.end()});
+        }
+        for (PhoneNumberMatch pm : phoneUtil.findNumbers(text, defaultRegion,
+                PhoneNumberUtil.Leniency.VALID, Long.MAX_VALUE)) {
+            if (urls.stream().anyMatch(r -> pm.start() >= r[0] && pm.end() <= r[1])) {
+                continue;
+            }
+            out.add(new PiiEntity(PHONE_NUMBER, pm.start(), pm.end(), SCORE_PHONE,
+                    pm.rawString()));
+        }
+    }
+
+    private void findSsns(String text, List<PiiEntity> out) {
+        Matcher m = SSN.matcher(text);
+        while (m.find()) {
+            int area = Integer.parseInt(m.group(1));
+            if (area == 0 || area == 666 || area >= 900 || m.group(3).equals("00")
+                    || m.group(4).equals("0000")) {
+                continue;
+            }
+            boolean dashed = m.group(2).equals("-");
+            if (!dashed && !SSN_CONTEXT.matcher(text.substring(
+                    Math.max(0, m.start() - SSN_CONTEXT_WINDOW), m.start())).find()) {
+                continue;
+            }
+            out.add(new PiiEntity(US_SSN, m.start(), m.end(), SCORE_SSN, m.group()));
+        }
+    }
+
+    private static List<PiiEntity> resolveOverlaps(List<PiiEntity> found) {
+        found.sort(PRIORITY);
+        List<PiiEntity> kept = new ArrayList<>();
+        for (PiiEntity candidate : found) {
+            if (kept.stream().noneMatch(candidate::overlaps)) {
+                kept.add(candidate);
+            }
+        }
+        kept.sort(Comparator.comparingInt(PiiEntity::start));
+        return List.copyOf(kept);
+    }
+
+    private static boolean isAsciiAlnum(char c) {
+        return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+    }
+}
