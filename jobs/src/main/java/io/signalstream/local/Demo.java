@@ -118,7 +118,8 @@ public final class Demo {
                     if (produced != null) {
                         missing = tracker.missing(produced).size();
                     }
-                    if (System.nanoTime() - lastDraw > 1_000_000_000L || (produced != null && missing == 0)) {
+                    long redraw = System.console() != null ? 1_000_000_000L : 5_000_000_000L;
+                    if (System.nanoTime() - lastDraw > redraw || (produced != null && missing == 0)) {
                         progress(sent.get(), events.size(), tracker, start);
                         lastDraw = System.nanoTime();
                     }
@@ -165,11 +166,13 @@ public final class Demo {
 
     private void progress(int sent, int total, OutputTracker t, long start) {
         int done = t.aggregated() + t.deadLetters();
+        boolean terminal = System.console() != null;
         int width = 30;
         int filled = total == 0 ? width : Math.min(width, done * width / total);
         out.printf(
                 Locale.ROOT,
-                "\r[%s%s] %4d/%d outputs  sent %d  snapshots %d  dlq %d  %.1fs ",
+                (terminal ? "\r" : "") + "[%s%s] %4d/%d outputs  sent %d  snapshots %d  dlq %d  %.1fs "
+                        + (terminal ? "" : "%n"),
                 "#".repeat(filled),
                 " ".repeat(width - filled),
                 done,
