@@ -162,7 +162,11 @@ public final class ConversationIntelligenceJob {
             DataStream<AgentResult> answered =
                     AsyncDataStream.unorderedWaitWithRetry(
                                     scheduled,
-                                    new AgentAsyncFunction(agent, conf, timeoutMs),
+                                    new AgentAsyncFunction(
+                                            agent,
+                                            conf,
+                                            timeoutMs,
+                                            conf.get(AgentOptions.RETRY_MAX_ATTEMPTS)),
                                     timeoutMs,
                                     TimeUnit.MILLISECONDS,
                                     conf.get(AgentOptions.CAPACITY),

@@ -1,8 +1,12 @@
 package io.signalstream.agents;
 
 import io.signalstream.events.AgentResult;
+import io.signalstream.events.AgentStatus;
 import io.signalstream.events.ConversationSnapshot;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.configuration.Configuration;
@@ -17,8 +21,10 @@ import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
  * completes the {@link ResultFuture}, so the task thread never blocks. A call that fails
  * becomes a {@code failed} result (which the operator's retry strategy may retry) and a call
  * that outlives the operator timeout becomes a {@code timeout} result: an agent can never fail
- * the job or lose the record. The function holds no state; everything it needs travels in the
- * snapshot.
+ * the job or lose the record. The function holds no keyed or checkpointed state; everything it
+ * needs travels in the snapshot. It only counts the attempts of the calls in flight (Flink's
+ * retry calls {@link #asyncInvoke} again with the same {@link ResultFuture}), so each result says
+ * how many attempts it took; after a restore, in-flight calls start again at attempt 1.
  */
 public class AgentAsyncFunction extends RichAsyncFunction<ConversationSnapshot, AgentResult> {
 
@@ -27,25 +33,36 @@ public class AgentAsyncFunction extends RichAsyncFunction<ConversationSnapshot, 
     private final AgentSpec spec;
     private final Configuration conf;
     private final long timeoutMs;
+    private final int maxAttempts;
 
     private transient AgentProvider provider;
     private transient Counter timeouts;
     private transient Counter failures;
+    private transient Map<ResultFuture<AgentResult>, Integer> attempts;
 
     /**
      * @param spec the agent
      * @param conf job configuration, for the provider's settings
      * @param timeoutMs the async operator's timeout in milliseconds, reported in timeout results
+     * @param maxAttempts the retry strategy's attempts in total: a failed result at this attempt
+     *     is final
      */
-    public AgentAsyncFunction(AgentSpec spec, Configuration conf, long timeoutMs) {
+    public AgentAsyncFunction(AgentSpec spec, Configuration conf, long timeoutMs, int maxAttempts) {
         this.spec = spec;
         this.conf = conf;
         this.timeoutMs = timeoutMs;
+        this.maxAttempts = maxAttempts;
+    }
+
+    /** Creates the provider in {@link #open}; tests override it to inject slow or failing ones. */
+    protected AgentProvider createProvider() {
+        return AgentProviders.create(spec.provider(), conf);
     }
 
     @Override
     public void open(OpenContext openContext) {
-        provider = AgentProviders.create(spec.provider(), conf);
+        provider = createProvider();
+        attempts = Collections.synchronizedMap(new IdentityHashMap<>());
         var group =
                 getRuntimeContext()
                         .getMetricGroup()
@@ -57,33 +74,42 @@ public class AgentAsyncFunction extends RichAsyncFunction<ConversationSnapshot, 
 
     @Override
     public void asyncInvoke(ConversationSnapshot snapshot, ResultFuture<AgentResult> out) {
+        int attempt = attempts.merge(out, 1, Integer::sum);
         CompletableFuture<AgentResult> call;
         try {
             call = provider.analyze(spec.name(), snapshot);
         } catch (RuntimeException e) {
-            failures.inc();
-            out.complete(List.of(AgentResults.failed(snapshot, spec.name(), spec.provider(), e)));
-            return;
+            call = CompletableFuture.failedFuture(e);
         }
         call.whenComplete(
                 (result, error) -> {
-                    if (error != null) {
+                    AgentResult r = result;
+                    if (error != null || r == null) {
                         failures.inc();
-                        out.complete(
-                                List.of(
-                                        AgentResults.failed(
-                                                snapshot, spec.name(), spec.provider(), error)));
-                    } else {
-                        out.complete(List.of(result));
+                        r =
+                                AgentResults.failed(
+                                        snapshot,
+                                        spec.name(),
+                                        spec.provider(),
+                                        error != null
+                                                ? error
+                                                : new IllegalStateException("no result"));
                     }
+                    if (!AgentStatus.FAILED.equals(r.status()) || attempt >= maxAttempts) {
+                        attempts.remove(out); // final: no retry follows
+                    }
+                    out.complete(List.of(r.withAttempts(attempt)));
                 });
     }
 
     @Override
     public void timeout(ConversationSnapshot snapshot, ResultFuture<AgentResult> out) {
         timeouts.inc();
+        Integer made = attempts.remove(out);
         out.complete(
-                List.of(AgentResults.timeout(snapshot, spec.name(), spec.provider(), timeoutMs)));
+                List.of(
+                        AgentResults.timeout(snapshot, spec.name(), spec.provider(), timeoutMs)
+                                .withAttempts(made == null ? 1 : made)));
     }
 
     @Override

@@ -56,6 +56,26 @@ public record AgentResult(
         usage = usage == null ? Usage.NONE : usage;
     }
 
+    /** A copy of this result with {@code attempts} set. */
+    public AgentResult withAttempts(int attempts) {
+        return new AgentResult(
+                tenantId,
+                conversationId,
+                version,
+                messageId,
+                agent,
+                status,
+                provider,
+                model,
+                promptVersion,
+                promptHash,
+                latencyMs,
+                attempts,
+                usage,
+                result,
+                error);
+    }
+
     /** {@code tenant_id:conversation_id}. */
     public String conversationKey() {
         return ConversationKeys.of(tenantId, conversationId);

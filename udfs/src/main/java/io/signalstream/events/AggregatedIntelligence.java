@@ -21,7 +21,8 @@ import java.util.TreeMap;
  * @param pii newest PII answer or null
  * @param insights newest insights answer or null
  * @param summary newest summary answer or null
- * @param complete whether every agent scheduled for this version answered in the join window
+ * @param complete whether every agent scheduled for this version reported a result (of any
+ *     status: a {@code timeout} or {@code failed} result counts as reported) in the join window
  * @param missingAgents scheduled agents without a result when the join window closed
  * @param agentStatus per agent: the status of its newest result, or {@code missing}
  * @param sourceMessageIds ids of the messages whose versions the agent answers come from,

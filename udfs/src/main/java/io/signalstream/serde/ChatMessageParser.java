@@ -48,7 +48,10 @@ import java.util.TreeMap;
  *
  * <p>A missing {@code timestamp} takes the Kafka record timestamp; a missing {@code message_id}
  * is derived from a SHA-256 of tenant, conversation, timestamp, sender and text, so a
- * re-delivered copy gets the same id.
+ * re-delivered copy gets the same id. When the timestamp is missing too, the Kafka record
+ * timestamp takes its place in the hash: two identical messages sent at different times stay
+ * two messages (a producer that wants re-sends de-duplicated must send a {@code message_id} or
+ * a {@code timestamp}).
  */
 public final class ChatMessageParser implements Serializable {
 
@@ -152,7 +155,12 @@ public final class ChatMessageParser implements Serializable {
         String channel = optionalText(node, "channel", tenant);
         String messageId = optionalText(node, "message_id", tenant);
         if (messageId == null) {
-            messageId = deriveMessageId(tenant, conversation, node.get("timestamp"), sender, message);
+            JsonNode ts = node.get("timestamp");
+            String when =
+                    ts == null || ts.isNull()
+                            ? "kafka:" + record.kafkaTimestamp()
+                            : ts.asText();
+            messageId = deriveMessageId(tenant, conversation, when, sender, message);
         } else {
             checkId("message_id", messageId, tenant);
         }
@@ -288,15 +296,16 @@ public final class ChatMessageParser implements Serializable {
 
     /**
      * The id of a message that came without one: {@code "m-"} + the first 24 hex digits of the
-     * SHA-256 of tenant, conversation, timestamp text, sender and message.
+     * SHA-256 of tenant, conversation, {@code when} (the timestamp text, or {@code
+     * "kafka:<record timestamp>"}), sender and message.
      */
     static String deriveMessageId(
-            String tenant, String conversation, JsonNode ts, String sender, String message) {
+            String tenant, String conversation, String when, String sender, String message) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             for (String part :
                     new String[] {
-                        tenant, conversation, ts == null ? "" : ts.asText(), sender, message
+                        tenant, conversation, when, sender, message
                     }) {
                 sha.update(part.getBytes(StandardCharsets.UTF_8));
                 sha.update((byte) 0);

@@ -94,17 +94,31 @@ class AgentAsyncFunctionTest {
                         .createSerializer(new SerializerConfigImpl()));
     }
 
-    /** A provider that never answers: the function's asyncInvoke leaves the future open. */
+    /** A function whose provider never answers: the operator's timer must call timeout(). */
     private static final class UnresponsiveAgentFunction extends AgentAsyncFunction {
         private static final long serialVersionUID = 1L;
 
         UnresponsiveAgentFunction(AgentSpec spec, Configuration conf, long timeoutMs) {
-            super(spec, conf, timeoutMs);
+            super(spec, conf, timeoutMs, 3);
         }
 
         @Override
-        public void asyncInvoke(ConversationSnapshot snapshot, ResultFuture<AgentResult> out) {
-            // no answer, ever
+        protected AgentProvider createProvider() {
+            return new AgentProvider() {
+                @Override
+                public String name() {
+                    return "silent";
+                }
+
+                @Override
+                public java.util.concurrent.CompletableFuture<AgentResult> analyze(
+                        String agent, ConversationSnapshot snapshot) {
+                    return new java.util.concurrent.CompletableFuture<>(); // no answer, ever
+                }
+
+                @Override
+                public void close() {}
+            };
         }
     }
 
@@ -114,7 +128,7 @@ class AgentAsyncFunctionTest {
         static final AtomicInteger CALLS = new AtomicInteger();
 
         CountingAgentFunction(AgentSpec spec, Configuration conf, long timeoutMs) {
-            super(spec, conf, timeoutMs);
+            super(spec, conf, timeoutMs, 3);
         }
 
         @Override
@@ -150,7 +164,7 @@ class AgentAsyncFunctionTest {
 
     @Test
     void localProviderAnswersThePiiAgent() throws Exception {
-        try (var h = harness(new AgentAsyncFunction(spec("pii"), conf(), TIMEOUT_MS), null)) {
+        try (var h = harness(new AgentAsyncFunction(spec("pii"), conf(), TIMEOUT_MS, 3), null)) {
             h.open();
             h.processElement(snapshot(1, EMAIL_TEXT), 10L);
             h.endInput();
@@ -196,7 +210,7 @@ class AgentAsyncFunctionTest {
         String text =
                 "I'm going to fucking puke\nMy \"It\" review has been banned world wide because of"
                         + " copyright...";
-        try (var h = harness(new AgentAsyncFunction(spec("sentiment"), conf(), TIMEOUT_MS), null)) {
+        try (var h = harness(new AgentAsyncFunction(spec("sentiment"), conf(), TIMEOUT_MS, 3), null)) {
             h.open();
             h.processElement(snapshot(2, text), 10L);
             h.endInput();
@@ -215,7 +229,7 @@ class AgentAsyncFunctionTest {
 
     @Test
     void manySnapshotsAllGetAnAnswer() throws Exception {
-        try (var h = harness(new AgentAsyncFunction(spec("pii"), conf(), TIMEOUT_MS), null)) {
+        try (var h = harness(new AgentAsyncFunction(spec("pii"), conf(), TIMEOUT_MS, 3), null)) {
             h.open();
             for (int v = 1; v <= 25; v++) {
                 h.processElement(snapshot(v, EMAIL_TEXT), v);
@@ -264,7 +278,7 @@ class AgentAsyncFunctionTest {
 
     @Test
     void timeoutCallbackCompletesWithATimeoutResult() throws Exception {
-        AgentAsyncFunction fn = new AgentAsyncFunction(spec("insights"), conf(), 1234);
+        AgentAsyncFunction fn = new AgentAsyncFunction(spec("insights"), conf(), 1234, 3);
         try (var h = harness(fn, null)) {
             h.open(); // creates the provider and the metrics of fn
             CollectingResultFuture rf = new CollectingResultFuture();
@@ -286,7 +300,7 @@ class AgentAsyncFunctionTest {
     void providerFailureBecomesAFailedResult() throws Exception {
         // the local provider completes the future exceptionally for an agent it does not know
         try (var h =
-                harness(new AgentAsyncFunction(spec("translation"), conf(), TIMEOUT_MS), null)) {
+                harness(new AgentAsyncFunction(spec("translation"), conf(), TIMEOUT_MS, 3), null)) {
             h.open();
             h.processElement(snapshot(5, EMAIL_TEXT), 10L);
             h.endInput();
@@ -358,6 +372,40 @@ class AgentAsyncFunctionTest {
             }
             Mail m = mail.get();
             m.run();
+        }
+    }
+
+    @Test
+    void failedResultAfterRetriesReportsEveryAttempt() throws Exception {
+        // "translation" is unknown to the local provider: every attempt fails.
+        AgentAsyncFunction fn = new AgentAsyncFunction(spec("translation"), conf(), 5000, 3);
+        try (var h =
+                new OneInputStreamOperatorTestHarness<>(
+                        new AsyncWaitOperatorFactory<>(
+                                fn,
+                                5000,
+                                10,
+                                AsyncDataStream.OutputMode.UNORDERED,
+                                new JitteredBackoffRetryStrategy(3, 10, 20)),
+                        TypeInformation.of(ConversationSnapshot.class)
+                                .createSerializer(new SerializerConfigImpl()))) {
+            h.open();
+            h.setProcessingTime(0);
+            h.processElement(snapshot(1, EMAIL_TEXT), 0L);
+            for (long t = 0; t <= 1000 && h.extractOutputValues().isEmpty(); t += 5) {
+                h.setProcessingTime(t);
+                for (var m = h.getTaskMailbox().tryTake(TaskMailbox.MIN_PRIORITY);
+                        m.isPresent();
+                        m = h.getTaskMailbox().tryTake(TaskMailbox.MIN_PRIORITY)) {
+                    m.get().run();
+                }
+                Thread.sleep(2);
+            }
+            h.endInput();
+            List<AgentResult> out = h.extractOutputValues();
+            assertThat(out).hasSize(1);
+            assertThat(out.get(0).status()).isEqualTo(AgentStatus.FAILED);
+            assertThat(out.get(0).attempts()).isEqualTo(3);
         }
     }
 }

@@ -468,6 +468,25 @@ class ChatMessageParserTest {
     }
 
     @Test
+    void withoutIdAndTimestampTheKafkaTimeKeepsRepeatedMessagesApart() throws Exception {
+        ObjectNode bare =
+                node(
+                        n -> {
+                            n.remove("message_id");
+                            n.remove("timestamp");
+                        });
+        RawRecord first = record(bare);
+        RawRecord sameRecordReadAgain =
+                new RawRecord("support.messages.raw", 3, 99L, KAFKA_TS, null, first.value());
+        RawRecord sentAgainLater =
+                new RawRecord("support.messages.raw", 3, 100L, KAFKA_TS + 60_000, null, first.value());
+
+        String a = parser.parse(first, NOW).messageId();
+        assertThat(parser.parse(sameRecordReadAgain, NOW).messageId()).isEqualTo(a);
+        assertThat(parser.parse(sentAgainLater, NOW).messageId()).isNotEqualTo(a);
+    }
+
+    @Test
     void derivedMessageIdDependsOnTenantAndConversation() throws Exception {
         String a = parser.parse(record(node(n -> n.remove("message_id"))), NOW).messageId();
         String otherTenant =
@@ -500,8 +519,8 @@ class ChatMessageParserTest {
     @Test
     void fieldSeparatorPreventsAmbiguousDerivedIds() {
         // "ab" + "c" must not hash like "a" + "bc"
-        String x = ChatMessageParser.deriveMessageId("ab", "c", null, "customer", TEXT);
-        String y = ChatMessageParser.deriveMessageId("a", "bc", null, "customer", TEXT);
+        String x = ChatMessageParser.deriveMessageId("ab", "c", "kafka:1", "customer", TEXT);
+        String y = ChatMessageParser.deriveMessageId("a", "bc", "kafka:1", "customer", TEXT);
 
         assertThat(x).isNotEqualTo(y);
     }
