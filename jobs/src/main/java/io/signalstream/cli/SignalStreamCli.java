@@ -22,9 +22,22 @@ public final class SignalStreamCli implements Runnable {
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-    /** Entry point; exits with the command's exit code. */
+    /**
+     * Entry point; exits with the command's exit code. A {@code run} that ends normally returns
+     * from {@code main} instead, so a Flink cluster that runs {@code main} (application mode) is
+     * not asked to exit its JVM.
+     */
     public static void main(String[] args) {
-        System.exit(new CommandLine(new SignalStreamCli()).execute(args));
+        CommandLine cli = new CommandLine(new SignalStreamCli());
+        int code = cli.execute(args);
+        CommandLine.ParseResult parsed = cli.getParseResult();
+        boolean run =
+                parsed != null
+                        && parsed.hasSubcommand()
+                        && "run".equals(parsed.subcommand().commandSpec().name());
+        if (code != 0 || !run) {
+            System.exit(code);
+        }
     }
 
     @Override

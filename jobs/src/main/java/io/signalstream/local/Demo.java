@@ -156,7 +156,7 @@ public final class Demo {
                                 tracker.duplicates(),
                                 Math.round(elapsed * 10) / 10.0,
                                 Math.round(events.size() / elapsed * 10) / 10.0);
-                printResults(report, tracker.latestAggregated());
+                printResults(report, tracker);
             } finally {
                 cancel(job);
             }
@@ -184,6 +184,24 @@ public final class Demo {
         out.flush();
     }
 
+    /** One line per aggregated record: who, which version, and what the agents said. */
+    static String describe(JsonNode v) {
+        String summary = v.at("/summary/summary").asText("");
+        return String.format(
+                Locale.ROOT,
+                "%s/%s v%d: %s (%.2f), intent %s, urgency %s%s, pii %s, summary \"%s\"",
+                v.path("tenant_id").asText(),
+                v.path("conversation_id").asText(),
+                v.path("version").asLong(),
+                v.at("/sentiment/label").asText("-"),
+                v.at("/sentiment/score").asDouble(),
+                v.at("/insights/intent").asText("-"),
+                v.at("/insights/urgency").asText("-"),
+                v.at("/insights/requires_escalation").asBoolean() ? " (escalate)" : "",
+                v.at("/pii/has_pii").asBoolean() ? "yes" : "no",
+                summary.length() > 90 ? summary.substring(0, 90) + "…" : summary);
+    }
+
     private void cancel(JobClient job) {
         try {
             job.cancel().get(30, TimeUnit.SECONDS);
@@ -192,7 +210,8 @@ public final class Demo {
         }
     }
 
-    private void printResults(DemoReport r, Map<String, JsonNode> latest) {
+    private void printResults(DemoReport r, OutputTracker tracker) {
+        Map<String, JsonNode> latest = tracker.latestAggregated();
         out.println();
         out.println("What a read_committed consumer sees:");
         out.printf("  %-32s %6d%n", "support.messages.raw (in)", r.messagesIn());
@@ -205,15 +224,20 @@ public final class Demo {
         out.printf("  agent statuses: %s%n", r.agentStatuses());
 
         out.println();
-        out.println("A few aggregated records:");
+        out.println("A few aggregated records (newest version of negative or urgent conversations):");
+        latest.values().stream()
+                .filter(
+                        v ->
+                                "negative".equals(v.at("/sentiment/label").asText())
+                                        || v.at("/insights/requires_escalation").asBoolean())
+                .limit(5)
+                .forEach(v -> out.println("  " + describe(v)));
         latest.values().stream()
                 .filter(v -> v.path("version").asLong() >= 3)
-                .limit(2)
-                .forEach(v -> out.println("  " + Json.toString(v)));
+                .findFirst()
+                .ifPresent(v -> out.println("One of them in full:\n" + Json.toPrettyString(v).indent(2)));
 
         Map<String, int[]> perTenant = new TreeMap<>();
-        Map<String, Integer> piiTypes = new TreeMap<>();
-        int withPii = 0;
         for (JsonNode v : latest.values()) {
             int[] c = perTenant.computeIfAbsent(v.path("tenant_id").asText(), k -> new int[3]);
             c[0]++;
@@ -228,17 +252,10 @@ public final class Demo {
         out.println();
         out.println("Conversations per tenant (latest state): total / negative / urgent");
         perTenant.forEach((t, c) -> out.printf("  %-20s %4d %4d %4d%n", t, c[0], c[1], c[2]));
-        for (JsonNode v : latest.values()) {
-            JsonNode entities = v.path("pii").path("entities");
-            if (entities.size() > 0) {
-                withPii++;
-            }
-            for (JsonNode e : entities) {
-                piiTypes.merge(e.path("type").asText(), 1, Integer::sum);
-            }
-        }
         out.println();
-        out.printf("PII in the newest message of %d conversations: %s%n", withPii, piiTypes);
+        out.printf(
+                "PII found in %d conversations: %s%n",
+                tracker.conversationsWithPii().size(), tracker.piiTypes());
         out.println();
         out.printf(Locale.ROOT,
                 "messages_in %d, aggregated_out %d, dead_lettered %d, missing %d, duplicates %d, elapsed %.1f s%n",

@@ -12,6 +12,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.TreeMap;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -46,6 +48,8 @@ public final class OutputTracker implements AutoCloseable {
     private final Map<String, String> deadLetters = new HashMap<>();
     private final Map<String, Integer> agentResults = new TreeMap<>();
     private final Map<String, Integer> agentStatuses = new TreeMap<>();
+    private final Map<String, Integer> piiTypes = new TreeMap<>();
+    private final Set<String> conversationsWithPii = new TreeSet<>();
     /** conversation key → newest aggregated record. */
     private final Map<String, JsonNode> latestAggregated = new TreeMap<>();
     private int complete;
@@ -126,8 +130,16 @@ public final class OutputTracker implements AutoCloseable {
                         src.path("partition").asInt() + ":" + src.path("offset").asLong(),
                         v.path("error_type").asText());
             } else if (topic.startsWith(agentPrefix)) {
-                agentResults.merge(topic.substring(agentPrefix.length()), 1, Integer::sum);
+                String agent = topic.substring(agentPrefix.length());
+                agentResults.merge(agent, 1, Integer::sum);
                 agentStatuses.merge(v.path("status").asText(), 1, Integer::sum);
+                if ("pii".equals(agent)) {
+                    for (JsonNode e : v.path("result").path("entities")) {
+                        piiTypes.merge(e.path("type").asText(), 1, Integer::sum);
+                        conversationsWithPii.add(
+                                v.path("tenant_id").asText() + ":" + v.path("conversation_id").asText());
+                    }
+                }
             }
         }
         return n;
@@ -144,7 +156,7 @@ public final class OutputTracker implements AutoCloseable {
      */
     public List<ConversationReplayer.Produced> missing(List<ConversationReplayer.Produced> produced) {
         List<ConversationReplayer.Produced> out = new ArrayList<>();
-        java.util.Set<String> ids = new java.util.HashSet<>();
+        Set<String> ids = new java.util.HashSet<>();
         for (ConversationReplayer.Produced p : produced) {
             String src = p.partition() + ":" + p.offset();
             if (deadLetters.containsKey(src)) {
@@ -219,6 +231,16 @@ public final class OutputTracker implements AutoCloseable {
     /** Agent results per status. */
     public Map<String, Integer> agentStatuses() {
         return agentStatuses;
+    }
+
+    /** PII entities found by the pii agent, per type, over all messages. */
+    public Map<String, Integer> piiTypes() {
+        return piiTypes;
+    }
+
+    /** Conversations in which the pii agent found at least one entity. */
+    public Set<String> conversationsWithPii() {
+        return conversationsWithPii;
     }
 
     /** Newest aggregated record per conversation key. */

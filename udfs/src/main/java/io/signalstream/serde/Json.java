@@ -55,6 +55,19 @@ public final class Json {
     }
 
     /**
+     * Serialises a value to indented JSON, for people to read.
+     *
+     * @throws IllegalArgumentException if the value cannot be serialised
+     */
+    public static String toPrettyString(Object value) {
+        try {
+            return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("cannot serialise " + value.getClass(), e);
+        }
+    }
+
+    /**
      * Reads a JSON document into the given type.
      *
      * @throws UncheckedIOException if the bytes are not JSON of that shape
