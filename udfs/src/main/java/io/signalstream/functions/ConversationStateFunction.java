@@ -73,11 +73,7 @@ public class ConversationStateFunction
 
     @Override
     public void open(OpenContext openContext) {
-        StateTtlConfig ttlConfig =
-                StateTtlConfig.newBuilder(ttl)
-                        .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
-                        .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
-                        .build();
+        StateTtlConfig ttlConfig = IdleStateTtl.of(ttl);
         ValueStateDescriptor<ConversationCounters> conv =
                 new ValueStateDescriptor<>(
                         "conversation", TypeInformation.of(ConversationCounters.class));

@@ -84,11 +84,7 @@ public class IntelligenceAggregator
 
     @Override
     public void open(OpenContext openContext) {
-        StateTtlConfig ttlConfig =
-                StateTtlConfig.newBuilder(ttl)
-                        .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
-                        .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
-                        .build();
+        StateTtlConfig ttlConfig = IdleStateTtl.of(ttl);
         ValueStateDescriptor<Long> last = new ValueStateDescriptor<>("last-emitted-version", Types.LONG);
         MapStateDescriptor<Long, PendingAnchor> anchorDesc =
                 new MapStateDescriptor<>(

@@ -5,10 +5,6 @@ import io.signalstream.events.DeadLetter;
 import io.signalstream.events.RawRecord;
 import io.signalstream.serde.ChatMessageParser;
 import io.signalstream.serde.MessageValidationException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.HashMap;
@@ -85,16 +81,9 @@ public class ParseAndValidateFunction extends ProcessFunction<RawRecord, ChatMes
         String original = null;
         String encoding = null;
         if (record.value() != null) {
-            try {
-                original =
-                        StandardCharsets.UTF_8
-                                .newDecoder()
-                                .onMalformedInput(CodingErrorAction.REPORT)
-                                .onUnmappableCharacter(CodingErrorAction.REPORT)
-                                .decode(ByteBuffer.wrap(record.value()))
-                                .toString();
-                encoding = "utf8";
-            } catch (CharacterCodingException e) {
+            original = ChatMessageParser.strictUtf8(record.value());
+            encoding = "utf8";
+            if (original == null) {
                 original = Base64.getEncoder().encodeToString(record.value());
                 encoding = "base64";
             }

@@ -239,17 +239,11 @@ public final class ChatMessageParser implements Serializable {
 
     private static String requiredText(JsonNode node, String field, String tenant)
             throws MessageValidationException {
-        JsonNode v = node.get(field);
-        if (v == null || v.isNull()) {
+        String v = optionalText(node, field, tenant);
+        if (v == null) {
             throw invalid("missing_field", "required field '" + field + "' is missing", tenant);
         }
-        if (!v.isTextual()) {
-            throw invalid(
-                    "wrong_type",
-                    "field '" + field + "' must be a string, got " + v.getNodeType(),
-                    tenant);
-        }
-        return v.asText();
+        return v;
     }
 
     private static String optionalText(JsonNode node, String field, String tenant)
@@ -268,6 +262,19 @@ public final class ChatMessageParser implements Serializable {
     }
 
     private static String decodeUtf8(byte[] value) throws MessageValidationException {
+        String text = strictUtf8(value);
+        if (text == null) {
+            throw invalid("invalid_utf8", "the record value is not valid UTF-8", null);
+        }
+        return text;
+    }
+
+    /**
+     * Decodes bytes as UTF-8, rejecting malformed input instead of replacing it.
+     *
+     * @return the text, or {@code null} if the bytes are not valid UTF-8
+     */
+    public static String strictUtf8(byte[] value) {
         try {
             return StandardCharsets.UTF_8
                     .newDecoder()
@@ -276,7 +283,7 @@ public final class ChatMessageParser implements Serializable {
                     .decode(ByteBuffer.wrap(value))
                     .toString();
         } catch (CharacterCodingException e) {
-            throw invalid("invalid_utf8", "the record value is not valid UTF-8", null);
+            return null;
         }
     }
 
