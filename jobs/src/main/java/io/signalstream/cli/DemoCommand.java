@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
+import org.apache.flink.configuration.Configuration;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -47,7 +48,23 @@ public final class DemoCommand implements Callable<Integer> {
             description = "Give up waiting for outputs after this long (default: ${DEFAULT-VALUE}).")
     long timeoutSeconds;
 
+    @Option(names = "--llm-loopback",
+            description = "Run the agents on the openai provider against a built-in OpenAI-compatible"
+                    + " server on 127.0.0.1 (scripted answers, no key needed), to see the LLM path at work.")
+    boolean loopback;
+
+    @Option(names = "--llm-fault-rate", paramLabel = "P", defaultValue = "0",
+            description = "With --llm-loopback: share of requests that get a fault (429, 5xx, bad JSON,"
+                    + " schema break, reset), e.g. 0.2 (default: ${DEFAULT-VALUE}).")
+    double faultRate;
+
+    @Option(names = "--llm-max-delay-ms", paramLabel = "MS", defaultValue = "0",
+            description = "With --llm-loopback: random extra delay per request, 0..MS (default: ${DEFAULT-VALUE}).")
+    long maxDelayMs;
+
     @Mixin ConfigOptionsMixin config;
+
+    @Mixin LlmOptionsMixin llm;
 
     @Override
     public Integer call() throws Exception {
@@ -55,10 +72,16 @@ public final class DemoCommand implements Callable<Integer> {
             System.err.println("error: cannot read --data " + data);
             return 2;
         }
+        if (loopback && llm.provider != null) {
+            System.err.println("error: --llm-loopback chooses the provider itself; drop --provider");
+            return 2;
+        }
         boolean temporary = workDir == null;
         Path dir = temporary ? Files.createTempDirectory("signalstream-demo") : workDir;
         Files.createDirectories(dir);
         try {
+            Configuration conf = config.load();
+            llm.applyTo(conf);
             DemoReport r =
                     new Demo(
                                     new Demo.Settings(
@@ -67,7 +90,10 @@ public final class DemoCommand implements Callable<Integer> {
                                             dir,
                                             parallelism,
                                             Duration.ofSeconds(timeoutSeconds),
-                                            config.load()),
+                                            conf,
+                                            loopback,
+                                            faultRate,
+                                            maxDelayMs),
                                     System.out)
                             .run();
             if (report != null) {

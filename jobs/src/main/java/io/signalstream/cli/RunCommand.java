@@ -41,10 +41,13 @@ public final class RunCommand implements Callable<Integer> {
 
     @Mixin ConfigOptionsMixin config;
 
+    @Mixin LlmOptionsMixin llm;
+
     @Override
     public Integer call() throws Exception {
         Configuration conf = config.load();
         conf.set(JobOptions.BOOTSTRAP_SERVERS, bootstrapServers);
+        llm.applyTo(conf);
         Properties kafkaProps = JobConfigLoader.kafkaProperties(conf);
         if (createTopics) {
             KafkaTopics.create(bootstrapServers, kafkaProps, KafkaTopics.layout(conf, partitions, replication));

@@ -1,7 +1,11 @@
 package io.signalstream.local;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.signalstream.config.AgentOptions;
 import io.signalstream.config.JobOptions;
+import io.signalstream.config.ProviderOptions;
+import io.signalstream.llm.LoopbackLlmServer;
+import io.signalstream.llm.ProviderRuntime;
 import io.signalstream.jobs.ConversationIntelligenceJob;
 import io.signalstream.serde.Json;
 import java.io.PrintStream;
@@ -37,6 +41,9 @@ public final class Demo {
      * @param parallelism job parallelism
      * @param timeout how long to wait for every output
      * @param conf user configuration (config file, -D options)
+     * @param llmLoopback run the agents on the openai provider against a loopback server
+     * @param llmFaultRate share of loopback requests that get a fault
+     * @param llmMaxDelayMs random extra delay of loopback answers, 0..this
      */
     public record Settings(
             Path data,
@@ -44,7 +51,10 @@ public final class Demo {
             Path workDir,
             int parallelism,
             Duration timeout,
-            Configuration conf) {}
+            Configuration conf,
+            boolean llmLoopback,
+            double llmFaultRate,
+            long llmMaxDelayMs) {}
 
     private final Settings settings;
     private final PrintStream out;
@@ -71,11 +81,30 @@ public final class Demo {
                 "SignalStream demo: %d messages from %s%n",
                 events.size(),
                 settings.data() == null ? "the bundled IBM customer-care conversations" : settings.data());
-        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(settings.workDir().resolve("kafka"))) {
+        LoopbackLlmServer llmServer = null;
+        Configuration userConf = new Configuration(settings.conf());
+        if (settings.llmLoopback()) {
+            LoopbackLlmServer.Responder responder = LoopbackLlmServer.schemaAnswers();
+            if (settings.llmFaultRate() > 0 || settings.llmMaxDelayMs() > 0) {
+                responder =
+                        LoopbackLlmServer.faulty(
+                                responder, settings.llmFaultRate(), 42, settings.llmMaxDelayMs());
+            }
+            llmServer = LoopbackLlmServer.start(responder);
+            useLoopback(userConf, llmServer.baseUrl());
+            out.printf(
+                    "LLM: provider openai against the loopback server %s (fault rate %.2f, delay 0..%d ms)%n",
+                    llmServer.baseUrl(), settings.llmFaultRate(), settings.llmMaxDelayMs());
+        }
+        for (String provider : ProviderRuntime.allStats().keySet()) {
+            ProviderRuntime.stats(provider).reset();
+        }
+        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(settings.workDir().resolve("kafka"));
+                AutoCloseable closeLlm = llmServer == null ? () -> { } : llmServer) {
             out.printf("Kafka broker (KRaft, in-process) on %s%n", broker.bootstrapServers());
             Configuration conf =
                     LocalFlinkConfig.withLocalDefaults(
-                            settings.conf(), settings.workDir(), settings.parallelism());
+                            userConf, settings.workDir(), settings.parallelism());
             conf.set(JobOptions.BOOTSTRAP_SERVERS, broker.bootstrapServers());
             Properties kafkaProps = JobConfigLoader.kafkaProperties(conf);
             KafkaTopics.create(
@@ -155,7 +184,9 @@ public final class Demo {
                                 produced == null ? events.size() : tracker.missing(produced).size(),
                                 tracker.duplicates(),
                                 Math.round(elapsed * 10) / 10.0,
-                                Math.round(events.size() / elapsed * 10) / 10.0);
+                                Math.round(events.size() / elapsed * 10) / 10.0,
+                                ProviderRuntime.allStats(),
+                                llmServer == null ? 0 : llmServer.requestCount());
                 printResults(report, tracker);
             } finally {
                 cancel(job);
@@ -182,6 +213,21 @@ public final class Demo {
                 t.deadLetters(),
                 (System.nanoTime() - start) / 1e9);
         out.flush();
+    }
+
+    /** Points every enabled agent at the loopback server through the {@code openai} provider. */
+    static void useLoopback(Configuration conf, String baseUrl) {
+        for (String agent : conf.get(AgentOptions.ENABLED)) {
+            conf.set(AgentOptions.provider(agent.trim()), "openai");
+        }
+        conf.set(ProviderOptions.baseUrl("openai"), baseUrl);
+        conf.set(ProviderOptions.model("openai"), "loopback");
+        if (!conf.contains(AgentOptions.TIMEOUT)) {
+            conf.set(AgentOptions.TIMEOUT, Duration.ofSeconds(20));
+        }
+        if (!conf.contains(JobOptions.JOIN_WINDOW)) {
+            conf.set(JobOptions.JOIN_WINDOW, conf.get(AgentOptions.TIMEOUT).plusSeconds(20));
+        }
     }
 
     /** One line per aggregated record: who, which version, and what the agents said. */
@@ -222,6 +268,14 @@ public final class Demo {
         out.printf("  %-32s %6d%n", "support.lineage", r.lineageOut());
         out.printf("  %-32s %6d  %s%n", "support.dlq", r.deadLettered(), r.deadLetterReasons());
         out.printf("  agent statuses: %s%n", r.agentStatuses());
+        r.llm().forEach((provider, stats) -> {
+            long hits = stats.getOrDefault("cache_hits", 0L);
+            long lookups = hits + stats.getOrDefault("cache_misses", 0L);
+            out.printf(Locale.ROOT,
+                    "  LLM provider %s: %d requests (%.2f per input message), cache hit rate %.3f, %s%n",
+                    provider, stats.get("requests"), (double) stats.get("requests") / Math.max(1, r.messagesIn()),
+                    lookups == 0 ? 0.0 : (double) hits / lookups, stats);
+        });
 
         out.println();
         out.println("A few aggregated records (newest version of negative or urgent conversations):");

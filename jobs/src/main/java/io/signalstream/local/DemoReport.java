@@ -19,6 +19,9 @@ import java.util.Map;
  * @param duplicates extra copies of any snapshot, aggregated or lineage record
  * @param elapsedS wall-clock seconds from job submission to the last output
  * @param throughputMsgsPerS input records per second over {@code elapsedS}
+ * @param llm per LLM provider: requests, cache hits and misses, retries, repairs, failures,
+ *     fallbacks, circuit rejections, prompt and completion tokens (empty with the local provider)
+ * @param llmServerRequests requests the loopback LLM server received (0 without it)
  */
 public record DemoReport(
         int messagesIn,
@@ -34,4 +37,6 @@ public record DemoReport(
         int missing,
         int duplicates,
         double elapsedS,
-        double throughputMsgsPerS) {}
+        double throughputMsgsPerS,
+        Map<String, Map<String, Long>> llm,
+        int llmServerRequests) {}

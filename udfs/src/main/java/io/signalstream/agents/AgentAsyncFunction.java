@@ -56,7 +56,7 @@ public class AgentAsyncFunction extends RichAsyncFunction<ConversationSnapshot, 
 
     /** Creates the provider in {@link #open}; tests override it to inject slow or failing ones. */
     protected AgentProvider createProvider() {
-        return AgentProviders.create(spec.provider(), conf);
+        return AgentProviders.create(spec, conf);
     }
 
     @Override
@@ -98,7 +98,8 @@ public class AgentAsyncFunction extends RichAsyncFunction<ConversationSnapshot, 
                     if (!AgentStatus.FAILED.equals(r.status()) || attempt >= maxAttempts) {
                         attempts.remove(out); // final: no retry follows
                     }
-                    out.complete(List.of(r.withAttempts(attempt)));
+                    // Flink's retries add to the attempts the provider made (HTTP requests, or 1).
+                    out.complete(List.of(r.withAttempts(r.attempts() + attempt - 1)));
                 });
     }
 

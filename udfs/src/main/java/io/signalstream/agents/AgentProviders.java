@@ -1,37 +1,62 @@
 package io.signalstream.agents;
 
-import java.util.Set;
+import io.signalstream.config.AgentOptions;
+import io.signalstream.llm.OpenAiProvider;
+import io.signalstream.llm.ProviderSettings;
+import java.util.regex.Pattern;
 import org.apache.flink.configuration.ReadableConfig;
 
-/** Creates providers by name. */
+/**
+ * Creates providers by name: {@code local} is the in-process analyzers; any other name is an
+ * OpenAI-compatible server configured under {@code signalstream.providers.<name>.*}, wrapped so
+ * that the agent's fallback provider answers when it cannot.
+ */
 public final class AgentProviders {
 
-    /** Providers this build knows. */
-    public static final Set<String> KNOWN = Set.of(LocalAgentProvider.NAME);
+    private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,39}");
 
     private AgentProviders() {}
 
     /**
-     * Fails early, at job build time, for a provider name this build does not know.
+     * Fails early, at job build time, for a provider name or settings that cannot work.
      *
-     * @throws IllegalArgumentException naming the known providers
+     * @throws IllegalArgumentException naming the problem
      */
-    public static void checkKnown(String provider) {
-        if (!KNOWN.contains(provider)) {
+    public static void check(String provider, ReadableConfig conf) {
+        if (!NAME.matcher(provider).matches()) {
             throw new IllegalArgumentException(
-                    "unknown agent provider '" + provider + "': use one of " + KNOWN);
+                    "invalid agent provider name '"
+                            + provider
+                            + "': use local, or a lowercase name configured under"
+                            + " signalstream.providers.<name>");
+        }
+        if (!LocalAgentProvider.NAME.equals(provider)) {
+            ProviderSettings.from(conf, provider);
         }
     }
 
     /**
-     * Creates a provider; called in the async operator's {@code open()}.
+     * Creates the provider of an agent; called in the async operator's {@code open()}.
      *
-     * @param provider provider name
+     * @param spec the agent, naming its provider and fallback provider
      * @param conf the job configuration
-     * @throws IllegalArgumentException for an unknown provider
+     * @throws IllegalArgumentException for invalid provider settings
      */
-    public static AgentProvider create(String provider, ReadableConfig conf) {
-        checkKnown(provider);
-        return new LocalAgentProvider(conf.get(io.signalstream.config.AgentOptions.LOCAL_THREADS));
+    public static AgentProvider create(AgentSpec spec, ReadableConfig conf) {
+        AgentProvider primary = single(spec.provider(), conf);
+        if (LocalAgentProvider.NAME.equals(spec.provider())
+                || spec.fallbackProvider() == null
+                || spec.fallbackProvider().equals(spec.provider())) {
+            return primary;
+        }
+        return new FallbackAgentProvider(primary, single(spec.fallbackProvider(), conf));
+    }
+
+    private static AgentProvider single(String provider, ReadableConfig conf) {
+        check(provider, conf);
+        if (LocalAgentProvider.NAME.equals(provider)) {
+            return new LocalAgentProvider(conf.get(AgentOptions.LOCAL_THREADS));
+        }
+        return new OpenAiProvider(ProviderSettings.from(conf, provider));
     }
 }

@@ -11,9 +11,13 @@ import org.apache.flink.configuration.ReadableConfig;
  *
  * @param name {@code pii | sentiment | insights | summary}
  * @param trigger when it runs
- * @param provider provider name (only {@code local} so far)
+ * @param provider provider name: {@code local}, or an OpenAI-compatible provider configured
+ *     under {@code signalstream.providers.<name>}
+ * @param fallbackProvider provider that answers when {@code provider} cannot (default {@code
+ *     local}); ignored when {@code provider} is {@code local}
  */
-public record AgentSpec(String name, AgentTrigger trigger, String provider) implements Serializable {
+public record AgentSpec(String name, AgentTrigger trigger, String provider, String fallbackProvider)
+        implements Serializable {
 
     /**
      * Reads the enabled agents from the configuration.
@@ -34,9 +38,11 @@ public record AgentSpec(String name, AgentTrigger trigger, String provider) impl
                             conf.get(AgentOptions.trigger(name)),
                             conf.get(AgentOptions.debounceEveryN(name)),
                             conf.get(AgentOptions.debounceIdleGap(name)));
-            String provider = conf.get(AgentOptions.provider(name));
-            AgentProviders.checkKnown(provider);
-            specs.add(new AgentSpec(name, trigger, provider));
+            String provider = conf.get(AgentOptions.provider(name)).trim();
+            String fallback = conf.get(AgentOptions.fallbackProvider(name)).trim();
+            AgentProviders.check(provider, conf);
+            AgentProviders.check(fallback, conf);
+            specs.add(new AgentSpec(name, trigger, provider, fallback));
         }
         return specs;
     }

@@ -94,11 +94,25 @@ public final class AgentOptions {
                                 + " this long (event time).");
     }
 
-    /** {@code signalstream.agents.<agent>.provider}: the provider that answers, {@code local}. */
+    /**
+     * {@code signalstream.agents.<agent>.provider}: the provider that answers: {@code local}, or
+     * the name of an OpenAI-compatible provider configured under {@code
+     * signalstream.providers.<name>}.
+     */
     public static ConfigOption<String> provider(String agent) {
         return ConfigOptions.key("signalstream.agents." + agent + ".provider")
                 .stringType()
                 .defaultValue("local")
-                .withDescription("Provider of the agent: local.");
+                .withDescription("Provider of the agent: local or a configured provider name.");
+    }
+
+    /** {@code signalstream.agents.<agent>.fallback-provider}: answers when the provider cannot. */
+    public static ConfigOption<String> fallbackProvider(String agent) {
+        return ConfigOptions.key("signalstream.agents." + agent + ".fallback-provider")
+                .stringType()
+                .defaultValue("local")
+                .withDescription(
+                        "Provider that answers when the agent's provider gives no valid answer;"
+                                + " its results say status fallback.");
     }
 }

@@ -67,7 +67,7 @@ class AgentAsyncFunctionTest {
 
     private static AgentSpec spec(String agent) {
         return new AgentSpec(
-                agent, AgentTrigger.parse("customer-messages", 3, Duration.ofMinutes(5)), "local");
+                agent, AgentTrigger.parse("customer-messages", 3, Duration.ofMinutes(5)), "local", "local");
     }
 
     private static Configuration conf() {

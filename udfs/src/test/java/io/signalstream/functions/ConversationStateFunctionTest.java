@@ -76,10 +76,10 @@ class ConversationStateFunctionTest {
 
     private static List<AgentSpec> agents() {
         return List.of(
-                new AgentSpec("pii", AgentTrigger.parse("customer-messages", 3, IDLE_GAP), "local"),
+                new AgentSpec("pii", AgentTrigger.parse("customer-messages", 3, IDLE_GAP), "local", "local"),
                 new AgentSpec(
-                        "sentiment", AgentTrigger.parse("every-message", 3, IDLE_GAP), "local"),
-                new AgentSpec("summary", AgentTrigger.parse("debounced", 3, IDLE_GAP), "local"));
+                        "sentiment", AgentTrigger.parse("every-message", 3, IDLE_GAP), "local", "local"),
+                new AgentSpec("summary", AgentTrigger.parse("debounced", 3, IDLE_GAP), "local", "local"));
     }
 
     private static ConversationStateFunction function(int window) {

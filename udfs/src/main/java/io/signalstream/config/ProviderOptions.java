@@ -1,0 +1,167 @@
+package io.signalstream.config;
+
+import java.time.Duration;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+
+/**
+ * Options of an LLM provider, keyed {@code signalstream.providers.<name>.*}. A provider named
+ * anything but {@code local} is an OpenAI-compatible chat-completions server (OpenAI, Gemini's
+ * OpenAI-compatible endpoint, vLLM, Ollama, llama.cpp's server). The API key is never an option
+ * value: it is read from the environment variable or the file named here.
+ */
+public final class ProviderOptions {
+
+    private ProviderOptions() {}
+
+    /** Environment variable of the API key unless {@code api-key-env} says otherwise. */
+    public static final String DEFAULT_API_KEY_ENV = "SIGNALSTREAM_LLM_API_KEY";
+
+    private static String key(String provider, String option) {
+        return "signalstream.providers." + provider + "." + option;
+    }
+
+    /** Base URL up to and including {@code /v1}, e.g. {@code https://api.openai.com/v1}. */
+    public static ConfigOption<String> baseUrl(String provider) {
+        return ConfigOptions.key(key(provider, "base-url"))
+                .stringType()
+                .defaultValue("https://api.openai.com/v1")
+                .withDescription("Base URL of the OpenAI-compatible API, ending in /v1.");
+    }
+
+    /** Model name sent in every request. */
+    public static ConfigOption<String> model(String provider) {
+        return ConfigOptions.key(key(provider, "model"))
+                .stringType()
+                .defaultValue("gpt-4o-mini")
+                .withDescription("Model name, e.g. gpt-4o-mini, gemini-2.0-flash, llama3.1.");
+    }
+
+    /** Environment variable holding the API key. */
+    public static ConfigOption<String> apiKeyEnv(String provider) {
+        return ConfigOptions.key(key(provider, "api-key-env"))
+                .stringType()
+                .defaultValue(DEFAULT_API_KEY_ENV)
+                .withDescription("Environment variable that holds the API key (may be unset for local servers).");
+    }
+
+    /** File holding the API key; wins over the environment variable when set. */
+    public static ConfigOption<String> apiKeyFile(String provider) {
+        return ConfigOptions.key(key(provider, "api-key-file"))
+                .stringType()
+                .noDefaultValue()
+                .withDescription("File whose content is the API key (e.g. a mounted Kubernetes Secret).");
+    }
+
+    public static ConfigOption<Double> temperature(String provider) {
+        return ConfigOptions.key(key(provider, "temperature"))
+                .doubleType()
+                .defaultValue(0.0)
+                .withDescription("Sampling temperature.");
+    }
+
+    public static ConfigOption<Integer> maxTokens(String provider) {
+        return ConfigOptions.key(key(provider, "max-tokens"))
+                .intType()
+                .defaultValue(400)
+                .withDescription("Largest answer in tokens (max_tokens).");
+    }
+
+    public static ConfigOption<Duration> requestTimeout(String provider) {
+        return ConfigOptions.key(key(provider, "request-timeout"))
+                .durationType()
+                .defaultValue(Duration.ofSeconds(20))
+                .withDescription("Timeout of one HTTP request; retries and the fallback must fit in signalstream.agents.timeout.");
+    }
+
+    public static ConfigOption<Integer> maxInFlight(String provider) {
+        return ConfigOptions.key(key(provider, "max-in-flight"))
+                .intType()
+                .defaultValue(32)
+                .withDescription("Requests in flight to this provider per TaskManager; more wait without blocking.");
+    }
+
+    public static ConfigOption<Integer> requestsPerMinute(String provider) {
+        return ConfigOptions.key(key(provider, "requests-per-minute"))
+                .intType()
+                .defaultValue(0)
+                .withDescription("Request budget per TaskManager per minute; 0 = unlimited.");
+    }
+
+    public static ConfigOption<Long> tokensPerMinute(String provider) {
+        return ConfigOptions.key(key(provider, "tokens-per-minute"))
+                .longType()
+                .defaultValue(0L)
+                .withDescription("Token budget (estimated prompt + max answer) per TaskManager per minute; 0 = unlimited.");
+    }
+
+    public static ConfigOption<Double> tenantShare(String provider) {
+        return ConfigOptions.key(key(provider, "tenant-share"))
+                .doubleType()
+                .defaultValue(1.0)
+                .withDescription("Largest fraction of the budget one tenant may use, in (0, 1]; 1 = no cap.");
+    }
+
+    public static ConfigOption<Integer> retryMaxAttempts(String provider) {
+        return ConfigOptions.key(key(provider, "retry.max-attempts"))
+                .intType()
+                .defaultValue(4)
+                .withDescription("HTTP attempts per call, the first included (429, 5xx, timeouts, connection errors).");
+    }
+
+    public static ConfigOption<Duration> retryInitialBackoff(String provider) {
+        return ConfigOptions.key(key(provider, "retry.initial-backoff"))
+                .durationType()
+                .defaultValue(Duration.ofMillis(250))
+                .withDescription("Backoff before the first retry; doubles per attempt, with jitter; Retry-After wins when longer.");
+    }
+
+    public static ConfigOption<Duration> retryMaxBackoff(String provider) {
+        return ConfigOptions.key(key(provider, "retry.max-backoff"))
+                .durationType()
+                .defaultValue(Duration.ofSeconds(5))
+                .withDescription("Upper bound of the computed backoff.");
+    }
+
+    public static ConfigOption<Integer> circuitFailureThreshold(String provider) {
+        return ConfigOptions.key(key(provider, "circuit.failure-threshold"))
+                .intType()
+                .defaultValue(10)
+                .withDescription("Consecutive failed calls that open the circuit (answers then come from the fallback provider).");
+    }
+
+    public static ConfigOption<Duration> circuitCoolDown(String provider) {
+        return ConfigOptions.key(key(provider, "circuit.cool-down"))
+                .durationType()
+                .defaultValue(Duration.ofSeconds(30))
+                .withDescription("How long the circuit stays open before one probe request.");
+    }
+
+    public static ConfigOption<Integer> cacheSize(String provider) {
+        return ConfigOptions.key(key(provider, "cache.size"))
+                .intType()
+                .defaultValue(10_000)
+                .withDescription("Answers kept per TaskManager, keyed by the hash of (provider, model, prompt); 0 = no cache.");
+    }
+
+    public static ConfigOption<Duration> cacheTtl(String provider) {
+        return ConfigOptions.key(key(provider, "cache.ttl"))
+                .durationType()
+                .defaultValue(Duration.ofHours(1))
+                .withDescription("How long a cached answer is reused.");
+    }
+
+    public static ConfigOption<String> responseFormat(String provider) {
+        return ConfigOptions.key(key(provider, "response-format"))
+                .stringType()
+                .defaultValue("json_schema")
+                .withDescription("json_schema (structured output) or json_object; json_schema falls back to json_object when the server rejects it.");
+    }
+
+    public static ConfigOption<Boolean> redactPii(String provider) {
+        return ConfigOptions.key(key(provider, "redact-pii"))
+                .booleanType()
+                .defaultValue(true)
+                .withDescription("Replace PII found by the local recognizers with typed placeholders before a prompt leaves the process.");
+    }
+}

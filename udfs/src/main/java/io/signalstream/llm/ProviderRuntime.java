@@ -1,0 +1,188 @@
+package io.signalstream.llm;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.asynchttpclient.AsyncHttpClient;
+import org.asynchttpclient.Dsl;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What all calls to one provider share inside a TaskManager JVM: the HTTP client, the request
+ * and token budget, the circuit breaker, the in-flight bound, the response cache and the
+ * counters. Every agent operator subtask of the JVM that uses the provider holds a reference
+ * ({@link #acquire}/{@link #release}); the last release closes it. Budgets are therefore per
+ * TaskManager: divide the provider's quota by the number of TaskManagers.
+ */
+public final class ProviderRuntime {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ProviderRuntime.class);
+
+    private static final Map<ProviderSettings, ProviderRuntime> SHARED = new HashMap<>();
+    private static final Map<String, Stats> STATS = new ConcurrentHashMap<>();
+
+    final ProviderSettings settings;
+    final String apiKey;
+    final AsyncHttpClient http;
+    final ScheduledExecutorService scheduler;
+    final RateBudget budget;
+    final CircuitBreaker breaker;
+    final AsyncSemaphore inFlight;
+    final Cache<String, JsonNode> cache;
+    final AtomicBoolean jsonSchemaSupported;
+    final Stats stats;
+    private final Set<String> logged = ConcurrentHashMap.newKeySet();
+    private int references;
+
+    private ProviderRuntime(ProviderSettings s) {
+        this.settings = s;
+        this.apiKey = s.apiKey();
+        ScheduledThreadPoolExecutor sched =
+                new ScheduledThreadPoolExecutor(
+                        1,
+                        r -> {
+                            Thread t = new Thread(r, "llm-" + s.name() + "-scheduler");
+                            t.setDaemon(true);
+                            return t;
+                        });
+        sched.setRemoveOnCancelPolicy(true);
+        this.scheduler = sched;
+        this.http =
+                Dsl.asyncHttpClient(
+                        Dsl.config()
+                                .setConnectTimeout(Duration.ofSeconds(5))
+                                .setRequestTimeout(s.requestTimeout())
+                                .setReadTimeout(s.requestTimeout())
+                                .setMaxConnections(Math.max(4, s.maxInFlight() * 2))
+                                .setThreadPoolName("llm-" + s.name())
+                                .setKeepAlive(true)
+                                // Retries are ours (counted, backed off, within the deadline):
+                                // the client must not replay requests on its own.
+                                .setMaxRequestRetry(0));
+        this.budget =
+                new RateBudget(
+                        s.requestsPerMinute(),
+                        s.tokensPerMinute(),
+                        s.tenantShare(),
+                        scheduler,
+                        System::nanoTime);
+        this.breaker =
+                new CircuitBreaker(
+                        Math.max(1, s.circuitFailureThreshold()), s.circuitCoolDown(), System::nanoTime);
+        this.inFlight = new AsyncSemaphore(s.maxInFlight());
+        this.cache =
+                s.cacheSize() > 0
+                        ? Caffeine.newBuilder()
+                                .maximumSize(s.cacheSize())
+                                .expireAfterWrite(s.cacheTtl())
+                                .build()
+                        : null;
+        this.jsonSchemaSupported = new AtomicBoolean(s.jsonSchema());
+        this.stats = stats(s.name());
+    }
+
+    /** The runtime of a provider, created on first use in this JVM. */
+    public static synchronized ProviderRuntime acquire(ProviderSettings settings) {
+        ProviderRuntime rt = SHARED.computeIfAbsent(settings, ProviderRuntime::new);
+        rt.references++;
+        return rt;
+    }
+
+    /** Drops a reference; the last one closes the client, budget and scheduler. */
+    public void release() {
+        synchronized (ProviderRuntime.class) {
+            if (--references > 0) {
+                return;
+            }
+            SHARED.remove(settings);
+        }
+        budget.close();
+        scheduler.shutdownNow();
+        try {
+            http.close();
+        } catch (Exception e) {
+            LOG.debug("closing the HTTP client of {} failed", settings.name(), e);
+        }
+    }
+
+    /** Logs a warning the first time a given key is seen, so a bad key is reported once. */
+    void warnOnce(String key, String message) {
+        if (logged.add(key)) {
+            LOG.warn("provider {}: {} (reported once)", settings.name(), message);
+        }
+    }
+
+    /** The counters of a provider in this JVM (they outlive the runtime, for reports). */
+    public static Stats stats(String provider) {
+        return STATS.computeIfAbsent(provider, p -> new Stats());
+    }
+
+    /** The counters of every provider used in this JVM. */
+    public static Map<String, Map<String, Long>> allStats() {
+        Map<String, Map<String, Long>> out = new TreeMap<>();
+        STATS.forEach((k, v) -> out.put(k, v.snapshot()));
+        return out;
+    }
+
+    /** Counters of one provider: requests, outcomes, cache use, tokens. */
+    public static final class Stats {
+        /** HTTP requests sent. */
+        public final AtomicLong requests = new AtomicLong();
+        /** Calls answered from the cache (no request). */
+        public final AtomicLong cacheHits = new AtomicLong();
+        /** Calls not found in the cache. */
+        public final AtomicLong cacheMisses = new AtomicLong();
+        /** Retries after a retryable failure. */
+        public final AtomicLong retries = new AtomicLong();
+        /** Repair requests after an answer that broke the schema. */
+        public final AtomicLong repairs = new AtomicLong();
+        /** Calls that ended without a valid answer. */
+        public final AtomicLong failures = new AtomicLong();
+        /** Calls answered by the fallback provider instead. */
+        public final AtomicLong fallbacks = new AtomicLong();
+        /** Calls refused because the circuit was open. */
+        public final AtomicLong circuitRejections = new AtomicLong();
+        /** Prompt tokens reported by the provider. */
+        public final AtomicLong promptTokens = new AtomicLong();
+        /** Completion tokens reported by the provider. */
+        public final AtomicLong completionTokens = new AtomicLong();
+
+        /** The counters by name. */
+        public Map<String, Long> snapshot() {
+            Map<String, Long> m = new TreeMap<>();
+            m.put("requests", requests.get());
+            m.put("cache_hits", cacheHits.get());
+            m.put("cache_misses", cacheMisses.get());
+            m.put("retries", retries.get());
+            m.put("repairs", repairs.get());
+            m.put("failures", failures.get());
+            m.put("fallbacks", fallbacks.get());
+            m.put("circuit_rejections", circuitRejections.get());
+            m.put("prompt_tokens", promptTokens.get());
+            m.put("completion_tokens", completionTokens.get());
+            return m;
+        }
+
+        /** Resets every counter (tests and benchmarks). */
+        public void reset() {
+            for (AtomicLong c :
+                    new AtomicLong[] {
+                        requests, cacheHits, cacheMisses, retries, repairs, failures, fallbacks,
+                        circuitRejections, promptTokens, completionTokens
+                    }) {
+                c.set(0);
+            }
+        }
+    }
+}
