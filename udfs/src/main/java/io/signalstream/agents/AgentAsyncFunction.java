@@ -7,10 +7,12 @@ import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 
@@ -38,6 +40,10 @@ public class AgentAsyncFunction extends RichAsyncFunction<ConversationSnapshot, 
     private transient AgentProvider provider;
     private transient Counter timeouts;
     private transient Counter failures;
+    private transient Counter promptTokens;
+    private transient Counter completionTokens;
+    private transient MetricGroup metrics;
+    private transient Map<String, Counter> byStatus;
     private transient Map<ResultFuture<AgentResult>, Integer> attempts;
 
     /**
@@ -70,6 +76,10 @@ public class AgentAsyncFunction extends RichAsyncFunction<ConversationSnapshot, 
                         .addGroup("provider", spec.provider());
         timeouts = group.counter("timeouts");
         failures = group.counter("failures");
+        promptTokens = group.counter("prompt_tokens");
+        completionTokens = group.counter("completion_tokens");
+        metrics = group;
+        byStatus = new ConcurrentHashMap<>();
     }
 
     @Override
@@ -98,6 +108,12 @@ public class AgentAsyncFunction extends RichAsyncFunction<ConversationSnapshot, 
                     if (!AgentStatus.FAILED.equals(r.status()) || attempt >= maxAttempts) {
                         attempts.remove(out); // final: no retry follows
                     }
+                    promptTokens.inc(r.usage().promptTokens());
+                    completionTokens.inc(r.usage().completionTokens());
+                    byStatus.computeIfAbsent(
+                                    r.status(),
+                                    st -> metrics.addGroup("status", st).counter("results"))
+                            .inc();
                     // Flink's retries add to the attempts the provider made (HTTP requests, or 1).
                     out.complete(List.of(r.withAttempts(r.attempts() + attempt - 1)));
                 });
