@@ -20,6 +20,8 @@ import io.signalstream.serde.RawRecordDeserializationSchema;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import org.apache.flink.annotation.VisibleForTesting;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.configuration.Configuration;
@@ -62,6 +64,20 @@ public final class ConversationIntelligenceJob {
     private final Configuration conf;
     private final Source<RawRecord, ?, ?> source;
     private final IntelligenceSinks sinks;
+    private AgentFunctionFactory agentFunctions = AgentAsyncFunction::new;
+    private UnaryOperator<DataStream<ChatMessage>> messageStage = UnaryOperator.identity();
+
+    /** Creates the async function of an agent; tests substitute failing or slow ones. */
+    @FunctionalInterface
+    public interface AgentFunctionFactory {
+        /**
+         * @param spec the agent
+         * @param conf job configuration
+         * @param timeoutMs the async timeout in milliseconds
+         * @param maxAttempts attempts of the retry strategy
+         */
+        AgentAsyncFunction create(AgentSpec spec, Configuration conf, long timeoutMs, int maxAttempts);
+    }
 
     /**
      * @param conf job configuration ({@link JobOptions}, {@link AgentOptions})
@@ -102,6 +118,29 @@ public final class ConversationIntelligenceJob {
                 org.apache.kafka.clients.consumer.OffsetResetStrategy.EARLIEST);
     }
 
+    /**
+     * Replaces how agent functions are made (tests inject faults inside an agent this way).
+     *
+     * @return this job
+     */
+    @VisibleForTesting
+    public ConversationIntelligenceJob withAgentFunctions(AgentFunctionFactory factory) {
+        this.agentFunctions = factory;
+        return this;
+    }
+
+    /**
+     * Inserts operators between validation and the keyed state (tests inject failures this
+     * way; each inserted operator needs its own uid).
+     *
+     * @return this job
+     */
+    @VisibleForTesting
+    public ConversationIntelligenceJob withMessageStage(UnaryOperator<DataStream<ChatMessage>> stage) {
+        this.messageStage = stage;
+        return this;
+    }
+
     /** The uid of an agent's async operator: {@code agent-<name>}. */
     public static String agentUid(String agent) {
         return "agent-" + agent;
@@ -136,7 +175,9 @@ public final class ConversationIntelligenceJob {
                 messages.getSideOutput(ParseAndValidateFunction.DEAD_LETTERS);
 
         SingleOutputStreamOperator<ConversationSnapshot> snapshots =
-                messages.keyBy(ChatMessage::conversationKey)
+                messageStage
+                        .apply(messages)
+                        .keyBy(ChatMessage::conversationKey)
                         .process(
                                 new ConversationStateFunction(
                                         agents,
@@ -162,7 +203,7 @@ public final class ConversationIntelligenceJob {
             DataStream<AgentResult> answered =
                     AsyncDataStream.unorderedWaitWithRetry(
                                     scheduled,
-                                    new AgentAsyncFunction(
+                                    agentFunctions.create(
                                             agent,
                                             conf,
                                             timeoutMs,

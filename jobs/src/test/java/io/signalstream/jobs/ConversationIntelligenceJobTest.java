@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.signalstream.config.AgentOptions;
+import io.signalstream.config.ProviderOptions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
@@ -73,10 +74,17 @@ class ConversationIntelligenceJobTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("sometimes");
 
-        Configuration badProvider = new Configuration();
-        badProvider.set(AgentOptions.provider("summary"), "oracle");
-        assertThatThrownBy(() -> graph(badProvider))
+        Configuration badProviderName = new Configuration();
+        badProviderName.set(AgentOptions.provider("summary"), "Oracle DB!");
+        assertThatThrownBy(() -> graph(badProviderName))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("oracle");
+                .hasMessageContaining("Oracle DB!");
+
+        Configuration badBaseUrl = new Configuration();
+        badBaseUrl.set(AgentOptions.provider("summary"), "vllm");
+        badBaseUrl.set(ProviderOptions.baseUrl("vllm"), "ftp://models.example/v1");
+        assertThatThrownBy(() -> graph(badBaseUrl))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("signalstream.providers.vllm.base-url");
     }
 }
