@@ -3,6 +3,7 @@ package io.signalstream.cli;
 import io.signalstream.config.JobOptions;
 import io.signalstream.jobs.ConversationIntelligenceJob;
 import io.signalstream.local.JobConfigLoader;
+import io.signalstream.local.KafkaPreflight;
 import io.signalstream.local.KafkaTopics;
 import java.util.Properties;
 import java.util.concurrent.Callable;
@@ -49,6 +50,12 @@ public final class RunCommand implements Callable<Integer> {
         conf.set(JobOptions.BOOTSTRAP_SERVERS, bootstrapServers);
         llm.applyTo(conf);
         Properties kafkaProps = JobConfigLoader.kafkaProperties(conf);
+        try {
+            KafkaPreflight.check(bootstrapServers, kafkaProps, 30);
+        } catch (IllegalStateException e) {
+            System.err.println("error: " + e.getMessage());
+            return 2;
+        }
         if (createTopics) {
             KafkaTopics.create(bootstrapServers, kafkaProps, KafkaTopics.layout(conf, partitions, replication));
         }

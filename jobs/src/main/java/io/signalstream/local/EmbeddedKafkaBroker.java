@@ -96,6 +96,13 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     /** Name of the KRaft controller listener. */
     public static final String CONTROLLER_LISTENER_NAME = "CONTROLLER";
 
+    /**
+     * Override key (not a Kafka property) whose value is appended to {@code listeners} and
+     * {@code advertised.listeners}, e.g. {@code SASL://127.0.0.1:9095} for a second, secured
+     * listener next to the plaintext one this class uses itself.
+     */
+    public static final String EXTRA_LISTENERS = "extra.listeners";
+
     private static final String HOST = "127.0.0.1";
     private static final String KAFKA_CONFIG_CLASS = "kafka.server.KafkaConfig";
     private static final String META_PROPERTIES = "meta.properties";
@@ -264,6 +271,12 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         Properties props = new Properties();
         props.putAll(defaultBrokerProperties(brokerPort, controllerPort));
         props.putAll(overrides);
+        String extra = (String) props.remove(EXTRA_LISTENERS);
+        if (extra != null && !extra.isBlank()) {
+            props.setProperty("listeners", props.getProperty("listeners") + "," + extra);
+            props.setProperty(
+                    "advertised.listeners", props.getProperty("advertised.listeners") + "," + extra);
+        }
         // Formatting and reuse detection are tied to this one directory: not overridable.
         props.remove("log.dir");
         props.setProperty("log.dirs", dir.toString());
