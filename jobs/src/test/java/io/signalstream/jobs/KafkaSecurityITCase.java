@@ -52,7 +52,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The job against a broker that requires SASL/SCRAM-SHA-512, configured the way users configure
+ * The job against a broker that requires TLS (a self-signed certificate made with the JDK's
+ * keytool) and SASL/SCRAM-SHA-512, configured the way users configure
  * it: Kafka client properties from {@code SIGNALSTREAM_KAFKA_*} environment variables (the
  * password never in a file or on a command line). A wrong password is one clear error, and the
  * password appears in no log line, not even at INFO where the Kafka clients print their
@@ -84,9 +85,13 @@ class KafkaSecurityITCase {
         try (ServerSocket s = new ServerSocket(0)) {
             saslPort = s.getLocalPort();
         }
+        makeKeyStores();
         Map<String, String> overrides = new HashMap<>();
         overrides.put(EmbeddedKafkaBroker.EXTRA_LISTENERS, "SASL://127.0.0.1:" + saslPort);
-        overrides.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL:SASL_PLAINTEXT");
+        overrides.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL:SASL_SSL");
+        overrides.put("listener.name.sasl.ssl.keystore.location", tmp.resolve("broker.p12").toString());
+        overrides.put("listener.name.sasl.ssl.keystore.password", STORE_PASSWORD);
+        overrides.put("listener.name.sasl.ssl.keystore.type", "PKCS12");
         overrides.put("sasl.enabled.mechanisms", "SCRAM-SHA-512");
         overrides.put("listener.name.sasl.scram-sha-512.sasl.jaas.config",
                 "org.apache.kafka.common.security.scram.ScramLoginModule required;");
@@ -132,10 +137,39 @@ class KafkaSecurityITCase {
         }
     }
 
+    static final String STORE_PASSWORD = "store-pw-31337";
+
+    /**
+     * A self-signed broker certificate for 127.0.0.1 and a trust store holding it, made with
+     * the JDK's keytool.
+     */
+    private static void makeKeyStores() throws Exception {
+        String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
+        run(keytool, "-genkeypair", "-alias", "broker", "-keyalg", "RSA", "-keysize", "2048",
+                "-validity", "2", "-dname", "CN=127.0.0.1", "-ext", "SAN=ip:127.0.0.1",
+                "-keystore", tmp.resolve("broker.p12").toString(), "-storetype", "PKCS12",
+                "-storepass", STORE_PASSWORD, "-keypass", STORE_PASSWORD);
+        run(keytool, "-exportcert", "-alias", "broker", "-rfc", "-file", tmp.resolve("broker.pem").toString(),
+                "-keystore", tmp.resolve("broker.p12").toString(), "-storepass", STORE_PASSWORD);
+        run(keytool, "-importcert", "-noprompt", "-alias", "broker", "-file", tmp.resolve("broker.pem").toString(),
+                "-keystore", tmp.resolve("trust.p12").toString(), "-storetype", "PKCS12",
+                "-storepass", STORE_PASSWORD);
+    }
+
+    private static void run(String... cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(String.join(" ", cmd) + "\n" + out).isZero();
+    }
+
     private static Map<String, String> env(String password) {
         return Map.of(
-                "SIGNALSTREAM_KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT",
+                "SIGNALSTREAM_KAFKA_SECURITY_PROTOCOL", "SASL_SSL",
                 "SIGNALSTREAM_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512",
+                "SIGNALSTREAM_KAFKA_SSL_TRUSTSTORE_LOCATION", tmp.resolve("trust.p12").toString(),
+                "SIGNALSTREAM_KAFKA_SSL_TRUSTSTORE_PASSWORD", STORE_PASSWORD,
+                "SIGNALSTREAM_KAFKA_SSL_TRUSTSTORE_TYPE", "PKCS12",
                 JobConfigLoader.ENV_SASL_USERNAME, USER,
                 JobConfigLoader.ENV_SASL_PASSWORD, password);
     }
@@ -162,7 +196,8 @@ class KafkaSecurityITCase {
                 .satisfies(e -> assertThat(e.getMessage()).doesNotContain(WRONG_PASSWORD));
 
         Properties props = JobConfigLoader.kafkaProperties(conf, env(PASSWORD));
-        assertThat(props.getProperty("security.protocol")).isEqualTo("SASL_PLAINTEXT");
+        assertThat(props.getProperty("security.protocol")).isEqualTo("SASL_SSL");
+        assertThat(props.getProperty("ssl.truststore.location")).endsWith("trust.p12");
         KafkaPreflight.check(saslBootstrap(), props, 20);
         KafkaTopics.create(saslBootstrap(), props, KafkaTopics.layout(conf, 2, (short) 1));
 
@@ -195,8 +230,8 @@ class KafkaSecurityITCase {
         String log = LOG.toString();
         // The capture works: the clients printed their (masked) SASL configuration.
         assertThat(log).contains("sasl.mechanism = SCRAM-SHA-512").contains("sasl.jaas.config = [hidden]");
-        assertThat(log).doesNotContain(PASSWORD).doesNotContain(WRONG_PASSWORD);
-        System.out.printf("kafka security: %d aggregated records over SCRAM-SHA-512; %d log characters scanned, no password%n",
+        assertThat(log).doesNotContain(PASSWORD).doesNotContain(WRONG_PASSWORD).doesNotContain(STORE_PASSWORD);
+        System.out.printf("kafka security: %d aggregated records over SASL_SSL with SCRAM-SHA-512; %d log characters scanned, no password%n",
                 expected.size(), log.length());
     }
 }
