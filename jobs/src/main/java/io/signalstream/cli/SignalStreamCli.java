@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "SignalStream 0.1.0",
         description = "Real-time conversation intelligence on Apache Flink.",
-        subcommands = {DemoCommand.class, RunCommand.class})
+        subcommands = {DemoCommand.class, RunCommand.class, SqlCommand.class})
 public final class SignalStreamCli implements Runnable {
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;

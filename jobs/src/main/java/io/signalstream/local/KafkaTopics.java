@@ -13,6 +13,8 @@ import org.apache.flink.configuration.ReadableConfig;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.errors.TopicExistsException;
 
 /** The job's topics and their creation through the Kafka Admin API. */
@@ -48,6 +50,33 @@ public final class KafkaTopics {
         return topics;
     }
 
+    /** Waits (up to 30 s) until every partition of the topics has a leader. */
+    private static void awaitLeaders(Admin admin, List<NewTopic> topics) throws Exception {
+        List<String> names = new ArrayList<>();
+        topics.forEach(t -> names.add(t.name()));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            boolean ready = true;
+            try {
+                for (TopicDescription d :
+                        admin.describeTopics(names).allTopicNames().get(10, TimeUnit.SECONDS).values()) {
+                    for (TopicPartitionInfo p : d.partitions()) {
+                        ready &= p.leader() != null && !p.leader().isEmpty();
+                    }
+                }
+            } catch (ExecutionException e) {
+                ready = false; // not known yet to the broker answering
+            }
+            if (ready) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("topics " + names + " have no leader after 30 s");
+            }
+            Thread.sleep(100);
+        }
+    }
+
     /**
      * Creates the topics that do not exist yet; existing topics are left as they are.
      *
@@ -72,6 +101,7 @@ public final class KafkaTopics {
             if (!missing.isEmpty()) {
                 admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
             }
+            awaitLeaders(admin, topics);
         } catch (ExecutionException e) {
             if (!(e.getCause() instanceof TopicExistsException)) {
                 throw new IllegalStateException(

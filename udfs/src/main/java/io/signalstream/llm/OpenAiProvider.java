@@ -191,6 +191,8 @@ public final class OpenAiProvider implements AgentProvider {
         private final CompletableFuture<JsonNode> outcome = new CompletableFuture<>();
         int attempts;
         private boolean repaired;
+        /** Whether the request in flight asked for json_schema (the shared flag may flip meanwhile). */
+        private volatile boolean sentJsonSchema;
         long promptTokens;
         long completionTokens;
 
@@ -217,6 +219,9 @@ public final class OpenAiProvider implements AgentProvider {
                             v -> {
                                 CompletableFuture<Response> sent;
                                 try {
+                                    if (System.nanoTime() >= deadlineNanos) {
+                                        throw new DeadlineException();
+                                    }
                                     sent = send();
                                 } catch (RuntimeException e) {
                                     sent = CompletableFuture.failedFuture(e);
@@ -257,6 +262,7 @@ public final class OpenAiProvider implements AgentProvider {
             body.put("max_tokens", settings.maxTokens());
             ArrayNode msgs = body.putArray("messages");
             boolean jsonSchema = rt.jsonSchemaSupported.get();
+            sentJsonSchema = jsonSchema;
             for (int i = 0; i < messages.size(); i++) {
                 ObjectNode m = messages.get(i).deepCopy();
                 if (i == 0 && !jsonSchema) {
@@ -303,19 +309,27 @@ public final class OpenAiProvider implements AgentProvider {
                 while (root.getCause() != null && root.getCause() != root) {
                     root = root.getCause();
                 }
-                retryOrFail(describe(root), 0);
+                if (root instanceof DeadlineException) {
+                    giveUp("deadline passed while waiting for budget or a free slot");
+                } else if (root instanceof IllegalArgumentException) {
+                    // e.g. a prompt larger than the whole tokens-per-minute budget
+                    giveUp("configuration: " + root.getMessage());
+                } else {
+                    retryOrFail(describe(root), 0);
+                }
                 return;
             }
             int status = response.getStatusCode();
             String text = response.getResponseBody(StandardCharsets.UTF_8);
             if (status == 200) {
                 onOk(text);
-            } else if (status == 400
-                    && rt.jsonSchemaSupported.get()
-                    && text.contains("response_format")) {
-                // The server lacks structured output: use json_object from now on.
-                rt.jsonSchemaSupported.set(false);
-                rt.warnOnce("json_schema", "server rejects response_format json_schema; using json_object");
+            } else if (status == 400 && sentJsonSchema && text.contains("response_format")) {
+                // The server lacks structured output: use json_object from now on. Calls
+                // already in flight with json_schema take this branch too, whatever the
+                // shared flag says by now.
+                if (rt.jsonSchemaSupported.compareAndSet(true, false)) {
+                    rt.warnOnce("json_schema", "server rejects response_format json_schema; using json_object");
+                }
                 attempts--;
                 attempt();
             } else if (status == 400 || status == 401 || status == 403 || status == 404) {
@@ -409,6 +423,15 @@ public final class OpenAiProvider implements AgentProvider {
             int shift = Math.min(30, Math.max(0, attemptsMade - 1));
             cap = Math.min(cap, initial << shift);
             return cap / 2 + ThreadLocalRandom.current().nextLong(cap - cap / 2 + 1);
+        }
+    }
+
+    /** The call's deadline passed before its request could be sent. */
+    private static final class DeadlineException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        DeadlineException() {
+            super("deadline passed", null, false, false);
         }
     }
 

@@ -1,0 +1,238 @@
+package io.signalstream.cli;
+
+import io.signalstream.config.JobOptions;
+import io.signalstream.local.ConversationReplayer;
+import io.signalstream.local.EmbeddedKafkaBroker;
+import io.signalstream.local.JobConfigLoader;
+import io.signalstream.local.LocalFlinkConfig;
+import io.signalstream.local.sql.DemoDataLoader;
+import io.signalstream.local.sql.QueryResult;
+import io.signalstream.local.sql.ResultFormat;
+import io.signalstream.local.sql.SqlRunner;
+import java.io.PrintStream;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import org.apache.flink.configuration.Configuration;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.core.config.Configurator;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code sql}: runs Flink SQL (a file or one statement) over the job's topics and prints the
+ * result. Without {@code --bootstrap-servers} it first starts the in-process broker and fills it
+ * by running the job on the bundled conversations.
+ */
+@Command(
+        name = "sql",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Run Flink SQL over the SignalStream topics and print the result.",
+            "The table DDL (sql/tables.sql) and the SQL functions (sql/functions.sql) are run"
+                    + " first. Without --bootstrap-servers an in-process Kafka broker is started"
+                    + " and filled by running the job on the bundled demo conversations.",
+            "By default queries are bounded: they read each topic up to its latest offset and end"
+                    + " with the final answer (batch mode). --unbounded keeps reading and prints"
+                    + " changes (+I, -U, +U, -D) until interrupted."
+        })
+public final class SqlCommand implements Callable<Integer> {
+
+    static final class Source {
+        @Option(names = {"-f", "--file"}, paramLabel = "FILE", required = true,
+                description = "SQL script: statements end with ';' at the end of a line, lines starting with '--' are comments.")
+        Path file;
+
+        @Option(names = {"-e", "--execute"}, paramLabel = "SQL", required = true,
+                description = "One or more statements, e.g. \"SELECT * FROM dead_letters\".")
+        String sql;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Source source;
+
+    @Option(names = "--bootstrap-servers", paramLabel = "HOSTS",
+            description = "Kafka to query, e.g. kafka:9092; default: start the in-process broker with the demo data.")
+    String bootstrapServers;
+
+    @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "table",
+            description = "table, csv or json (one object per line) (default: ${DEFAULT-VALUE}).")
+    String format;
+
+    @Option(names = "--unbounded", description = "Keep reading new records (streaming mode) instead of stopping at the latest offsets.")
+    boolean unbounded;
+
+    @Option(names = {"-V", "--var"}, paramLabel = "NAME=VALUE",
+            description = "Set a script variable ${NAME}, e.g. -V reply.minutes=30.")
+    Map<String, String> variables = new LinkedHashMap<>();
+
+    @Option(names = "--init", paramLabel = "FILE",
+            description = "Scripts to run first (repeatable); default: tables.sql and functions.sql of --sql-dir.")
+    List<Path> init = new ArrayList<>();
+
+    @Option(names = "--sql-dir", paramLabel = "DIR",
+            description = "Directory of tables.sql and functions.sql; default: ./sql, else the sql/ directory beside the jar's module.")
+    Path sqlDir;
+
+    @Option(names = "--data", paramLabel = "FILE",
+            description = "Without --bootstrap-servers: the conversation file to load (default: the bundled demo data).")
+    Path data;
+
+    @Option(names = "--work-dir", paramLabel = "DIR",
+            description = "Without --bootstrap-servers: directory for the broker and checkpoints; default: a temporary directory, deleted afterwards.")
+    Path workDir;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "170",
+            description = "Without --bootstrap-servers: how long to wait for the job's output (default: ${DEFAULT-VALUE}).")
+    long timeoutSeconds;
+
+    @Mixin ConfigOptionsMixin config;
+
+    @Override
+    public Integer call() throws Exception {
+        ResultFormat fmt;
+        try {
+            fmt = ResultFormat.of(format);
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: --format must be table, csv or json");
+            return 2;
+        }
+        String script = source.file != null
+                ? Files.readString(source.file, StandardCharsets.UTF_8)
+                : source.sql;
+        List<Path> initScripts = init.isEmpty() ? defaultInit() : init;
+        if (initScripts == null) {
+            System.err.println("error: cannot find sql/tables.sql; give --sql-dir DIR or --init FILE");
+            return 2;
+        }
+        quietFlinkClientWarnings();
+        Configuration conf = config.load();
+        try {
+            return bootstrapServers != null
+                    ? runSql(bootstrapServers, conf, initScripts, script, fmt)
+                    : runLocally(conf, initScripts, script, fmt);
+        } catch (SqlRunner.SqlStatementException | IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    private int runLocally(Configuration conf, List<Path> initScripts, String script, ResultFormat fmt)
+            throws Exception {
+        boolean temporary = workDir == null;
+        Path dir = temporary ? Files.createTempDirectory("signalstream-sql") : workDir;
+        Files.createDirectories(dir);
+        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dir.resolve("kafka"))) {
+            System.err.printf("Kafka broker (KRaft, in-process) on %s%n", broker.bootstrapServers());
+            Configuration jobConf = LocalFlinkConfig.withLocalDefaults(conf, dir, 2);
+            jobConf.set(JobOptions.BOOTSTRAP_SERVERS, broker.bootstrapServers());
+            Properties kafkaProps = JobConfigLoader.kafkaProperties(jobConf);
+            DemoDataLoader.load(
+                    jobConf,
+                    kafkaProps,
+                    ConversationReplayer.toEvents(ConversationReplayer.readLines(data)),
+                    Duration.ofSeconds(timeoutSeconds),
+                    System.err);
+            return runSql(broker.bootstrapServers(), conf, initScripts, script, fmt);
+        } finally {
+            if (temporary) {
+                deleteQuietly(dir);
+            }
+        }
+    }
+
+    private int runSql(String bootstrap, Configuration conf, List<Path> initScripts, String script, ResultFormat fmt)
+            throws Exception {
+        SqlRunner runner = new SqlRunner(!unbounded, bootstrap, variables, conf);
+        for (Path p : initScripts) {
+            runner.run(Files.readString(p, StandardCharsets.UTF_8));
+        }
+        PrintStream out = System.out;
+        boolean firstResult = true;
+        for (String statement : runner.statements(script)) {
+            boolean[] first = {true};
+            Optional<QueryResult> result =
+                    runner.execute(statement, change -> {
+                        fmt.printChange(change, first[0], out);
+                        first[0] = false;
+                    });
+            if (result.isPresent()) {
+                if (!firstResult && fmt == ResultFormat.TABLE) {
+                    out.println();
+                }
+                fmt.print(result.get(), out);
+                firstResult = false;
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * Warnings that every bounded query logs and that say nothing to its user: the Kafka source
+     * turning off partition discovery for a bounded read, the collect sink of a finished batch
+     * job, checkpointing skipped in batch mode.
+     */
+    private static void quietFlinkClientWarnings() {
+        Configurator.setLevel(Map.of(
+                "org.apache.flink.connector.kafka.source.KafkaSourceBuilder", Level.ERROR,
+                "org.apache.flink.streaming.api.operators.collect.CollectResultFetcher", Level.ERROR,
+                "org.apache.flink.runtime.jobmaster.JobMaster", Level.ERROR));
+    }
+
+    /** tables.sql and functions.sql of --sql-dir, ./sql or the sql/ directory of the checkout. */
+    private List<Path> defaultInit() {
+        List<Path> candidates = new ArrayList<>();
+        if (sqlDir != null) {
+            candidates.add(sqlDir);
+        } else {
+            candidates.add(Path.of("sql"));
+            // jobs/target/signalstream.jar (or jobs/target/classes) in a checkout: <checkout>/sql
+            Path d = codeLocation().orElse(null);
+            for (int i = 0; d != null && i < 4; i++, d = d.getParent()) {
+                candidates.add(d.resolve("sql"));
+            }
+        }
+        for (Path d : candidates) {
+            if (Files.isRegularFile(d.resolve("tables.sql"))) {
+                List<Path> out = new ArrayList<>();
+                out.add(d.resolve("tables.sql"));
+                if (Files.isRegularFile(d.resolve("functions.sql"))) {
+                    out.add(d.resolve("functions.sql"));
+                }
+                return out;
+            }
+        }
+        return null;
+    }
+
+    private static Optional<Path> codeLocation() {
+        try {
+            return Optional.of(
+                    Path.of(SqlCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+                            .toAbsolutePath());
+        } catch (URISyntaxException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (Exception e) {
+            // best effort: a temporary directory
+        }
+    }
+}
