@@ -5,12 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.signalstream.config.JobOptions;
-import io.signalstream.local.EmbeddedKafkaBroker;
-import io.signalstream.local.KafkaTopics;
-import io.signalstream.local.LocalFlinkConfig;
 import io.signalstream.serde.Json;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -25,24 +21,16 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.JobStatus;
-import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.testutils.CommonTestUtils;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Bad input never crashes the job and never disappears. One job run takes: one record of each
@@ -51,34 +39,10 @@ import org.junit.jupiter.api.io.TempDir;
  * with its aggregated output or in the DLQ; and the same conversation id under two tenants,
  * which must never share state or output.
  */
-class BadInputITCase {
-
-    @RegisterExtension
-    static final MiniClusterExtension MINI_CLUSTER =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
-                            .build());
-
-    @TempDir static Path tmp;
-
-    private static EmbeddedKafkaBroker broker;
+class BadInputITCase extends KafkaJobTestBase {
 
     /** The message size limit set for this test (the default is 64 KiB). */
     static final int MAX_MESSAGE_BYTES = 2048;
-
-    @BeforeAll
-    static void startBroker() {
-        broker = EmbeddedKafkaBroker.start(tmp.resolve("kafka"));
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
 
     private static ObjectNode valid(String tenant, String conversation, String id, String text) {
         ObjectNode n = Json.MAPPER.createObjectNode();
@@ -176,12 +140,8 @@ class BadInputITCase {
     @Test
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     void badInputGoesToTheDlqWithItsReasonAndNothingDisappears() throws Exception {
-        Configuration conf = LocalFlinkConfig.withLocalDefaults(new Configuration(), tmp, 2);
-        conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofSeconds(1));
-        conf.set(JobOptions.BOOTSTRAP_SERVERS, broker.bootstrapServers());
-        conf.set(JobOptions.GROUP_ID, "bad-input-itcase");
+        Configuration conf = jobConf("bad-input-itcase");
         conf.set(JobOptions.MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES);
-        KafkaTopics.create(broker.bootstrapServers(), new Properties(), KafkaTopics.layout(conf, 3, (short) 1));
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         JobClient job = ConversationIntelligenceJob.kafka(conf, new Properties()).executeAsync(env, "bad-input-itcase");
@@ -291,8 +251,7 @@ class BadInputITCase {
                     .doesNotContain("tenant-b:shared-conv#3");
             assertThat(job.getJobStatus().get()).isEqualTo(JobStatus.RUNNING);
         } finally {
-            job.cancel().get(30, TimeUnit.SECONDS);
-            CommonTestUtils.waitForJobStatus(job, List.of(JobStatus.CANCELED));
+            cancel(job);
         }
     }
 }

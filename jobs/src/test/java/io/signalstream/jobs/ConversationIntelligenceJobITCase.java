@@ -5,12 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.signalstream.config.JobOptions;
 import io.signalstream.local.ConversationReplayer;
-import io.signalstream.local.EmbeddedKafkaBroker;
-import io.signalstream.local.KafkaTopics;
-import io.signalstream.local.LocalFlinkConfig;
 import io.signalstream.serde.Json;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -22,56 +18,23 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.apache.flink.api.common.JobStatus;
-import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.testutils.CommonTestUtils;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The whole job on a MiniCluster against the real in-process KRaft broker: the real conversation
  * file plus malformed records in, every output read back as a {@code read_committed} consumer.
  * Expected counts are worked out here from the input file, independently of the job's code.
  */
-class ConversationIntelligenceJobITCase {
-
-    @RegisterExtension
-    static final MiniClusterExtension MINI_CLUSTER =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
-                            .build());
-
-    @TempDir static Path tmp;
-
-    private static EmbeddedKafkaBroker broker;
-
-    @BeforeAll
-    static void startBroker() {
-        broker = EmbeddedKafkaBroker.start(tmp.resolve("kafka"));
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
+class ConversationIntelligenceJobITCase extends KafkaJobTestBase {
 
     /** Malformed records and the dead-letter reason each must get. */
     private static Map<byte[], String> malformed() {
@@ -94,11 +57,7 @@ class ConversationIntelligenceJobITCase {
     @Test
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     void realConversationsAndMalformedRecordsExactlyOnce() throws Exception {
-        Configuration conf = LocalFlinkConfig.withLocalDefaults(new Configuration(), tmp, 2);
-        conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofSeconds(1));
-        conf.set(JobOptions.BOOTSTRAP_SERVERS, broker.bootstrapServers());
-        conf.set(JobOptions.GROUP_ID, "itcase");
-        KafkaTopics.create(broker.bootstrapServers(), new Properties(), KafkaTopics.layout(conf, 3, (short) 1));
+        Configuration conf = jobConf("itcase");
 
         // Input: the real conversations, one of them re-delivered, plus malformed records.
         List<String> lines = ConversationReplayer.readLines(null);
@@ -196,8 +155,7 @@ class ConversationIntelligenceJobITCase {
             }
             assertThat(seenReasons).isEqualTo(badByOffset);
         } finally {
-            job.cancel().get(30, TimeUnit.SECONDS);
-            CommonTestUtils.waitForJobStatus(job, List.of(JobStatus.CANCELED));
+            cancel(job);
         }
     }
 

@@ -9,10 +9,6 @@ import io.signalstream.events.AgentResult;
 import io.signalstream.events.ChatMessage;
 import io.signalstream.events.ConversationSnapshot;
 import io.signalstream.local.ConversationReplayer;
-import io.signalstream.local.EmbeddedKafkaBroker;
-import io.signalstream.local.KafkaTopics;
-import io.signalstream.local.LocalFlinkConfig;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -22,7 +18,6 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.configuration.CheckpointingOptions;
@@ -31,18 +26,11 @@ import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.state.FunctionInitializationContext;
 import org.apache.flink.runtime.state.FunctionSnapshotContext;
-import org.apache.flink.runtime.testutils.CommonTestUtils;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
-import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Exactly-once under injected failures, the way flink-connector-kafka's KafkaSinkITCase proves
@@ -52,19 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
  * checkpoints each time; a read_committed consumer must see exactly one aggregated and one
  * lineage record per (tenant, conversation, version): no loss, no duplicate.
  */
-class FailureInjectionITCase {
-
-    @RegisterExtension
-    static final MiniClusterExtension MINI_CLUSTER =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
-                            .build());
-
-    @TempDir static Path tmp;
-
-    private static EmbeddedKafkaBroker broker;
+class FailureInjectionITCase extends KafkaJobTestBase {
 
     /** Failures injected, by kind; static: shared by every restart of the job in this JVM. */
     static final Map<String, AtomicInteger> INJECTED = new ConcurrentHashMap<>();
@@ -136,31 +112,16 @@ class FailureInjectionITCase {
         }
     }
 
-    @BeforeAll
-    static void startBroker() {
-        broker = EmbeddedKafkaBroker.start(tmp.resolve("kafka"));
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
-
     @Test
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     void exactlyOnceAcrossInjectedFailures() throws Exception {
         RealData data = new RealData();
-        Configuration conf = LocalFlinkConfig.withLocalDefaults(new Configuration(), tmp, 2);
+        Configuration conf = jobConf("failure-itcase");
         conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofMillis(400));
         conf.set(CheckpointingOptions.MIN_PAUSE_BETWEEN_CHECKPOINTS, Duration.ofMillis(100));
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 20);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(200));
-        conf.set(JobOptions.BOOTSTRAP_SERVERS, broker.bootstrapServers());
-        conf.set(JobOptions.GROUP_ID, "failure-itcase");
-        KafkaTopics.create(broker.bootstrapServers(), new Properties(), KafkaTopics.layout(conf, 3, (short) 1));
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         JobClient job =
@@ -202,8 +163,7 @@ class FailureInjectionITCase {
                     .containsEntry("after checkpoint", 1)
                     .containsEntry("inside an agent", 2);
         } finally {
-            job.cancel().get(30, TimeUnit.SECONDS);
-            CommonTestUtils.waitForJobStatus(job, List.of(JobStatus.CANCELED));
+            cancel(job);
         }
     }
 

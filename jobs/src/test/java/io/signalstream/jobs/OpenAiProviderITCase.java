@@ -11,11 +11,7 @@ import io.signalstream.config.ProviderOptions;
 import io.signalstream.llm.LoopbackLlmServer;
 import io.signalstream.llm.ProviderRuntime;
 import io.signalstream.local.ConversationReplayer;
-import io.signalstream.local.EmbeddedKafkaBroker;
-import io.signalstream.local.KafkaTopics;
-import io.signalstream.local.LocalFlinkConfig;
 import io.signalstream.serde.Json;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -25,20 +21,11 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import org.apache.flink.api.common.JobStatus;
-import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.testutils.CommonTestUtils;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The whole job with all four agents on the {@code openai} provider against a real
@@ -48,31 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  * aggregated record per version, read_committed, none missing; and no raw e-mail address, card
  * or phone number from the data may reach the server.
  */
-class OpenAiProviderITCase {
-
-    @RegisterExtension
-    static final MiniClusterExtension MINI_CLUSTER =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
-                            .build());
-
-    @TempDir static Path tmp;
-
-    private static EmbeddedKafkaBroker broker;
-
-    @BeforeAll
-    static void startBroker() {
-        broker = EmbeddedKafkaBroker.start(tmp.resolve("kafka"));
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
+class OpenAiProviderITCase extends KafkaJobTestBase {
 
     @Test
     @Timeout(value = 6, unit = TimeUnit.MINUTES)
@@ -81,10 +44,7 @@ class OpenAiProviderITCase {
                 LoopbackLlmServer.faulty(LoopbackLlmServer.schemaAnswers(), 0.2, 7, 150);
         try (LoopbackLlmServer llm = LoopbackLlmServer.start(faulty)) {
             ProviderRuntime.stats("openai").reset();
-            Configuration conf = LocalFlinkConfig.withLocalDefaults(new Configuration(), tmp, 2);
-            conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofSeconds(1));
-            conf.set(JobOptions.BOOTSTRAP_SERVERS, broker.bootstrapServers());
-            conf.set(JobOptions.GROUP_ID, "openai-itcase");
+            Configuration conf = jobConf("openai-itcase");
             conf.set(JobOptions.TRANSACTIONAL_ID_PREFIX, "openai-itcase");
             for (String agent : AgentOptions.ALL_AGENTS) {
                 conf.set(AgentOptions.provider(agent), "openai");
@@ -96,7 +56,6 @@ class OpenAiProviderITCase {
             conf.set(ProviderOptions.requestTimeout("openai"), Duration.ofSeconds(5));
             conf.set(AgentOptions.TIMEOUT, Duration.ofSeconds(20));
             conf.set(JobOptions.JOIN_WINDOW, Duration.ofSeconds(40));
-            KafkaTopics.create(broker.bootstrapServers(), new Properties(), KafkaTopics.layout(conf, 3, (short) 1));
 
             List<String> lines = ConversationReplayer.readLines(null);
             var events = ConversationReplayer.toEvents(lines);
@@ -179,8 +138,7 @@ class OpenAiProviderITCase {
                         requests.size() / (double) lines.size(), lookups == 0 ? 0.0 : hits / (double) lookups,
                         LoopbackLlmServer.injectedFaults(faulty), stats);
             } finally {
-                job.cancel().get(30, TimeUnit.SECONDS);
-                CommonTestUtils.waitForJobStatus(job, List.of(JobStatus.CANCELED));
+                cancel(job);
             }
         }
     }

@@ -6,11 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.signalstream.config.AgentOptions;
 import io.signalstream.config.JobOptions;
 import io.signalstream.local.ConversationReplayer;
-import io.signalstream.local.EmbeddedKafkaBroker;
-import io.signalstream.local.KafkaTopics;
-import io.signalstream.local.LocalFlinkConfig;
 import io.signalstream.serde.Json;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -20,21 +16,14 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.JobStatus;
-import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.runtime.testutils.CommonTestUtils;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A savepoint upgrade: version 1 of the job processes the first half of the real conversations
@@ -43,38 +32,10 @@ import org.junit.jupiter.api.io.TempDir;
  * already counted. Counters, transcripts and de-duplication state must carry over, and the
  * outputs must stay exactly-once across the switch.
  */
-class SavepointUpgradeITCase {
-
-    @RegisterExtension
-    static final MiniClusterExtension MINI_CLUSTER =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
-                            .build());
-
-    @TempDir static Path tmp;
-
-    private static EmbeddedKafkaBroker broker;
-
-    @BeforeAll
-    static void startBroker() {
-        broker = EmbeddedKafkaBroker.start(tmp.resolve("kafka"));
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
+class SavepointUpgradeITCase extends KafkaJobTestBase {
 
     private static Configuration baseConf() {
-        Configuration conf = LocalFlinkConfig.withLocalDefaults(new Configuration(), tmp, 2);
-        conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofSeconds(1));
-        conf.set(JobOptions.BOOTSTRAP_SERVERS, broker.bootstrapServers());
-        conf.set(JobOptions.GROUP_ID, "upgrade-itcase");
-        return conf;
+        return jobConf("upgrade-itcase");
     }
 
     @Test
@@ -89,7 +50,6 @@ class SavepointUpgradeITCase {
         }
         int half = split;
         Configuration v1 = baseConf();
-        KafkaTopics.create(broker.bootstrapServers(), new Properties(), KafkaTopics.layout(v1, 3, (short) 1));
         String input = v1.get(JobOptions.TOPIC_INPUT);
         List<String> topics = List.of("support.ai.aggregated", "support.lineage", "support.conversations.state");
 
@@ -163,8 +123,7 @@ class SavepointUpgradeITCase {
                     events.size(), savepoint, out.get("support.ai.aggregated").size(),
                     out.get("support.lineage").size(), data.expectedVersions.size());
         } finally {
-            job2.cancel().get(30, TimeUnit.SECONDS);
-            CommonTestUtils.waitForJobStatus(job2, List.of(JobStatus.CANCELED));
+            cancel(job2);
         }
     }
 }
