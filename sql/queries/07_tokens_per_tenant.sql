@@ -1,6 +1,6 @@
 -- Tokens spent per tenant (cost): LLM calls, prompt and completion tokens and an estimated
 -- cost in USD at ${usd.per.1k.prompt.tokens:0.00015} per 1,000 prompt tokens and
--- ${usd.per.1k.completion.tokens:0.0006} per 1,000 completion tokens (set both with -V). Calls
+-- ${usd.per.1k.completion.tokens:0.0006} per 1,000 completion tokens (set both with --var). Calls
 -- answered by the local analyzers (provider local) cost nothing and count as local_calls.
 SELECT
     tenant_id,

@@ -75,8 +75,8 @@ public final class SqlCommand implements Callable<Integer> {
     @Option(names = "--unbounded", description = "Keep reading new records (streaming mode) instead of stopping at the latest offsets.")
     boolean unbounded;
 
-    @Option(names = {"-V", "--var"}, paramLabel = "NAME=VALUE",
-            description = "Set a script variable ${NAME}, e.g. -V reply.minutes=30.")
+    @Option(names = "--var", paramLabel = "NAME=VALUE",
+            description = "Set a script variable $${NAME} (repeatable), e.g. --var reply.minutes=30.")
     Map<String, String> variables = new LinkedHashMap<>();
 
     @Option(names = "--init", paramLabel = "FILE",
@@ -183,12 +183,13 @@ public final class SqlCommand implements Callable<Integer> {
     /**
      * Warnings that every bounded query logs and that say nothing to its user: the Kafka source
      * turning off partition discovery for a bounded read, the collect sink of a finished batch
-     * job, checkpointing skipped in batch mode.
+     * job (or of one a LIMIT ended early), checkpointing skipped in batch mode.
      */
     private static void quietFlinkClientWarnings() {
         Configurator.setLevel(Map.of(
                 "org.apache.flink.connector.kafka.source.KafkaSourceBuilder", Level.ERROR,
                 "org.apache.flink.streaming.api.operators.collect.CollectResultFetcher", Level.ERROR,
+                "org.apache.flink.streaming.api.operators.collect.CollectSinkOperatorCoordinator", Level.ERROR,
                 "org.apache.flink.runtime.jobmaster.JobMaster", Level.ERROR));
     }
 

@@ -50,7 +50,7 @@ public final class SqlScript {
             }
             if (value == null) {
                 throw new IllegalArgumentException(
-                        "SQL variable ${" + m.group(1) + "} is not set (set it with -V "
+                        "SQL variable ${" + m.group(1) + "} is not set (set it with --var "
                                 + m.group(1) + "=VALUE)");
             }
             m.appendReplacement(out, Matcher.quoteReplacement(value));
