@@ -10,6 +10,8 @@ import picocli.CommandLine.Command;
  *   <li>{@code demo}: the whole system on this machine (in-process Kafka, MiniCluster) on real
  *       conversations
  *   <li>{@code run}: the job against an existing Kafka (and Flink, when submitted to a cluster)
+ *   <li>{@code sql}: Flink SQL over the topics (bounded by default), printed as a table, CSV or JSON
+ *   <li>{@code eval}: scores an agent provider on labelled data
  * </ul>
  */
 @Command(
@@ -17,7 +19,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "SignalStream 0.1.0",
         description = "Real-time conversation intelligence on Apache Flink.",
-        subcommands = {DemoCommand.class, RunCommand.class, SqlCommand.class})
+        subcommands = {DemoCommand.class, RunCommand.class, SqlCommand.class, EvalCommand.class})
 public final class SignalStreamCli implements Runnable {
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
