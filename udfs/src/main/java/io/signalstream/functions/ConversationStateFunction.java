@@ -8,6 +8,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.flink.annotation.VisibleForTesting;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
@@ -20,6 +22,7 @@ import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
@@ -41,6 +44,14 @@ import org.apache.flink.util.Collector;
  *
  * <p>Versions are assigned in arrival order (1, 2, …); the agents scheduled for a version are
  * decided here from each agent's {@link io.signalstream.agents.AgentTrigger}.
+ *
+ * <p>Metrics: {@code redelivered_messages}, {@code conversations_started} (messages that began
+ * a conversation, version 1, also after its state expired) and the gauge {@code
+ * active_conversations}: the conversations of this subtask with a message in the last {@link
+ * #ACTIVE_WINDOW} (or the state TTL, if shorter), in processing time. Flink cannot count the
+ * keys with live state cheaply, so this is the practical proxy: it is kept on the heap only
+ * (memory proportional to the active conversations, not to the state), restarts from zero
+ * after a restore and fills again within the window.
  */
 public class ConversationStateFunction
         extends KeyedProcessFunction<String, ChatMessage, ConversationSnapshot> {
@@ -56,6 +67,15 @@ public class ConversationStateFunction
     private transient MapState<String, Long> seen;
     private transient MapState<String, Long> agentLastRun;
     private transient Counter redelivered;
+    private transient Counter started;
+    private transient Map<String, Long> lastSeenMs;
+    private transient long activeWindowMs;
+    private transient int sincePrune;
+
+    /** How long a conversation counts as active after its last message. */
+    public static final Duration ACTIVE_WINDOW = Duration.ofHours(1);
+
+    private static final int PRUNE_EVERY = 10_000;
 
     /**
      * @param agents the configured agents and their triggers
@@ -91,7 +111,14 @@ public class ConversationStateFunction
         transcript = getRuntimeContext().getListState(tr);
         seen = getRuntimeContext().getMapState(seenDesc);
         agentLastRun = getRuntimeContext().getMapState(lastRun);
-        redelivered = getRuntimeContext().getMetricGroup().counter("redelivered_messages");
+        var metrics = getRuntimeContext().getMetricGroup();
+        redelivered = metrics.counter("redelivered_messages");
+        started = metrics.counter("conversations_started");
+        lastSeenMs = new ConcurrentHashMap<>();
+        activeWindowMs = Math.min(ACTIVE_WINDOW.toMillis(), ttl.toMillis());
+        metrics.gauge(
+                "active_conversations",
+                (Gauge<Integer>) () -> activeConversations(System.currentTimeMillis()));
     }
 
     @Override
@@ -128,6 +155,15 @@ public class ConversationStateFunction
             recent = new ArrayList<>(recent.subList(recent.size() - window, recent.size()));
         }
         transcript.update(recent);
+        if (version == 1) {
+            started.inc();
+        }
+        long nowMs = ctx.timerService().currentProcessingTime();
+        lastSeenMs.put(ctx.getCurrentKey(), nowMs);
+        if (++sincePrune >= PRUNE_EVERY) {
+            sincePrune = 0;
+            activeConversations(nowMs);
+        }
 
         c.firstActivityMs = c.messageCount == 0 ? ts : Math.min(c.firstActivityMs, ts);
         c.lastActivityMs = c.messageCount == 0 ? ts : Math.max(c.lastActivityMs, ts);
@@ -147,6 +183,13 @@ public class ConversationStateFunction
                         Instant.ofEpochMilli(c.lastActivityMs),
                         scheduled,
                         msg.source()));
+    }
+
+    /** Drops the conversations idle for longer than the active window, returns the rest. */
+    private int activeConversations(long nowMs) {
+        long oldest = nowMs - activeWindowMs;
+        lastSeenMs.values().removeIf(t -> t < oldest);
+        return lastSeenMs.size();
     }
 
     /**

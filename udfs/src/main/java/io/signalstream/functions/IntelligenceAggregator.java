@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -22,6 +23,8 @@ import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
@@ -45,6 +48,15 @@ import org.apache.flink.util.OutputTag;
  * <p>Keyed state (idle TTL): {@code last-emitted-version}, {@code anchors} (version → snapshot
  * and deadline), {@code pending-results} ({@code version/agent} → result, results may arrive
  * before their snapshot), {@code latest-answers} (agent → newest answer and its input).
+ *
+ * <p>Metrics: counters {@code aggregated_complete}, {@code aggregated_partial}, {@code
+ * stale_results}; histograms {@code end_to_end_latency_ms} (from the Kafka record time of the
+ * input message, which the source puts on the stream record and every operator keeps, to the
+ * emission of its aggregated output: what a reader of the output topic waits, minus the
+ * checkpoint that commits it) and {@code join_wait_ms} (from the snapshot's arrival here to the
+ * emission). The input record time is held on the heap per pending version, not in state: a
+ * version pending across a restore is not measured. The message's own {@code timestamp} is not
+ * used, since replayed or late data would make the latency meaningless.
  */
 public class IntelligenceAggregator
         extends KeyedCoProcessFunction<
@@ -70,6 +82,15 @@ public class IntelligenceAggregator
     private transient Counter complete;
     private transient Counter partial;
     private transient Counter stale;
+    private transient Histogram endToEndLatencyMs;
+    private transient Histogram joinWaitMs;
+    private transient Map<String, Long> inputRecordTimes;
+
+    /** Samples kept by the latency histograms. */
+    static final int LATENCY_WINDOW = 1024;
+
+    /** Bound of the heap map of input record times (it is cleared if ever exceeded). */
+    static final int MAX_TRACKED_VERSIONS = 100_000;
 
     /**
      * @param joinWindow how long a version waits for its agents (processing time)
@@ -107,6 +128,12 @@ public class IntelligenceAggregator
         complete = metrics.counter("aggregated_complete");
         partial = metrics.counter("aggregated_partial");
         stale = metrics.counter("stale_results");
+        endToEndLatencyMs =
+                metrics.histogram(
+                        "end_to_end_latency_ms", new DescriptiveStatisticsHistogram(LATENCY_WINDOW));
+        joinWaitMs =
+                metrics.histogram("join_wait_ms", new DescriptiveStatisticsHistogram(LATENCY_WINDOW));
+        inputRecordTimes = new HashMap<>();
     }
 
     @Override
@@ -123,6 +150,12 @@ public class IntelligenceAggregator
             latest.clear();
         }
         long deadline = now + joinWindow.toMillis();
+        if (ctx.timestamp() != null) {
+            if (inputRecordTimes.size() >= MAX_TRACKED_VERSIONS) {
+                inputRecordTimes.clear();
+            }
+            inputRecordTimes.put(pendingKey(snapshot.version(), ctx.getCurrentKey()), ctx.timestamp());
+        }
         anchors.put(snapshot.version(), new PendingAnchor(snapshot, deadline));
         ctx.timerService().registerProcessingTimeTimer(deadline);
         emitReady(now, ctx, out);
@@ -255,6 +288,14 @@ public class IntelligenceAggregator
                                 new ArrayList<>(inputs.values()),
                                 agentLineage)));
         (missing.isEmpty() ? complete : partial).inc();
+        Long inputTime = inputRecordTimes.remove(pendingKey(v, key));
+        if (inputTime != null) {
+            endToEndLatencyMs.update(Math.max(0, now - inputTime));
+        }
+        PendingAnchor emitted = anchors.get(v);
+        if (emitted != null) {
+            joinWaitMs.update(Math.max(0, now - (emitted.deadlineMs() - joinWindow.toMillis())));
+        }
         anchors.remove(v);
         lastEmitted.update(v);
         // The version's timer is left to fire as a no-op: another version may share its
