@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
  *   <li>{@code run}: the job against an existing Kafka (and Flink, when submitted to a cluster)
  *   <li>{@code sql}: Flink SQL over the topics (bounded by default), printed as a table, CSV or JSON
  *   <li>{@code eval}: scores an agent provider on labelled data
+ *   <li>{@code bench}: end-to-end throughput and latency against a loopback LLM
  * </ul>
  */
 @Command(
@@ -19,7 +20,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "SignalStream 0.1.0",
         description = "Real-time conversation intelligence on Apache Flink.",
-        subcommands = {DemoCommand.class, RunCommand.class, SqlCommand.class, EvalCommand.class})
+        subcommands = {DemoCommand.class, RunCommand.class, SqlCommand.class, EvalCommand.class, BenchCommand.class})
 public final class SignalStreamCli implements Runnable {
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
