@@ -65,6 +65,8 @@ public final class PiiDetector {
     public static final double SCORE_IP = 0.9;
     /** Score of phone numbers. */
     public static final double SCORE_PHONE = 0.85;
+    /** Score of a phone number found by its formatting only (possible, not valid, number). */
+    public static final double SCORE_PHONE_FORMATTED = 0.6;
     /** Score of US social security numbers. */
     public static final double SCORE_SSN = 0.85;
     /** Chars before an undashed SSN candidate searched for a context word. */
@@ -285,15 +287,51 @@ public final class PiiDetector {
         while (u.find()) {
             urls.add(new int[] {u.start(), u.end()});
         }
+        List<int[]> found = new ArrayList<>();
         for (PhoneNumberMatch pm : phoneUtil.findNumbers(text, defaultRegion,
                 PhoneNumberUtil.Leniency.VALID, Long.MAX_VALUE)) {
             if (urls.stream().anyMatch(r -> pm.start() >= r[0] && pm.end() <= r[1])) {
                 continue;
             }
+            found.add(new int[] {pm.start(), pm.end()});
             out.add(new PiiEntity(PHONE_NUMBER, pm.start(), pm.end(), SCORE_PHONE,
                     pm.rawString()));
         }
+        // Numbers not valid in the default region's plan (foreign, or made up) are still phone
+        // numbers when they are written like one: a possible number by libphonenumber of 9 to
+        // 15 digits, grouped with phone separators (no one-digit groups) or with an
+        // international prefix. A bare digit run (an order or tweet id), a version number, a
+        // date or a short local number needs the VALID match above.
+        for (PhoneNumberMatch pm : phoneUtil.findNumbers(text, defaultRegion,
+                PhoneNumberUtil.Leniency.POSSIBLE, Long.MAX_VALUE)) {
+            String raw = pm.rawString();
+            if (found.stream().anyMatch(r -> pm.start() < r[1] && r[0] < pm.end())
+                    || urls.stream().anyMatch(r -> pm.start() >= r[0] && pm.end() <= r[1])
+                    || !PHONE_GROUPING.matcher(raw).find()
+                    || DATE_LIKE.matcher(raw).matches()) {
+                continue;
+            }
+            long digits = raw.chars().filter(Character::isDigit).count();
+            long distinct = raw.chars().filter(Character::isDigit).distinct().count();
+            // distinct > 2: placeholders such as 000-000-0000 or 555-555-5555 are not numbers.
+            if (digits >= 9 && digits <= 15 && distinct > 2
+                    && !SINGLE_DIGIT_GROUP.matcher(raw).find()) {
+                out.add(new PiiEntity(PHONE_NUMBER, pm.start(), pm.end(), SCORE_PHONE_FORMATTED, raw));
+            }
+        }
     }
+
+    /** A phone separator between digit groups, or a leading international prefix. */
+    private static final Pattern PHONE_GROUPING =
+            Pattern.compile("^\\+|\\d[ .\\-]\\d|\\(\\d+\\)");
+
+    /** A one-digit group between separators, as in versions (8.5.50) or specs (5 3600 3.6). */
+    private static final Pattern SINGLE_DIGIT_GROUP =
+            Pattern.compile("(^|[ .\\-])\\d([ .\\-]|$)");
+
+    /** Dates and times written with separators (2020-04-01, 01.04.2020, 4/1/20). */
+    private static final Pattern DATE_LIKE =
+            Pattern.compile("\\d{4}[-./]\\d{1,2}[-./]\\d{1,2}|\\d{1,2}[-./]\\d{1,2}[-./]\\d{2,4}");
 
     private void findSsns(String text, List<PiiEntity> out) {
         Matcher m = SSN.matcher(text);
