@@ -18,8 +18,11 @@ public final class BenchReport {
     @SuppressWarnings("unchecked")
     public static String markdown(Map<String, Object> r) {
         StringBuilder sb = new StringBuilder();
-        sb.append("### Benchmark: ").append(r.get("messages")).append(" messages per run, LLM answer time ")
-                .append(r.get("llm_latency_ms")).append(" ms mean, in-flight bound ").append(r.get("capacity")).append("\n\n");
+        sb.append("### Benchmark: ").append(r.get("messages")).append(" messages per run, ")
+                .append("local".equals(r.get("provider"))
+                        ? "local provider (no LLM)"
+                        : "LLM answer time " + r.get("llm_latency_ms") + " ms mean, in-flight bound " + r.get("capacity"))
+                .append("\n\n");
         Map<String, Object> lat = (Map<String, Object>) r.get("latency_ms");
         sb.append("| figure | value |\n|---|---|\n");
         sb.append("| throughput (saturated) | ").append(r.get("throughput_msgs_per_s")).append(" msg/s |\n");

@@ -82,8 +82,21 @@ public final class Benchmark {
      * @param baseRate messages per second of the 1x run
      * @param capacity in-flight LLM requests allowed (provider bound and async capacity)
      * @param workDir broker and checkpoint directory
+     * @param provider {@code openai} (against the loopback server) or {@code local} (the
+     *     in-process analyzers; no LLM figures)
      */
-    public record Settings(int messages, long llmLatencyMs, double baseRate, int capacity, Path workDir) {}
+    public record Settings(
+            int messages, long llmLatencyMs, double baseRate, int capacity, Path workDir, String provider) {
+
+        /** Settings with the {@code openai} provider against the loopback server. */
+        public Settings(int messages, long llmLatencyMs, double baseRate, int capacity, Path workDir) {
+            this(messages, llmLatencyMs, baseRate, capacity, workDir, "openai");
+        }
+
+        boolean local() {
+            return "local".equals(provider);
+        }
+    }
 
     private final Settings s;
     private final PrintStream out;
@@ -121,7 +134,7 @@ public final class Benchmark {
             conf.set(JobOptions.BOOTSTRAP_SERVERS, broker.bootstrapServers());
             conf.set(JobOptions.GROUP_ID, "bench");
             for (String agent : AgentOptions.ALL_AGENTS) {
-                conf.set(AgentOptions.provider(agent), "openai");
+                conf.set(AgentOptions.provider(agent), s.provider());
             }
             conf.set(ProviderOptions.baseUrl("openai"), llm.baseUrl());
             conf.set(ProviderOptions.model("openai"), "loopback");
@@ -158,8 +171,10 @@ public final class Benchmark {
             report.put("llm_requests_per_s", sat.get("llm_requests_per_s"));
             report.put("latency_ms", base.get("latency_ms"));
             report.put("little_limit_in_flight", s.capacity());
-            report.put("little_limit_requests_per_s", round(s.capacity() / Math.max(1e-9, (double) sat.get("llm_mean_latency_ms") / 1000)));
-            report.put("little_efficiency", round(Math.min(1.0, inFlight / s.capacity())));
+            report.put("little_limit_requests_per_s",
+                    s.local() ? null : round(s.capacity() / Math.max(1e-9, (double) sat.get("llm_mean_latency_ms") / 1000)));
+            report.put("little_efficiency", s.local() ? null : round(Math.min(1.0, inFlight / s.capacity())));
+            report.put("provider", s.provider());
             report.put("sync_baseline_msgs_per_s", sync.get("msgs_per_s"));
             report.put("speedup_vs_sync", round(throughput / Math.max(1e-9, (double) sync.get("msgs_per_s"))));
             report.put("cpu_cores_used", sat.get("cpu_cores_used"));
@@ -273,14 +288,17 @@ public final class Benchmark {
 
     /** The naive baseline: one message at a time, its agents called one after another. */
     private Map<String, Object> syncBaseline(List<String> lines, Configuration conf, long lat) throws Exception {
-        int n = (int) Math.max(5, Math.min(s.messages(), 15_000 / Math.max(1, 2.1 * lat)));
+        int n = s.local() ? s.messages() : (int) Math.max(5, Math.min(s.messages(), 15_000 / Math.max(1, 2.1 * lat)));
         List<Map.Entry<String, byte[]>> events = events("sync", lines, n, Math.max(1, (int) Math.round(n / 2.3)));
         List<AgentSpec> agents = AgentSpec.fromConfig(conf);
         Map<String, List<TranscriptEntry>> transcripts = new HashMap<>();
         Map<String, Map<String, Long>> lastRun = new HashMap<>();
         int calls = 0;
         long start = System.nanoTime();
-        try (AgentProvider provider = new OpenAiProvider(ProviderSettings.from(conf, "openai"))) {
+        try (AgentProvider provider =
+                s.local()
+                        ? new io.signalstream.agents.LocalAgentProvider(1)
+                        : new OpenAiProvider(ProviderSettings.from(conf, "openai"))) {
             for (Map.Entry<String, byte[]> e : events) {
                 JsonNode m = Json.MAPPER.readTree(e.getValue());
                 ChatMessage msg = new ChatMessage(m.get("message_id").asText(), m.get("tenant_id").asText(),

@@ -45,14 +45,24 @@ public final class BenchCommand implements Callable<Integer> {
             description = "LLM requests in flight allowed (default: ${DEFAULT-VALUE}).")
     int capacity;
 
+    @Option(names = "--provider", defaultValue = "openai", paramLabel = "NAME",
+            description = "openai (against the loopback server, default) or local (in-process analyzers).")
+    String provider;
+
     @Override
     public Integer call() throws Exception {
+        if (!provider.equals("openai") && !provider.equals("local")) {
+            System.err.println("error: --provider must be openai or local");
+            return 2;
+        }
         Path dir = Files.createTempDirectory("signalstream-bench");
         try {
-            System.out.printf("SignalStream bench: %d messages per run, LLM %d ms mean, in-flight bound %d%n",
-                    messages, latencyMs, capacity);
+            System.out.printf("SignalStream bench: %d messages per run, %s%n", messages,
+                    provider.equals("local")
+                            ? "local provider (no LLM)"
+                            : "LLM " + latencyMs + " ms mean, in-flight bound " + capacity);
             Map<String, Object> r =
-                    new Benchmark(new Benchmark.Settings(messages, latencyMs, rate, capacity, dir), System.out).run();
+                    new Benchmark(new Benchmark.Settings(messages, latencyMs, rate, capacity, dir, provider), System.out).run();
             Files.write(report, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(r));
             String base = report.getFileName().toString().replaceFirst("\\.json$", "");
             Path md = report.resolveSibling(base + ".md");
