@@ -24,12 +24,10 @@ import io.signalstream.serde.Json;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -46,12 +44,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * The end-to-end benchmark: the real job with exactly-once on, the in-process broker, all four
@@ -205,28 +199,17 @@ public final class Benchmark {
         HeapSampler heap = new HeapSampler();
         long start = System.nanoTime();
         probe.expect(events);
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-        p.put(ProducerConfig.LINGER_MS_CONFIG, "2");
+        List<String> ids = new ArrayList<>();
+        for (Map.Entry<String, byte[]> e : events) {
+            ids.add(Json.MAPPER.readTree(e.getValue()).get("message_id").asText());
+        }
         // Produce on its own thread while this one reads the outputs as they become visible.
         java.util.concurrent.CompletableFuture<Void> producing =
                 java.util.concurrent.CompletableFuture.runAsync(() -> {
-                    try (KafkaProducer<byte[], byte[]> producer =
-                            new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
-                        for (int i = 0; i < events.size(); i++) {
-                            Map.Entry<String, byte[]> e = events.get(i);
-                            String id = Json.MAPPER.readTree(e.getValue()).get("message_id").asText();
-                            producedAt.put(id, System.nanoTime());
-                            producer.send(new ProducerRecord<>("support.messages.raw",
-                                    e.getKey().getBytes(StandardCharsets.UTF_8), e.getValue()));
-                            if (rate > 0) {
-                                long due = start + (long) ((i + 1) * 1e9 / rate);
-                                long wait = due - System.nanoTime();
-                                if (wait > 0) {
-                                    Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
-                                }
-                            }
-                        }
+                    try {
+                        ConversationReplayer.produce(
+                                broker.bootstrapServers(), new Properties(), "support.messages.raw", events, rate,
+                                sent -> producedAt.put(ids.get(sent - 1), System.nanoTime()));
                     } catch (Exception e) {
                         throw new IllegalStateException("producing the benchmark input failed", e);
                     }

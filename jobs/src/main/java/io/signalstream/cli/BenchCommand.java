@@ -5,10 +5,9 @@ import io.signalstream.bench.Benchmark;
 import io.signalstream.serde.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
+import org.apache.flink.util.FileUtils;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -73,9 +72,7 @@ public final class BenchCommand implements Callable<Integer> {
             System.out.println("Reports written to " + report + ", " + md + " and " + png);
             return 0;
         } finally {
-            try (Stream<Path> files = Files.walk(dir)) {
-                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            FileUtils.deleteDirectoryQuietly(dir.toFile());
         }
     }
 }

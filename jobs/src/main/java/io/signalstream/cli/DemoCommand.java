@@ -6,10 +6,9 @@ import io.signalstream.serde.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.util.FileUtils;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -103,16 +102,8 @@ public final class DemoCommand implements Callable<Integer> {
             return r.missing() == 0 && r.duplicates() == 0 ? 0 : 1;
         } finally {
             if (temporary) {
-                deleteQuietly(dir);
+                FileUtils.deleteDirectoryQuietly(dir.toFile());
             }
-        }
-    }
-
-    private static void deleteQuietly(Path dir) {
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (Exception e) {
-            // best effort: a temporary directory
         }
     }
 }

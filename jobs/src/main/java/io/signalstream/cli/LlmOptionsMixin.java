@@ -1,7 +1,5 @@
 package io.signalstream.cli;
 
-import io.signalstream.config.AgentOptions;
-import io.signalstream.config.JobOptions;
 import io.signalstream.config.ProviderOptions;
 import java.time.Duration;
 import org.apache.flink.configuration.Configuration;
@@ -52,23 +50,6 @@ public final class LlmOptionsMixin {
             }
             return;
         }
-        for (String agent : conf.get(AgentOptions.ENABLED)) {
-            conf.set(AgentOptions.provider(agent.trim()), provider);
-        }
-        if (!remote()) {
-            return;
-        }
-        if (baseUrl != null) {
-            conf.set(ProviderOptions.baseUrl(provider), baseUrl);
-        }
-        if (model != null) {
-            conf.set(ProviderOptions.model(provider), model);
-        }
-        if (!conf.contains(AgentOptions.TIMEOUT)) {
-            conf.set(AgentOptions.TIMEOUT, REMOTE_AGENT_TIMEOUT);
-        }
-        if (!conf.contains(JobOptions.JOIN_WINDOW)) {
-            conf.set(JobOptions.JOIN_WINDOW, conf.get(AgentOptions.TIMEOUT).plusSeconds(30));
-        }
+        ProviderOptions.useForAllAgents(conf, provider, baseUrl, model, REMOTE_AGENT_TIMEOUT);
     }
 }

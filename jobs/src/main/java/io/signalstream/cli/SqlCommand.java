@@ -16,18 +16,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import org.apache.flink.configuration.Configuration;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.core.config.Configurator;
 import picocli.CommandLine.ArgGroup;
+import org.apache.flink.util.FileUtils;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -149,7 +148,7 @@ public final class SqlCommand implements Callable<Integer> {
             return runSql(broker.bootstrapServers(), conf, initScripts, script, fmt);
         } finally {
             if (temporary) {
-                deleteQuietly(dir);
+                FileUtils.deleteDirectoryQuietly(dir.toFile());
             }
         }
     }
@@ -226,14 +225,6 @@ public final class SqlCommand implements Callable<Integer> {
                             .toAbsolutePath());
         } catch (URISyntaxException | RuntimeException e) {
             return Optional.empty();
-        }
-    }
-
-    private static void deleteQuietly(Path dir) {
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (Exception e) {
-            // best effort: a temporary directory
         }
     }
 }

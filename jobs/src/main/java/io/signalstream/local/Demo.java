@@ -1,7 +1,6 @@
 package io.signalstream.local;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.signalstream.config.AgentOptions;
 import io.signalstream.config.JobOptions;
 import io.signalstream.config.ProviderOptions;
 import io.signalstream.llm.LoopbackLlmServer;
@@ -91,7 +90,8 @@ public final class Demo {
                                 responder, settings.llmFaultRate(), 42, settings.llmMaxDelayMs());
             }
             llmServer = LoopbackLlmServer.start(responder);
-            useLoopback(userConf, llmServer.baseUrl());
+            ProviderOptions.useForAllAgents(
+                    userConf, "openai", llmServer.baseUrl(), "loopback", Duration.ofSeconds(20));
             out.printf(
                     "LLM: provider openai against the loopback server %s (fault rate %.2f, delay 0..%d ms)%n",
                     llmServer.baseUrl(), settings.llmFaultRate(), settings.llmMaxDelayMs());
@@ -213,21 +213,6 @@ public final class Demo {
                 t.deadLetters(),
                 (System.nanoTime() - start) / 1e9);
         out.flush();
-    }
-
-    /** Points every enabled agent at the loopback server through the {@code openai} provider. */
-    static void useLoopback(Configuration conf, String baseUrl) {
-        for (String agent : conf.get(AgentOptions.ENABLED)) {
-            conf.set(AgentOptions.provider(agent.trim()), "openai");
-        }
-        conf.set(ProviderOptions.baseUrl("openai"), baseUrl);
-        conf.set(ProviderOptions.model("openai"), "loopback");
-        if (!conf.contains(AgentOptions.TIMEOUT)) {
-            conf.set(AgentOptions.TIMEOUT, Duration.ofSeconds(20));
-        }
-        if (!conf.contains(JobOptions.JOIN_WINDOW)) {
-            conf.set(JobOptions.JOIN_WINDOW, conf.get(AgentOptions.TIMEOUT).plusSeconds(20));
-        }
     }
 
     /** One line per aggregated record: who, which version, and what the agents said. */

@@ -1,9 +1,9 @@
 package io.signalstream.local;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
@@ -35,22 +35,37 @@ public final class JobConfigLoader {
             if (!Files.exists(configFile)) {
                 throw new IllegalArgumentException("config file " + configFile + " does not exist");
             }
-            Path dir = configFile;
-            if (!Files.isDirectory(configFile)) {
-                dir = Files.createTempDirectory("signalstream-conf");
-                Files.copy(
-                        configFile,
-                        dir.resolve(GlobalConfiguration.FLINK_CONF_FILENAME),
-                        StandardCopyOption.REPLACE_EXISTING);
-                dir.toFile().deleteOnExit();
-                dir.resolve(GlobalConfiguration.FLINK_CONF_FILENAME).toFile().deleteOnExit();
+            if (Files.isDirectory(configFile)) {
+                conf.addAll(GlobalConfiguration.loadConfiguration(configFile.toString()));
+            } else {
+                try (InputStream in = Files.newInputStream(configFile)) {
+                    conf.addAll(readFlinkYaml(in));
+                }
             }
-            conf.addAll(GlobalConfiguration.loadConfiguration(dir.toString()));
         }
         if (overrides != null) {
             overrides.forEach(conf::setString);
         }
         return conf;
+    }
+
+    /**
+     * Reads a Flink {@code config.yaml} (nested or flat keys) the way Flink does: {@link
+     * GlobalConfiguration} only reads a file named {@code config.yaml} in a directory, so the
+     * content is copied into a temporary one, read, and the copy deleted.
+     *
+     * @throws IOException if it cannot be read
+     */
+    public static Configuration readFlinkYaml(InputStream in) throws IOException {
+        Path dir = Files.createTempDirectory("signalstream-conf");
+        Path file = dir.resolve(GlobalConfiguration.FLINK_CONF_FILENAME);
+        try {
+            Files.copy(in, file);
+            return GlobalConfiguration.loadConfiguration(dir.toString());
+        } finally {
+            Files.deleteIfExists(file);
+            Files.deleteIfExists(dir);
+        }
     }
 
     /** Environment variables named {@code SIGNALSTREAM_KAFKA_<PROPERTY>} are Kafka properties. */

@@ -3,14 +3,12 @@ package io.signalstream.local;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.CoreOptions;
-import org.apache.flink.configuration.GlobalConfiguration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 
 /**
@@ -102,15 +100,7 @@ public final class LocalFlinkConfig {
                 if (in == null) {
                     throw new IOException("resource " + BUNDLED_CONFIG + " is not on the class path");
                 }
-                Path dir = Files.createTempDirectory("signalstream-flink-conf");
-                Path file = dir.resolve(GlobalConfiguration.FLINK_CONF_FILENAME);
-                Files.copy(in, file);
-                try {
-                    bundled = GlobalConfiguration.loadConfiguration(dir.toString());
-                } finally {
-                    Files.deleteIfExists(file);
-                    Files.deleteIfExists(dir);
-                }
+                bundled = JobConfigLoader.readFlinkYaml(in);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read the bundled " + BUNDLED_CONFIG, e);
             }

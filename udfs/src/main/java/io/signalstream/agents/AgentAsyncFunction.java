@@ -9,7 +9,6 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
@@ -69,8 +68,6 @@ public class AgentAsyncFunction extends RichAsyncFunction<ConversationSnapshot, 
     private transient Counter retries;
     private transient Histogram latencyMs;
     private transient Set<ResultFuture<AgentResult>> inFlight;
-    private transient MetricGroup metrics;
-    private transient Map<String, Counter> byStatus;
     private transient Map<ResultFuture<AgentResult>, Integer> attempts;
 
     /**
@@ -125,8 +122,6 @@ public class AgentAsyncFunction extends RichAsyncFunction<ConversationSnapshot, 
             providerGauge(group, "llm_fallbacks", stats, st -> st.fallbacks);
             providerGauge(group, "llm_circuit_rejections", stats, st -> st.circuitRejections);
         }
-        metrics = group;
-        byStatus = new ConcurrentHashMap<>();
     }
 
     @Override
@@ -171,10 +166,6 @@ public class AgentAsyncFunction extends RichAsyncFunction<ConversationSnapshot, 
                     }
                     promptTokens.inc(r.usage().promptTokens());
                     completionTokens.inc(r.usage().completionTokens());
-                    byStatus.computeIfAbsent(
-                                    r.status(),
-                                    st -> metrics.addGroup("status", st).counter("results"))
-                            .inc();
                     // Flink's retries add to the attempts the provider made (HTTP requests, or 1).
                     out.complete(List.of(r.withAttempts(r.attempts() + attempt - 1)));
                 });

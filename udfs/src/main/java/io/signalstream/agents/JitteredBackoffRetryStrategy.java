@@ -49,10 +49,22 @@ public final class JitteredBackoffRetryStrategy implements AsyncRetryStrategy<Ag
     /** The backoff after {@code currentAttempts} attempts, in milliseconds. */
     @Override
     public long getBackoffTimeMillis(int currentAttempts) {
-        long cap = maxBackoffMs;
-        int shift = Math.max(0, currentAttempts - 1);
+        return equalJitterMs(initialBackoffMs, maxBackoffMs, currentAttempts);
+    }
+
+    /**
+     * Equal-jitter exponential backoff: a random delay in [cap/2, cap] with {@code cap =
+     * min(maxMs, initialMs × 2^(attemptsMade-1))}; also used by the LLM provider's own retries.
+     *
+     * @param initialMs backoff before the first retry, in milliseconds
+     * @param maxMs upper bound, in milliseconds
+     * @param attemptsMade attempts already made (1 before the first retry)
+     */
+    public static long equalJitterMs(long initialMs, long maxMs, int attemptsMade) {
+        long cap = maxMs;
+        int shift = Math.max(0, attemptsMade - 1);
         if (shift < 31) {
-            cap = Math.min(maxBackoffMs, initialBackoffMs << shift);
+            cap = Math.min(maxMs, initialMs << shift);
         }
         long half = cap / 2;
         return half + ThreadLocalRandom.current().nextLong(cap - half + 1);

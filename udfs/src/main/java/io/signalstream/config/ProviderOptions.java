@@ -3,6 +3,7 @@ package io.signalstream.config;
 import java.time.Duration;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.Configuration;
 
 /**
  * Options of an LLM provider, keyed {@code signalstream.providers.<name>.*}. A provider named
@@ -16,6 +17,40 @@ public final class ProviderOptions {
 
     /** Environment variable of the API key unless {@code api-key-env} says otherwise. */
     public static final String DEFAULT_API_KEY_ENV = "SIGNALSTREAM_LLM_API_KEY";
+
+    /**
+     * Puts every enabled agent on one provider: the common case of the CLI's {@code --provider}
+     * and of the demo's loopback server. For a remote provider, also its base URL and model
+     * (when given) and, unless the configuration sets them, an agent timeout suited to LLM
+     * latencies and a join window 30 s longer.
+     *
+     * @param conf the configuration to change
+     * @param provider {@code local} or a provider name
+     * @param baseUrl base URL, or null to keep the configured one
+     * @param model model name, or null to keep the configured one
+     * @param remoteTimeout agent timeout for a remote provider when none is configured
+     */
+    public static void useForAllAgents(
+            Configuration conf, String provider, String baseUrl, String model, Duration remoteTimeout) {
+        for (String agent : conf.get(AgentOptions.ENABLED)) {
+            conf.set(AgentOptions.provider(agent.trim()), provider);
+        }
+        if ("local".equals(provider)) {
+            return;
+        }
+        if (baseUrl != null) {
+            conf.set(baseUrl(provider), baseUrl);
+        }
+        if (model != null) {
+            conf.set(model(provider), model);
+        }
+        if (!conf.contains(AgentOptions.TIMEOUT)) {
+            conf.set(AgentOptions.TIMEOUT, remoteTimeout);
+        }
+        if (!conf.contains(JobOptions.JOIN_WINDOW)) {
+            conf.set(JobOptions.JOIN_WINDOW, conf.get(AgentOptions.TIMEOUT).plusSeconds(30));
+        }
+    }
 
     private static String key(String provider, String option) {
         return "signalstream.providers." + provider + "." + option;

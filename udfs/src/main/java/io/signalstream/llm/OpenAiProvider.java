@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.signalstream.agents.AgentProvider;
 import io.signalstream.agents.AgentResults;
+import io.signalstream.agents.JitteredBackoffRetryStrategy;
 import io.signalstream.agents.local.PiiDetector;
 import io.signalstream.agents.local.PiiEntity;
 import io.signalstream.events.AgentResult;
@@ -23,7 +24,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.asynchttpclient.BoundRequestBuilder;
 import org.asynchttpclient.Response;
@@ -395,7 +395,13 @@ public final class OpenAiProvider implements AgentProvider {
 
         private void retryOrFail(String reason, long retryAfterMs) {
             if (attempts < settings.maxAttempts()) {
-                long backoff = Math.max(retryAfterMs, jitteredBackoffMs(attempts));
+                long backoff =
+                        Math.max(
+                                retryAfterMs,
+                                JitteredBackoffRetryStrategy.equalJitterMs(
+                                        settings.initialBackoff().toMillis(),
+                                        settings.maxBackoff().toMillis(),
+                                        attempts));
                 if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff) < deadlineNanos) {
                     rt.stats.retries.incrementAndGet();
                     rt.scheduler.schedule(this::attempt, backoff, TimeUnit.MILLISECONDS);
@@ -416,14 +422,6 @@ public final class OpenAiProvider implements AgentProvider {
                     new ProviderException(reason + " (" + attempts + " attempts)", attempts));
         }
 
-        /** Equal jitter: random in [cap/2, cap], cap = min(max, initial × 2^(n-1)). */
-        private long jitteredBackoffMs(int attemptsMade) {
-            long initial = settings.initialBackoff().toMillis();
-            long cap = settings.maxBackoff().toMillis();
-            int shift = Math.min(30, Math.max(0, attemptsMade - 1));
-            cap = Math.min(cap, initial << shift);
-            return cap / 2 + ThreadLocalRandom.current().nextLong(cap - cap / 2 + 1);
-        }
     }
 
     /** The call's deadline passed before its request could be sent. */
