@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -155,30 +157,40 @@ class EmbeddedKafkaBrokerTest {
         Path logDir = tempDir.resolve("live");
         EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(logDir);
         int port = broker.port();
+        ExecutorService restarter = Executors.newSingleThreadExecutor();
         try {
             broker.createTopics(Map.of("live", TopicSpec.of(2)));
             Map<String, Object> conf = new HashMap<>();
             conf.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-            conf.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 60_000);
+            conf.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 90_000);
             conf.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+            conf.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 90_000);
             try (KafkaProducer<String, String> producer =
                     new KafkaProducer<>(conf, new StringSerializer(), new StringSerializer())) {
                 producer.send(new ProducerRecord<>("live", "k", "before")).get(30, TimeUnit.SECONDS);
 
                 broker.stop();
+                // The restart runs on another thread: once the client has lost every broker it
+                // re-bootstraps and forgets the topic's metadata, so send() below may block in
+                // the calling thread (up to max.block.ms) until the broker is back.
+                Future<EmbeddedKafkaBroker> restarted = restarter.submit(() -> {
+                    Thread.sleep(2_000);
+                    return EmbeddedKafkaBroker.start(logDir, port);
+                });
                 Future<RecordMetadata> during =
                         producer.send(new ProducerRecord<>("live", "k", "during"));
-                Thread.sleep(2_000);
-                broker = EmbeddedKafkaBroker.start(logDir, port);
+                broker = restarted.get(120, TimeUnit.SECONDS);
+                assertThat(broker.port()).isEqualTo(port);
 
-                // The producer buffered the record while the broker was down and delivers it
-                // to the restarted broker on the same address.
-                during.get(60, TimeUnit.SECONDS);
+                // The producer kept the record while the broker was down and delivers it to the
+                // restarted broker on the same address.
+                during.get(90, TimeUnit.SECONDS);
                 producer.send(new ProducerRecord<>("live", "k", "after")).get(30, TimeUnit.SECONDS);
             }
             assertThat(readCommitted(broker, "live"))
                     .containsExactly("before", "during", "after");
         } finally {
+            restarter.shutdownNow();
             broker.close();
         }
     }
