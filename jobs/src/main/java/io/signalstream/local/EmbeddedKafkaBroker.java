@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -31,6 +32,7 @@ import kafka.server.Server;
 import kafka.tools.StorageTool;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListTopicsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.KafkaFuture;
@@ -170,7 +172,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      *
      * @param logDir the Kafka log (and KRaft metadata) directory; created if missing, formatted if
      *     not formatted yet, reused otherwise
-     * @return the running broker, ready to serve requests
+     * @return the running broker, ready to serve requests: registered, and every partition
+     *     already in the log directory has a leader again
      * @throws IllegalStateException if the broker cannot be started or is not ready within
      *     {@link #STARTUP_TIMEOUT}, or the directory is formatted for another node
      * @throws UncheckedIOException if the directory cannot be created or formatted
@@ -186,7 +189,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      *     not formatted yet, reused otherwise
      * @param port the TCP port of the client listener, 0 to pick a free one (the port actually
      *     bound is reported by {@link #port()})
-     * @return the running broker, ready to serve requests
+     * @return the running broker, ready to serve requests: registered, and every partition
+     *     already in the log directory has a leader again
      * @throws IllegalArgumentException if {@code port} is not in {@code [0, 65535]}
      * @throws IllegalStateException if the broker cannot be started (for example the port is in
      *     use) or is not ready within {@link #STARTUP_TIMEOUT}
@@ -210,7 +214,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      *     not formatted yet, reused otherwise
      * @param port the TCP port of the client listener, 0 to pick a free one
      * @param overrides extra or replacing broker properties, may be empty, not {@code null}
-     * @return the running broker, ready to serve requests
+     * @return the running broker, ready to serve requests: registered, and every partition
+     *     already in the log directory has a leader again
      * @throws IllegalArgumentException if {@code port} is out of range
      * @throws org.apache.kafka.common.config.ConfigException if the resulting broker
      *     configuration is invalid
@@ -610,62 +615,89 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         return meta.getProperty("cluster.id", "unknown");
     }
 
+    /**
+     * Waits until the node is registered and, on a restart over an existing log directory, every
+     * partition already there (internal ones included) has a leader again, so that a client
+     * connecting right after {@code start} does not race the leader election.
+     */
     private void awaitReady(long deadline) {
         Admin client = adminOrThrow();
-        Throwable last = null;
-        while (remainingMillis(deadline) > 0) {
-            try {
-                Collection<Node> nodes = client.describeCluster().nodes()
-                        .get(Math.min(remainingMillis(deadline), 5_000L), TimeUnit.MILLISECONDS);
-                boolean registered = nodes.stream()
-                        .anyMatch(n -> n.id() == NODE_ID && n.port() == port);
-                if (registered) {
-                    return;
-                }
-                last = new IllegalStateException("cluster nodes are " + nodes);
-            } catch (ExecutionException e) {
-                last = e.getCause();
-            } catch (TimeoutException e) {
-                last = e;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("Interrupted while waiting for Kafka to start", e);
-            }
-            sleepQuietly(Duration.ofMillis(100));
+        poll(deadline, "Embedded Kafka broker at " + bootstrapServers() + " was not ready within "
+                + STARTUP_TIMEOUT + " (describeCluster did not list node " + NODE_ID + ")", wait -> {
+                    Collection<Node> nodes = client.describeCluster().nodes()
+                            .get(wait, TimeUnit.MILLISECONDS);
+                    boolean registered = nodes.stream()
+                            .anyMatch(n -> n.id() == NODE_ID && n.port() == port);
+                    return registered ? null : "cluster nodes are " + nodes;
+                });
+        Set<String> existing;
+        try {
+            existing = client.listTopics(new ListTopicsOptions().listInternal(true)).names()
+                    .get(remainingMillis(deadline), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("Embedded Kafka broker at " + bootstrapServers()
+                    + " could not list its topics: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while waiting for Kafka to start", e);
         }
-        throw new IllegalStateException("Embedded Kafka broker at " + bootstrapServers()
-                + " was not ready within " + STARTUP_TIMEOUT + " (describeCluster did not list node "
-                + NODE_ID + "); last error: " + last, last);
+        if (!existing.isEmpty()) {
+            awaitLeaders(client, existing, deadline);
+        }
     }
 
     private void awaitLeaders(Admin client, Collection<String> names, long deadline) {
-        Throwable last = null;
+        poll(deadline, "Topics " + names + " on " + bootstrapServers()
+                + " did not get partition leaders in time", wait -> {
+                    Map<String, TopicDescription> descriptions = client.describeTopics(names)
+                            .allTopicNames().get(wait, TimeUnit.MILLISECONDS);
+                    boolean allLed = descriptions.values().stream()
+                            .flatMap(d -> d.partitions().stream())
+                            .map(TopicPartitionInfo::leader)
+                            .allMatch(leader -> leader != null && !leader.isEmpty());
+                    return allLed && descriptions.keySet().containsAll(names)
+                            ? null : "partitions without leader: " + descriptions;
+                });
+    }
+
+    /** One probe of a condition {@link #poll} waits for. */
+    @FunctionalInterface
+    private interface Probe {
+        /**
+         * @param waitMillis how long the probe may block
+         * @return {@code null} when the condition holds, otherwise what is still missing
+         */
+        String missing(long waitMillis)
+                throws ExecutionException, TimeoutException, InterruptedException;
+    }
+
+    /**
+     * Runs {@code probe} every 100 ms (each call bounded by 5 s) until it reports nothing missing.
+     *
+     * @throws IllegalStateException with {@code failure} and the last reason at the deadline, or
+     *     when interrupted
+     */
+    private static void poll(long deadline, String failure, Probe probe) {
+        Object last = null;
         while (remainingMillis(deadline) > 0) {
             try {
-                Map<String, TopicDescription> descriptions = client.describeTopics(names)
-                        .allTopicNames()
-                        .get(Math.min(remainingMillis(deadline), 5_000L), TimeUnit.MILLISECONDS);
-                boolean allLed = descriptions.values().stream()
-                        .flatMap(d -> d.partitions().stream())
-                        .map(TopicPartitionInfo::leader)
-                        .allMatch(leader -> leader != null && !leader.isEmpty());
-                if (allLed && descriptions.keySet().containsAll(names)) {
+                String missing = probe.missing(Math.min(remainingMillis(deadline), 5_000L));
+                if (missing == null) {
                     return;
                 }
-                last = new IllegalStateException("partitions without leader: " + descriptions);
+                last = missing;
             } catch (ExecutionException e) {
                 last = e.getCause();
             } catch (TimeoutException e) {
                 last = e;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new IllegalStateException("Interrupted while waiting for topics", e);
+                throw new IllegalStateException("Interrupted: " + failure, e);
             }
             sleepQuietly(Duration.ofMillis(100));
         }
-        throw new IllegalStateException("Topics " + names + " on " + bootstrapServers()
-                + " did not get partition leaders within " + ADMIN_TIMEOUT + "; last error: " + last,
-                last);
+        throw new IllegalStateException(failure + "; last error: " + last,
+                last instanceof Throwable t ? t : null);
     }
 
     private Admin adminOrThrow() {

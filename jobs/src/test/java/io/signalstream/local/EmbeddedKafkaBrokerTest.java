@@ -102,7 +102,10 @@ class EmbeddedKafkaBrokerTest {
             // Committed data survived, the aborted transaction is still invisible.
             assertThat(readCommitted(restarted, TOPIC))
                     .containsExactlyInAnyOrder(expected("committed-", 5).toArray(new String[0]));
-            assertThat(describe(restarted, TOPIC).partitions()).hasSize(3);
+            // start() returned only once every existing partition was led again.
+            assertThat(describe(restarted, TOPIC).partitions()).hasSize(3)
+                    .allSatisfy(p -> assertThat(p.leader()).isNotNull()
+                            .matches(leader -> !leader.isEmpty(), "is a real node"));
 
             try (KafkaProducer<String, String> producer = transactionalProducer(restarted, "tx-1")) {
                 producer.initTransactions();
