@@ -33,7 +33,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <ul>
  *   <li>pii: {@link PiiDetector} over the newest message (validated recognizers)
- *   <li>sentiment: VADER ({@link VaderSentimentAnalyzer}) over the newest message
+ *   <li>sentiment: VADER adapted to support chat
+ *       ({@link VaderSentimentAnalyzer#forSupportChat()}) over the newest message
  *   <li>insights: {@link InsightsRules} over the customer's messages in the transcript window
  *   <li>summary: {@link ExtractiveSummarizer} over the transcript window
  * </ul>
@@ -47,7 +48,8 @@ public final class LocalAgentProvider implements AgentProvider {
     public static final String VERSION = "local-v1";
 
     private static final PiiDetector PII = new PiiDetector();
-    private static final VaderSentimentAnalyzer VADER = new VaderSentimentAnalyzer();
+    private static final VaderSentimentAnalyzer VADER =
+            VaderSentimentAnalyzer.forSupportChat();
     private static final InsightsRules RULES = new InsightsRules();
     private static final ExtractiveSummarizer SUMMARIZER = new ExtractiveSummarizer();
 

@@ -18,7 +18,7 @@ final class LocalAnalyzers {
         return PiiHolder.INSTANCE;
     }
 
-    /** VADER with the bundled lexicon. */
+    /** VADER adapted to support chat ({@link VaderSentimentAnalyzer#forSupportChat()}). */
     static VaderSentimentAnalyzer vader() {
         return VaderHolder.INSTANCE;
     }
@@ -33,7 +33,8 @@ final class LocalAnalyzers {
     }
 
     private static final class VaderHolder {
-        static final VaderSentimentAnalyzer INSTANCE = new VaderSentimentAnalyzer();
+        static final VaderSentimentAnalyzer INSTANCE =
+                VaderSentimentAnalyzer.forSupportChat();
     }
 
     private static final class InsightsHolder {

@@ -150,4 +150,45 @@ class VaderSentimentAnalyzerTest {
         assertThat(accuracy).isGreaterThan(0.45);
         assertThat(polarity).isGreaterThan(0.58);
     }
+
+    @Test
+    void supportChatVariantIgnoresHandlesUrlsAndRequestMarkers() {
+        VaderSentimentAnalyzer support = VaderSentimentAnalyzer.forSupportChat();
+        // The reference reads the handle as the word "united" (+1.8) and "help" as +1.7, which
+        // outweigh "wrong" (-2.1); without them the complaint reads as one.
+        String plea = "@united my bag is at the wrong airport, please help";
+        assertThat(vader.analyze(plea).label()).isEqualTo("positive");
+        assertThat(support.analyze(plea).label()).isEqualTo("negative");
+        assertThat(support.analyze("@united please help me change my seat").compound()).isZero();
+        assertThat(support.analyze("@AskLove https://t.co/love where is my refund").compound())
+                .isZero();
+        // Real words keep their valence; an e-mail address is not a handle.
+        assertThat(support.analyze("@united thanks, great crew").label()).isEqualTo("positive");
+        assertThat(support.analyze("@united worst service ever, no help at all").label())
+                .isEqualTo("negative");
+        assertThat(support.analyze("write to great@example.com").compound())
+                .isEqualTo(vader.analyze("write to great@example.com").compound());
+        // The reference instance is unchanged by the variant.
+        assertThat(vader.inLexicon("help")).isTrue();
+        assertThat(support.inLexicon("help")).isFalse();
+    }
+
+    /** The support-chat variant against the reference on all labelled airline tweets. */
+    @Test
+    void supportChatVariantBeatsTheReferenceOnAirlineTweets() {
+        List<Map<String, String>> rows =
+                SharedData.readCsv("sentiment/airline-tweets-public.csv");
+        VaderSentimentAnalyzer support = VaderSentimentAnalyzer.forSupportChat();
+        int reference = 0;
+        int adapted = 0;
+        for (Map<String, String> r : rows) {
+            String gold = r.get("airline_sentiment");
+            reference += vader.analyze(r.get("text")).label().equals(gold) ? 1 : 0;
+            adapted += support.analyze(r.get("text")).label().equals(gold) ? 1 : 0;
+        }
+        System.out.printf("airline tweets 3-class accuracy: reference VADER %.3f, "
+                + "support-chat variant %.3f%n", (double) reference / rows.size(),
+                (double) adapted / rows.size());
+        assertThat(adapted).isGreaterThan(reference);
+    }
 }
