@@ -9,6 +9,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -50,11 +51,11 @@ public final class KafkaTopics {
         return topics;
     }
 
-    /** Waits (up to 30 s) until every partition of the topics has a leader. */
+    /** Waits (up to 60 s) until every partition of the topics has a leader. */
     private static void awaitLeaders(Admin admin, List<NewTopic> topics) throws Exception {
         List<String> names = new ArrayList<>();
         topics.forEach(t -> names.add(t.name()));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (true) {
             boolean ready = true;
             try {
@@ -64,14 +65,14 @@ public final class KafkaTopics {
                         ready &= p.leader() != null && !p.leader().isEmpty();
                     }
                 }
-            } catch (ExecutionException e) {
-                ready = false; // not known yet to the broker answering
+            } catch (ExecutionException | TimeoutException e) {
+                ready = false; // not known yet to the broker answering, or a slow answer
             }
             if (ready) {
                 return;
             }
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("topics " + names + " have no leader after 30 s");
+                throw new IllegalStateException("topics " + names + " have no leader after 60 s");
             }
             Thread.sleep(100);
         }

@@ -3,6 +3,7 @@ package io.signalstream.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.signalstream.config.AgentOptions;
 import io.signalstream.config.JobOptions;
 import io.signalstream.local.ConversationReplayer;
 import io.signalstream.serde.Json;
@@ -58,6 +59,10 @@ class ConversationIntelligenceJobITCase extends KafkaJobTestBase {
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     void realConversationsAndMalformedRecordsExactlyOnce() throws Exception {
         Configuration conf = jobConf("itcase");
+        // Every version must come out complete: generous windows so that a stalled machine
+        // cannot turn a slow local answer into a partial aggregate.
+        conf.set(AgentOptions.TIMEOUT, Duration.ofSeconds(60));
+        conf.set(JobOptions.JOIN_WINDOW, Duration.ofSeconds(90));
 
         // Input: the real conversations, one of them re-delivered, plus malformed records.
         List<String> lines = ConversationReplayer.readLines(null);
@@ -96,6 +101,7 @@ class ConversationIntelligenceJobITCase extends KafkaJobTestBase {
                     broker.bootstrapServers(), new Properties(), conf.get(JobOptions.TOPIC_INPUT), events, 0, n -> {});
             Map<String, String> badByOffset = produceRaw(conf.get(JobOptions.TOPIC_INPUT), bad);
 
+            int customers = customerMessages;
             Map<String, List<JsonNode>> out =
                     KafkaOutputs.readCommitted(
                             broker.bootstrapServers(),
@@ -104,7 +110,13 @@ class ConversationIntelligenceJobITCase extends KafkaJobTestBase {
                                     "support.ai.insights", "support.ai.summary"),
                             got -> got.getOrDefault("support.ai.aggregated", List.of()).size() >= expectedVersions.size()
                                     && got.getOrDefault("support.lineage", List.of()).size() >= expectedVersions.size()
-                                    && got.getOrDefault("support.dlq", List.of()).size() >= bad.size(),
+                                    && got.getOrDefault("support.dlq", List.of()).size() >= bad.size()
+                                    // each sink commits its own transaction: wait for all of them
+                                    && got.getOrDefault("support.conversations.state", List.of()).size()
+                                            >= expectedVersions.size()
+                                    && got.getOrDefault("support.ai.pii", List.of()).size() >= customers
+                                    && got.getOrDefault("support.ai.sentiment", List.of()).size() >= customers
+                                    && got.getOrDefault("support.ai.insights", List.of()).size() >= customers,
                             Duration.ofMinutes(3));
 
             // Aggregated: exactly one record per (tenant, conversation, version), none missing.

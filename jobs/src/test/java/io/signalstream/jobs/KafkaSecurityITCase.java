@@ -82,10 +82,11 @@ class KafkaSecurityITCase {
 
     @BeforeAll
     static void startSecuredBroker() throws Exception {
+        makeKeyStores();
+        // Picked right before the broker binds it (keytool above takes seconds).
         try (ServerSocket s = new ServerSocket(0)) {
             saslPort = s.getLocalPort();
         }
-        makeKeyStores();
         Map<String, String> overrides = new HashMap<>();
         overrides.put(EmbeddedKafkaBroker.EXTRA_LISTENERS, "SASL://127.0.0.1:" + saslPort);
         overrides.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL:SASL_SSL");

@@ -54,8 +54,10 @@ class OpenAiProviderITCase extends KafkaJobTestBase {
             conf.set(ProviderOptions.retryInitialBackoff("openai"), Duration.ofMillis(50));
             conf.set(ProviderOptions.retryMaxBackoff("openai"), Duration.ofMillis(400));
             conf.set(ProviderOptions.requestTimeout("openai"), Duration.ofSeconds(5));
-            conf.set(AgentOptions.TIMEOUT, Duration.ofSeconds(20));
-            conf.set(JobOptions.JOIN_WINDOW, Duration.ofSeconds(40));
+            // Statuses must be ok or fallback only: windows generous enough that a stalled
+            // machine cannot turn a retried call into a timeout.
+            conf.set(AgentOptions.TIMEOUT, Duration.ofSeconds(60));
+            conf.set(JobOptions.JOIN_WINDOW, Duration.ofSeconds(90));
 
             List<String> lines = ConversationReplayer.readLines(null);
             var events = ConversationReplayer.toEvents(lines);

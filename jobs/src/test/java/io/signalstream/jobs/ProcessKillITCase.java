@@ -8,17 +8,20 @@ import io.signalstream.local.EmbeddedKafkaBroker;
 import io.signalstream.local.KafkaTopics;
 import java.io.File;
 import java.io.IOException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -59,23 +62,45 @@ class ProcessKillITCase {
 
     /** The newest complete checkpoint (a chk-N directory holding _metadata) of any run. */
     private static Optional<Path> latestCheckpoint(Path checkpoints) throws IOException {
-        if (!Files.isDirectory(checkpoints)) {
-            return Optional.empty();
-        }
-        try (Stream<Path> files = Files.walk(checkpoints, 3)) {
-            return files.filter(p -> p.getFileName().toString().equals("_metadata"))
-                    .max(Comparator.comparingLong(p -> p.toFile().lastModified()))
-                    .map(Path::getParent);
-        }
+        return metadataFiles(checkpoints).stream()
+                .max(Comparator.comparingLong(p -> p.toFile().lastModified()))
+                .map(Path::getParent);
     }
 
     private static int completedCheckpoints(Path checkpoints) throws IOException {
+        return metadataFiles(checkpoints).size();
+    }
+
+    /**
+     * The {@code _metadata} files up to three levels below {@code checkpoints}. The running job
+     * deletes subsumed checkpoints meanwhile, so a file or directory that vanishes while it is
+     * listed is skipped rather than failing the walk.
+     */
+    private static List<Path> metadataFiles(Path checkpoints) throws IOException {
+        List<Path> found = new ArrayList<>();
         if (!Files.isDirectory(checkpoints)) {
-            return 0;
+            return found;
         }
-        try (Stream<Path> files = Files.walk(checkpoints, 3)) {
-            return (int) files.filter(p -> p.getFileName().toString().equals("_metadata")).count();
-        }
+        Files.walkFileTree(checkpoints, Set.of(), 3, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                if (file.getFileName().toString().equals("_metadata")) {
+                    found.add(file);
+                }
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException e) {
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path dir, IOException e) {
+                return FileVisitResult.CONTINUE;
+            }
+        });
+        return found;
     }
 
     @Test

@@ -80,8 +80,10 @@ class SavepointUpgradeITCase extends KafkaJobTestBase {
             Map<String, List<JsonNode>> out =
                     KafkaOutputs.readCommitted(broker.bootstrapServers(), topics,
                             got -> got.get("support.ai.aggregated").size() >= data.expectedVersions.size()
-                                    && got.get("support.lineage").size() >= data.expectedVersions.size(),
-                            Duration.ofMinutes(2));
+                                    && got.get("support.lineage").size() >= data.expectedVersions.size()
+                                    && got.get("support.conversations.state").size()
+                                            >= data.expectedVersions.size(),
+                            Duration.ofMinutes(3));
 
             data.assertExactlyOnce(out);
             assertThat(out.get("support.conversations.state")).hasSize(data.expectedVersions.size());

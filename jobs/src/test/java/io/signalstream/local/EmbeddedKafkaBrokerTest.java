@@ -83,7 +83,7 @@ class EmbeddedKafkaBrokerTest {
                 producer.abortTransaction();
             }
 
-            assertThat(readCommitted(broker, TOPIC))
+            assertThat(readCommitted(broker, TOPIC, 5))
                     .containsExactlyInAnyOrder(expected("committed-", 5).toArray(new String[0]));
 
             broker.stop();
@@ -100,7 +100,7 @@ class EmbeddedKafkaBrokerTest {
             assertThat(restarted.clusterId()).isEqualTo(clusterId);
 
             // Committed data survived, the aborted transaction is still invisible.
-            assertThat(readCommitted(restarted, TOPIC))
+            assertThat(readCommitted(restarted, TOPIC, 5))
                     .containsExactlyInAnyOrder(expected("committed-", 5).toArray(new String[0]));
             // start() returned only once every existing partition was led again.
             assertThat(describe(restarted, TOPIC).partitions()).hasSize(3)
@@ -118,7 +118,7 @@ class EmbeddedKafkaBrokerTest {
 
             List<String> all = new ArrayList<>(expected("committed-", 5));
             all.addAll(expected("after-restart-", 3));
-            assertThat(readCommitted(restarted, TOPIC))
+            assertThat(readCommitted(restarted, TOPIC, all.size()))
                     .containsExactlyInAnyOrder(all.toArray(new String[0]));
         }
     }
@@ -190,7 +190,7 @@ class EmbeddedKafkaBrokerTest {
                 during.get(90, TimeUnit.SECONDS);
                 producer.send(new ProducerRecord<>("live", "k", "after")).get(30, TimeUnit.SECONDS);
             }
-            assertThat(readCommitted(broker, "live"))
+            assertThat(readCommitted(broker, "live", 3))
                     .containsExactly("before", "during", "after");
         } finally {
             restarter.shutdownNow();
@@ -227,9 +227,13 @@ class EmbeddedKafkaBrokerTest {
 
     /**
      * Reads the whole topic with {@code read_committed} up to the current end offsets (which, for
-     * this isolation level, are the last stable offsets) and returns the values.
+     * this isolation level, are the last stable offsets) and returns the values; it reads on,
+     * with fresh end offsets, until at least {@code atLeast} values are seen, because
+     * {@code commitTransaction()} returns once the commit is decided and the markers that move
+     * the last stable offset are written just after.
      */
-    private static List<String> readCommitted(EmbeddedKafkaBroker broker, String topic) {
+    private static List<String> readCommitted(EmbeddedKafkaBroker broker, String topic,
+            int atLeast) {
         Map<String, Object> conf = new HashMap<>();
         conf.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
         conf.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -247,11 +251,15 @@ class EmbeddedKafkaBrokerTest {
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions, Duration.ofSeconds(30));
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (!reachedEnd(consumer, end)) {
-                assertThat(System.nanoTime()).as("read_committed consumer reached end offsets %s",
-                        end).isLessThan(deadline);
+            while (!reachedEnd(consumer, end) || values.size() < atLeast) {
+                assertThat(System.nanoTime()).as("read_committed consumer reached end offsets %s"
+                        + " with at least %d values (has %d)", end, atLeast, values.size())
+                        .isLessThan(deadline);
                 for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
                     values.add(r.value());
+                }
+                if (reachedEnd(consumer, end) && values.size() < atLeast) {
+                    end = consumer.endOffsets(partitions, Duration.ofSeconds(30));
                 }
             }
         }

@@ -90,7 +90,7 @@ class PrometheusMetricsITCase {
     }
 
     @Test
-    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    @Timeout(value = 6, unit = TimeUnit.MINUTES)
     void metricsReachPrometheus() throws Exception {
         assertThat(reporterConf().getString("metrics.reporter.prom.factory.class", ""))
                 .endsWith("PrometheusReporterFactory");
@@ -137,7 +137,7 @@ class PrometheusMetricsITCase {
                 produceMalformed(broker.bootstrapServers(), conf.get(JobOptions.TOPIC_INPUT));
 
                 // Scrape every second until every message has its aggregated output.
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
                 PrometheusScrape s = null;
                 while (System.nanoTime() < deadline) {
                     try {

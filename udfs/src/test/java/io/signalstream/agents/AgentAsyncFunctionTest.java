@@ -29,6 +29,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 class AgentAsyncFunctionTest {
@@ -330,8 +331,13 @@ class AgentAsyncFunctionTest {
             h.processElement(snapshot(6, EMAIL_TEXT), 10L);
 
             // advance time step by step, running the retry mails the timers enqueue
-            for (long t = 0; t <= 1000 && h.extractOutputValues().isEmpty(); t += 5) {
-                h.setProcessingTime(t);
+            // Simulated time stops at 1 s (all retries are due by then, the async timeout is
+            // not); the loop runs on in real time, up to 30 s, while the attempts complete on
+            // the provider's executor, so a slow machine only makes it take longer.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            for (long t = 0; System.nanoTime() < deadline && h.extractOutputValues().isEmpty();
+                    t += 5) {
+                h.setProcessingTime(Math.min(t, 1000));
                 drainMailbox(h);
                 Thread.sleep(2);
                 drainMailbox(h);
@@ -392,8 +398,13 @@ class AgentAsyncFunctionTest {
             h.open();
             h.setProcessingTime(0);
             h.processElement(snapshot(1, EMAIL_TEXT), 0L);
-            for (long t = 0; t <= 1000 && h.extractOutputValues().isEmpty(); t += 5) {
-                h.setProcessingTime(t);
+            // Simulated time stops at 1 s (all retries are due by then, the async timeout is
+            // not); the loop runs on in real time, up to 30 s, while the attempts complete on
+            // the provider's executor, so a slow machine only makes it take longer.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            for (long t = 0; System.nanoTime() < deadline && h.extractOutputValues().isEmpty();
+                    t += 5) {
+                h.setProcessingTime(Math.min(t, 1000));
                 for (var m = h.getTaskMailbox().tryTake(TaskMailbox.MIN_PRIORITY);
                         m.isPresent();
                         m = h.getTaskMailbox().tryTake(TaskMailbox.MIN_PRIORITY)) {
