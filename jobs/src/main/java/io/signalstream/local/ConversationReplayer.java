@@ -195,6 +195,11 @@ public final class ConversationReplayer {
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        // One request in flight keeps the input in order through a retry: with several, a
+        // first batch refused with NOT_LEADER_OR_FOLLOWER (a partition its leader has not
+        // taken on yet) can be overtaken by the next one, and the broker then refuses the
+        // retried first batch as out of sequence until the delivery timeout.
+        props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
         props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
         List<Future<RecordMetadata>> sent = new ArrayList<>();
         long start = System.nanoTime();

@@ -34,10 +34,8 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ListTopicsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.Node;
-import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.utils.Time;
@@ -646,18 +644,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         }
     }
 
-    private void awaitLeaders(Admin client, Collection<String> names, long deadline) {
-        poll(deadline, "Topics " + names + " on " + bootstrapServers()
-                + " did not get partition leaders in time", wait -> {
-                    Map<String, TopicDescription> descriptions = client.describeTopics(names)
-                            .allTopicNames().get(wait, TimeUnit.MILLISECONDS);
-                    boolean allLed = descriptions.values().stream()
-                            .flatMap(d -> d.partitions().stream())
-                            .map(TopicPartitionInfo::leader)
-                            .allMatch(leader -> leader != null && !leader.isEmpty());
-                    return allLed && descriptions.keySet().containsAll(names)
-                            ? null : "partitions without leader: " + descriptions;
-                });
+    private static void awaitLeaders(Admin client, Collection<String> names, long deadline) {
+        KafkaTopics.awaitServed(client, names, Duration.ofMillis(Math.max(1, remainingMillis(deadline))));
     }
 
     /** One probe of a condition {@link #poll} waits for. */

@@ -2,7 +2,10 @@ package io.signalstream.local;
 
 import io.signalstream.config.AgentOptions;
 import io.signalstream.config.JobOptions;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -14,7 +17,9 @@ import org.apache.flink.configuration.ReadableConfig;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.errors.TopicExistsException;
 
@@ -51,31 +56,65 @@ public final class KafkaTopics {
         return topics;
     }
 
-    /** Waits (up to 60 s) until every partition of the topics has a leader. */
-    private static void awaitLeaders(Admin admin, List<NewTopic> topics) throws Exception {
+    private static void awaitLeaders(Admin admin, List<NewTopic> topics) {
         List<String> names = new ArrayList<>();
         topics.forEach(t -> names.add(t.name()));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (true) {
-            boolean ready = true;
+        awaitServed(admin, names, Duration.ofSeconds(60));
+    }
+
+    /**
+     * Waits until every partition of the topics has a leader and that leader serves it: the
+     * metadata naming a leader can run ahead of the broker taking the partition on, and a
+     * producer writing in that gap gets {@code NOT_LEADER_OR_FOLLOWER}. A {@code ListOffsets}
+     * answer from every leader closes the gap.
+     *
+     * @param admin client of the cluster
+     * @param names topic names
+     * @param timeout how long to wait
+     * @throws IllegalStateException with the last reason if not served within {@code timeout},
+     *     or when interrupted
+     */
+    public static void awaitServed(Admin admin, Collection<String> names, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Object last = null;
+        while (System.nanoTime() < deadline) {
+            long wait = Math.max(1, Math.min(10_000,
+                    TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
             try {
-                for (TopicDescription d :
-                        admin.describeTopics(names).allTopicNames().get(10, TimeUnit.SECONDS).values()) {
+                Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
+                boolean led = true;
+                for (TopicDescription d : admin.describeTopics(names).allTopicNames()
+                        .get(wait, TimeUnit.MILLISECONDS).values()) {
                     for (TopicPartitionInfo p : d.partitions()) {
-                        ready &= p.leader() != null && !p.leader().isEmpty();
+                        led &= p.leader() != null && !p.leader().isEmpty();
+                        partitions.put(new TopicPartition(d.name(), p.partition()),
+                                OffsetSpec.latest());
                     }
                 }
-            } catch (ExecutionException | TimeoutException e) {
-                ready = false; // not known yet to the broker answering, or a slow answer
+                if (!led) {
+                    last = "partitions without a leader";
+                } else {
+                    admin.listOffsets(partitions).all().get(wait, TimeUnit.MILLISECONDS);
+                    return;
+                }
+            } catch (ExecutionException e) {
+                last = e.getCause(); // not known yet, or the leader does not serve it yet
+            } catch (TimeoutException e) {
+                last = e;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("Interrupted while waiting for topics " + names, e);
             }
-            if (ready) {
-                return;
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("Interrupted while waiting for topics " + names, e);
             }
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("topics " + names + " have no leader after 60 s");
-            }
-            Thread.sleep(100);
         }
+        throw new IllegalStateException("Topics " + names + " were not served by a leader within "
+                + timeout + "; last error: " + last,
+                last instanceof Throwable t ? t : null);
     }
 
     /**
