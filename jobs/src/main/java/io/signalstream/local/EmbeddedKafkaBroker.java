@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -171,7 +172,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      * @param logDir the Kafka log (and KRaft metadata) directory; created if missing, formatted if
      *     not formatted yet, reused otherwise
      * @return the running broker, ready to serve requests: registered, and every partition
-     *     already in the log directory has a leader again
+     *     already in the log directory is served by its leader again
      * @throws IllegalStateException if the broker cannot be started or is not ready within
      *     {@link #STARTUP_TIMEOUT}, or the directory is formatted for another node
      * @throws UncheckedIOException if the directory cannot be created or formatted
@@ -188,7 +189,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      * @param port the TCP port of the client listener, 0 to pick a free one (the port actually
      *     bound is reported by {@link #port()})
      * @return the running broker, ready to serve requests: registered, and every partition
-     *     already in the log directory has a leader again
+     *     already in the log directory is served by its leader again
      * @throws IllegalArgumentException if {@code port} is not in {@code [0, 65535]}
      * @throws IllegalStateException if the broker cannot be started (for example the port is in
      *     use) or is not ready within {@link #STARTUP_TIMEOUT}
@@ -213,7 +214,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      * @param port the TCP port of the client listener, 0 to pick a free one
      * @param overrides extra or replacing broker properties, may be empty, not {@code null}
      * @return the running broker, ready to serve requests: registered, and every partition
-     *     already in the log directory has a leader again
+     *     already in the log directory is served by its leader again
      * @throws IllegalArgumentException if {@code port} is out of range
      * @throws org.apache.kafka.common.config.ConfigException if the resulting broker
      *     configuration is invalid
@@ -417,7 +418,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
     /**
      * Creates topics with replication factor 1 and waits, up to {@link #ADMIN_TIMEOUT}, until
-     * every partition has a leader. Idempotent: topics that already exist are left unchanged
+     * every partition is served by its leader. Idempotent: topics that already exist are left unchanged
      * (their partition count and configs are not altered) and are not an error.
      *
      * @param topics topic names mapped to their specs; empty is a no-op
@@ -439,7 +440,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         Map<String, KafkaFuture<Void>> results = client.createTopics(newTopics).values();
         for (Map.Entry<String, KafkaFuture<Void>> e : results.entrySet()) {
             try {
-                e.getValue().get(remainingMillis(deadline), TimeUnit.MILLISECONDS);
+                e.getValue().get(Polling.remainingMillis(deadline), TimeUnit.MILLISECONDS);
             } catch (ExecutionException ex) {
                 if (!(ex.getCause() instanceof TopicExistsException)) {
                     throw new IllegalStateException("Cannot create topic '" + e.getKey() + "' on "
@@ -453,7 +454,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
                 throw new IllegalStateException("Interrupted while creating topics", ex);
             }
         }
-        awaitLeaders(client, topics.keySet(), deadline);
+        KafkaTopics.awaitServed(client, topics.keySet(), deadline,
+                "Topics " + topics.keySet() + " on " + bootstrapServers()
+                        + " were not served by a leader within " + ADMIN_TIMEOUT);
     }
 
     /**
@@ -615,77 +618,30 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
     /**
      * Waits until the node is registered and, on a restart over an existing log directory, every
-     * partition already there (internal ones included) has a leader again, so that a client
-     * connecting right after {@code start} does not race the leader election.
+     * partition already there (internal ones too) is served by its leader again, so that a
+     * client connecting right after {@code start} does not race the leader election.
      */
     private void awaitReady(long deadline) {
         Admin client = adminOrThrow();
-        poll(deadline, "Embedded Kafka broker at " + bootstrapServers() + " was not ready within "
-                + STARTUP_TIMEOUT + " (describeCluster did not list node " + NODE_ID + ")", wait -> {
+        String notReady = "Embedded Kafka broker at " + bootstrapServers()
+                + " was not ready within " + STARTUP_TIMEOUT;
+        Polling.until(deadline, notReady + " (describeCluster did not list node " + NODE_ID + ")",
+                d -> {
                     Collection<Node> nodes = client.describeCluster().nodes()
-                            .get(wait, TimeUnit.MILLISECONDS);
+                            .get(Polling.callMillis(d), TimeUnit.MILLISECONDS);
                     boolean registered = nodes.stream()
                             .anyMatch(n -> n.id() == NODE_ID && n.port() == port);
                     return registered ? null : "cluster nodes are " + nodes;
                 });
-        Set<String> existing;
-        try {
-            existing = client.listTopics(new ListTopicsOptions().listInternal(true)).names()
-                    .get(remainingMillis(deadline), TimeUnit.MILLISECONDS);
-        } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("Embedded Kafka broker at " + bootstrapServers()
-                    + " could not list its topics: " + e, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("Interrupted while waiting for Kafka to start", e);
-        }
+        Set<String> existing = new HashSet<>();
+        Polling.until(deadline, notReady + " (could not list its topics)", d -> {
+            existing.addAll(client.listTopics(new ListTopicsOptions().listInternal(true)).names()
+                    .get(Polling.callMillis(d), TimeUnit.MILLISECONDS));
+            return null;
+        });
         if (!existing.isEmpty()) {
-            awaitLeaders(client, existing, deadline);
+            KafkaTopics.awaitServed(client, existing, deadline, notReady);
         }
-    }
-
-    private static void awaitLeaders(Admin client, Collection<String> names, long deadline) {
-        KafkaTopics.awaitServed(client, names, Duration.ofMillis(Math.max(1, remainingMillis(deadline))));
-    }
-
-    /** One probe of a condition {@link #poll} waits for. */
-    @FunctionalInterface
-    private interface Probe {
-        /**
-         * @param waitMillis how long the probe may block
-         * @return {@code null} when the condition holds, otherwise what is still missing
-         */
-        String missing(long waitMillis)
-                throws ExecutionException, TimeoutException, InterruptedException;
-    }
-
-    /**
-     * Runs {@code probe} every 100 ms (each call bounded by 5 s) until it reports nothing missing.
-     *
-     * @throws IllegalStateException with {@code failure} and the last reason at the deadline, or
-     *     when interrupted
-     */
-    private static void poll(long deadline, String failure, Probe probe) {
-        Object last = null;
-        while (remainingMillis(deadline) > 0) {
-            try {
-                String missing = probe.missing(Math.min(remainingMillis(deadline), 5_000L));
-                if (missing == null) {
-                    return;
-                }
-                last = missing;
-            } catch (ExecutionException e) {
-                last = e.getCause();
-            } catch (TimeoutException e) {
-                last = e;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("Interrupted: " + failure, e);
-            }
-            sleepQuietly(Duration.ofMillis(100));
-        }
-        throw new IllegalStateException(failure + "; last error: " + last,
-                last instanceof Throwable t ? t : null);
     }
 
     private Admin adminOrThrow() {
@@ -748,9 +704,6 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         throw new IllegalStateException("Cannot find a free port on " + HOST);
     }
 
-    private static long remainingMillis(long deadlineNanos) {
-        return Math.max(0L, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
-    }
 
     private static void sleepQuietly(Duration d) {
         try {

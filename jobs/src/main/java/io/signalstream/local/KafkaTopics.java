@@ -26,6 +26,9 @@ import org.apache.kafka.common.errors.TopicExistsException;
 /** The job's topics and their creation through the Kafka Admin API. */
 public final class KafkaTopics {
 
+    /** How long {@link #create} waits for the topics to be served by their leaders. */
+    public static final Duration SERVED_TIMEOUT = Duration.ofSeconds(60);
+
     private KafkaTopics() {}
 
     /**
@@ -56,12 +59,6 @@ public final class KafkaTopics {
         return topics;
     }
 
-    private static void awaitLeaders(Admin admin, List<NewTopic> topics) {
-        List<String> names = new ArrayList<>();
-        topics.forEach(t -> names.add(t.name()));
-        awaitServed(admin, names, Duration.ofSeconds(60));
-    }
-
     /**
      * Waits until every partition of the topics has a leader and that leader serves it: the
      * metadata naming a leader can run ahead of the broker taking the partition on, and a
@@ -75,46 +72,28 @@ public final class KafkaTopics {
      *     or when interrupted
      */
     public static void awaitServed(Admin admin, Collection<String> names, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        Object last = null;
-        while (System.nanoTime() < deadline) {
-            long wait = Math.max(1, Math.min(10_000,
-                    TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
-            try {
-                Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
-                boolean led = true;
-                for (TopicDescription d : admin.describeTopics(names).allTopicNames()
-                        .get(wait, TimeUnit.MILLISECONDS).values()) {
-                    for (TopicPartitionInfo p : d.partitions()) {
-                        led &= p.leader() != null && !p.leader().isEmpty();
-                        partitions.put(new TopicPartition(d.name(), p.partition()),
-                                OffsetSpec.latest());
+        awaitServed(admin, names, System.nanoTime() + timeout.toNanos(),
+                "Topics " + names + " were not served by a leader within " + timeout);
+    }
+
+    static void awaitServed(Admin admin, Collection<String> names, long deadlineNanos,
+            String failure) {
+        Polling.until(deadlineNanos, failure, d -> {
+            Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
+            for (TopicDescription t : admin.describeTopics(names).allTopicNames()
+                    .get(Polling.callMillis(d), TimeUnit.MILLISECONDS).values()) {
+                for (TopicPartitionInfo p : t.partitions()) {
+                    if (p.leader() == null || p.leader().isEmpty()) {
+                        return t.name() + "-" + p.partition() + " has no leader";
                     }
+                    partitions.put(new TopicPartition(t.name(), p.partition()),
+                            OffsetSpec.latest());
                 }
-                if (!led) {
-                    last = "partitions without a leader";
-                } else {
-                    admin.listOffsets(partitions).all().get(wait, TimeUnit.MILLISECONDS);
-                    return;
-                }
-            } catch (ExecutionException e) {
-                last = e.getCause(); // not known yet, or the leader does not serve it yet
-            } catch (TimeoutException e) {
-                last = e;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("Interrupted while waiting for topics " + names, e);
             }
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("Interrupted while waiting for topics " + names, e);
-            }
-        }
-        throw new IllegalStateException("Topics " + names + " were not served by a leader within "
-                + timeout + "; last error: " + last,
-                last instanceof Throwable t ? t : null);
+            // Fails with NOT_LEADER_OR_FOLLOWER until every leader serves its partitions.
+            admin.listOffsets(partitions).all().get(Polling.callMillis(d), TimeUnit.MILLISECONDS);
+            return null;
+        });
     }
 
     /**
@@ -123,7 +102,8 @@ public final class KafkaTopics {
      * @param bootstrapServers Kafka bootstrap servers
      * @param clientProperties extra Admin client properties (security)
      * @param topics topics to create
-     * @throws IllegalStateException if the broker refuses or does not answer within 30 s
+     * @throws IllegalStateException if the broker refuses, does not answer a call within 30 s,
+     *     or the topics are not served by their leaders within {@link #SERVED_TIMEOUT}
      */
     public static void create(
             String bootstrapServers, Properties clientProperties, List<NewTopic> topics) {
@@ -139,17 +119,25 @@ public final class KafkaTopics {
                 }
             }
             if (!missing.isEmpty()) {
-                admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
+                try {
+                    admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
+                } catch (ExecutionException e) {
+                    // Another client created one of them meanwhile: fine, wait for it below.
+                    if (!(e.getCause() instanceof TopicExistsException)) {
+                        throw new IllegalStateException("cannot create topics on "
+                                + bootstrapServers + ": " + e.getCause(), e.getCause());
+                    }
+                }
             }
-            awaitLeaders(admin, topics);
-        } catch (ExecutionException e) {
-            if (!(e.getCause() instanceof TopicExistsException)) {
-                throw new IllegalStateException(
-                        "cannot create topics on " + bootstrapServers + ": " + e.getCause(), e);
-            }
-        } catch (Exception e) {
+            List<String> names = new ArrayList<>();
+            topics.forEach(t -> names.add(t.name()));
+            awaitServed(admin, names, SERVED_TIMEOUT);
+        } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException(
-                    "cannot create topics on " + bootstrapServers + ": " + e, e);
+                    "cannot list topics on " + bootstrapServers + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted creating topics on " + bootstrapServers, e);
         }
     }
 }

@@ -1,7 +1,7 @@
 package io.signalstream.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.withinPercentage;
+import static org.assertj.core.api.Assertions.within;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,10 +43,11 @@ class BenchmarkITCase {
         assertThat((double) r.get("little_efficiency")).isGreaterThan(0.0).isLessThanOrEqualTo(1.0);
         assertThat((double) r.get("sync_baseline_msgs_per_s")).isPositive();
         // The ratio of the two measured rates (its size is the benchmark's figure, not a test:
-        // on a tiny run on a loaded machine the checkpoint interval dominates).
-        assertThat((double) r.get("speedup_vs_sync")).isPositive().isCloseTo(
-                (double) r.get("throughput_msgs_per_s") / (double) r.get("sync_baseline_msgs_per_s"),
-                withinPercentage(1));
+        // on a tiny run on a loaded machine the checkpoint interval dominates). All three are
+        // rounded in the report, hence the tolerance.
+        double ratio = (double) r.get("throughput_msgs_per_s") / (double) r.get("sync_baseline_msgs_per_s");
+        assertThat((double) r.get("speedup_vs_sync")).isPositive()
+                .isCloseTo(ratio, within(Math.max(0.02, ratio * 0.03)));
         assertThat((double) r.get("cpu_cores_used")).isPositive();
         assertThat((long) r.get("heap_mb_max")).isPositive();
 

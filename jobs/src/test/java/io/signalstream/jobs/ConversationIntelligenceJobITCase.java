@@ -116,7 +116,8 @@ class ConversationIntelligenceJobITCase extends KafkaJobTestBase {
                                             >= expectedVersions.size()
                                     && got.getOrDefault("support.ai.pii", List.of()).size() >= customers
                                     && got.getOrDefault("support.ai.sentiment", List.of()).size() >= customers
-                                    && got.getOrDefault("support.ai.insights", List.of()).size() >= customers,
+                                    && got.getOrDefault("support.ai.insights", List.of()).size() >= customers
+                                    && !got.getOrDefault("support.ai.summary", List.of()).isEmpty(),
                             Duration.ofMinutes(3));
 
             // Aggregated: exactly one record per (tenant, conversation, version), none missing.

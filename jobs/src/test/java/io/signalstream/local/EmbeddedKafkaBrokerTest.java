@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -41,7 +42,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Integration test of {@link EmbeddedKafkaBroker}: a real KRaft broker on loopback. */
-@Timeout(value = 180, unit = TimeUnit.SECONDS)
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
 class EmbeddedKafkaBrokerTest {
 
     private static final String TOPIC = "events";
@@ -161,6 +162,7 @@ class EmbeddedKafkaBrokerTest {
         EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(logDir);
         int port = broker.port();
         ExecutorService restarter = Executors.newSingleThreadExecutor();
+        Future<EmbeddedKafkaBroker> restarted = null;
         try {
             broker.createTopics(Map.of("live", TopicSpec.of(2)));
             Map<String, Object> conf = new HashMap<>();
@@ -176,7 +178,7 @@ class EmbeddedKafkaBrokerTest {
                 // The restart runs on another thread: once the client has lost every broker it
                 // re-bootstraps and forgets the topic's metadata, so send() below may block in
                 // the calling thread (up to max.block.ms) until the broker is back.
-                Future<EmbeddedKafkaBroker> restarted = restarter.submit(() -> {
+                restarted = restarter.submit(() -> {
                     Thread.sleep(2_000);
                     return EmbeddedKafkaBroker.start(logDir, port);
                 });
@@ -195,6 +197,13 @@ class EmbeddedKafkaBrokerTest {
         } finally {
             restarter.shutdownNow();
             broker.close();
+            if (restarted != null && restarted.isDone() && !restarted.isCancelled()) {
+                try {
+                    restarted.get().close(); // a restart that finished after its wait timed out
+                } catch (ExecutionException e) {
+                    // it did not start: nothing to close
+                }
+            }
         }
     }
 

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.offset;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -364,6 +365,7 @@ class RateBudgetTest {
     // -------------------------------------------------------------- non-blocking, cancel, close
 
     @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS) // a blocking acquire() would hang here
     void acquireNeverBlocksTheCallerEvenWhenTheBudgetIsExhausted() {
         ScheduledThreadPoolExecutor real = new ScheduledThreadPoolExecutor(1);
         try {

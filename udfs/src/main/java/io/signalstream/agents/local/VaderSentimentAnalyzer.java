@@ -120,9 +120,12 @@ public final class VaderSentimentAnalyzer {
      */
     public static final Set<String> SUPPORT_REQUEST_MARKERS = Set.of("help", "please", "pls", "plz");
 
-    /** An {@code @handle} (not an e-mail address) or an http(s) URL. */
+    /**
+     * An {@code @handle} or an http(s) URL. An {@code @} right after a character that can end
+     * an e-mail address's local part is not a handle; {@code .@united} (a public reply) is.
+     */
     private static final Pattern HANDLE_OR_URL =
-            Pattern.compile("(?<![\\w.])@\\w+|https?://\\S+");
+            Pattern.compile("(?<![\\p{L}\\p{N}_%+\\-])@\\w+|https?://\\S+");
 
     private static volatile Map<String, Double> sharedLexicon;
 

@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Test;
 class InsightsRulesTest {
 
     private final InsightsRules rules = new InsightsRules();
-    private final VaderSentimentAnalyzer vader = new VaderSentimentAnalyzer();
+    // The variant the local agent runs the rules with.
+    private final VaderSentimentAnalyzer vader = VaderSentimentAnalyzer.forSupportChat();
 
     private Insights analyze(String text, List<String> earlier) {
         return rules.analyze(text, earlier, vader.analyze(text).compound());
@@ -137,7 +138,7 @@ class InsightsRulesTest {
 
     /**
      * Bitext customer-support requests mapped to this rule set's intents (mapping in the
-     * InsightsRules Javadoc). Measured accuracy 0.825 on the 4,536 public rows.
+     * InsightsRules Javadoc). Measured accuracy 0.824 (3,738 of 4,536 public rows).
      */
     @Test
     void bitextIntentAccuracy() {

@@ -166,8 +166,10 @@ class VaderSentimentAnalyzerTest {
         assertThat(support.analyze("@united thanks, great crew").label()).isEqualTo("positive");
         assertThat(support.analyze("@united worst service ever, no help at all").label())
                 .isEqualTo("negative");
-        assertThat(support.analyze("write to great@example.com").compound())
-                .isEqualTo(vader.analyze("write to great@example.com").compound());
+        assertThat(support.analyze(".@united my bag is lost").compound())
+                .isEqualTo(support.analyze("my bag is lost").compound());
+        // Were "@example" taken for a handle, "great" would be left to score.
+        assertThat(support.analyze("write to great@example.com").compound()).isZero();
         // The reference instance is unchanged by the variant.
         assertThat(vader.inLexicon("help")).isTrue();
         assertThat(support.inLexicon("help")).isFalse();
