@@ -330,18 +330,7 @@ class AgentAsyncFunctionTest {
             h.setProcessingTime(0);
             h.processElement(snapshot(6, EMAIL_TEXT), 10L);
 
-            // advance time step by step, running the retry mails the timers enqueue
-            // Simulated time stops at 1 s (all retries are due by then, the async timeout is
-            // not); the loop runs on in real time, up to 30 s, while the attempts complete on
-            // the provider's executor, so a slow machine only makes it take longer.
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            for (long t = 0; System.nanoTime() < deadline && h.extractOutputValues().isEmpty();
-                    t += 5) {
-                h.setProcessingTime(Math.min(t, 1000));
-                drainMailbox(h);
-                Thread.sleep(2);
-                drainMailbox(h);
-            }
+            runRetriesUntilOutput(h);
             h.endInput();
 
             List<AgentResult> out = h.extractOutputValues();
@@ -367,6 +356,24 @@ class AgentAsyncFunctionTest {
             assertThat(out).hasSize(1);
             assertThat(out.get(0).status()).isEqualTo(AgentStatus.OK);
             assertThat(CountingAgentFunction.CALLS.get()).isEqualTo(1);
+        }
+    }
+
+    /**
+     * Advances processing time in 5 ms steps and runs the retry mails the timers enqueue until
+     * the harness has output. Simulated time stops at 1 s (all retries are due by then, the
+     * async timeout is not); the loop runs on in real time, up to 30 s, while the attempts
+     * complete on the provider's executor, so a slow machine only makes it take longer.
+     */
+    private static void runRetriesUntilOutput(OneInputStreamOperatorTestHarness<?, ?> h)
+            throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        for (long t = 0; System.nanoTime() < deadline && h.extractOutputValues().isEmpty();
+                t += 5) {
+            h.setProcessingTime(Math.min(t, 1000));
+            drainMailbox(h);
+            Thread.sleep(2);
+            drainMailbox(h);
         }
     }
 
@@ -398,20 +405,7 @@ class AgentAsyncFunctionTest {
             h.open();
             h.setProcessingTime(0);
             h.processElement(snapshot(1, EMAIL_TEXT), 0L);
-            // Simulated time stops at 1 s (all retries are due by then, the async timeout is
-            // not); the loop runs on in real time, up to 30 s, while the attempts complete on
-            // the provider's executor, so a slow machine only makes it take longer.
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            for (long t = 0; System.nanoTime() < deadline && h.extractOutputValues().isEmpty();
-                    t += 5) {
-                h.setProcessingTime(Math.min(t, 1000));
-                for (var m = h.getTaskMailbox().tryTake(TaskMailbox.MIN_PRIORITY);
-                        m.isPresent();
-                        m = h.getTaskMailbox().tryTake(TaskMailbox.MIN_PRIORITY)) {
-                    m.get().run();
-                }
-                Thread.sleep(2);
-            }
+            runRetriesUntilOutput(h);
             h.endInput();
             List<AgentResult> out = h.extractOutputValues();
             assertThat(out).hasSize(1);

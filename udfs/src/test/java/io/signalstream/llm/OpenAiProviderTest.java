@@ -480,15 +480,7 @@ class OpenAiProviderTest {
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void malformedBodyIsRetried() throws Exception {
-        server.setResponder(script(Reply.malformedBody()));
-        String name = newName();
-        OpenAiProvider provider = provider(name, conf(name, server.baseUrl()));
-
-        AgentResult r = await(provider.analyze("sentiment", snapshot("acme", "c-mal", "hello")));
-
-        assertThat(r.status()).isEqualTo(AgentStatus.OK);
-        assertThat(r.attempts()).isEqualTo(2);
-        assertThat(server.requestCount()).isEqualTo(2);
+        assertRetriedOnceThenOk(Reply.malformedBody(), "c-mal");
         // a retry, not a repair: the second request is the first one again
         assertThat(server.requests().get(1).json().get("messages")).hasSize(2);
     }
@@ -602,11 +594,16 @@ class OpenAiProviderTest {
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void connectionResetIsRetried() throws Exception {
-        server.setResponder(script(Reply.reset()));
+        assertRetriedOnceThenOk(Reply.reset(), "c-reset");
+    }
+
+    /** The server answers {@code fault} once, then correctly: one retry, then an ok result. */
+    private void assertRetriedOnceThenOk(Reply fault, String conversation) throws Exception {
+        server.setResponder(script(fault));
         String name = newName();
         OpenAiProvider provider = provider(name, conf(name, server.baseUrl()));
 
-        AgentResult r = await(provider.analyze("sentiment", snapshot("acme", "c-reset", "hello")));
+        AgentResult r = await(provider.analyze("sentiment", snapshot("acme", conversation, "hello")));
 
         assertThat(r.status()).isEqualTo(AgentStatus.OK);
         assertThat(r.attempts()).isEqualTo(2);
