@@ -273,14 +273,14 @@ public final class Benchmark {
     private Map<String, Object> syncBaseline(List<String> lines, Configuration conf, long lat) throws Exception {
         int n = s.local() ? s.messages() : (int) Math.max(5, Math.min(s.messages(), 15_000 / Math.max(1, 2.1 * lat)));
         List<Map.Entry<String, byte[]>> events = events("sync", lines, n, Math.max(1, (int) Math.round(n / 2.3)));
-        List<AgentSpec> agents = AgentSpec.fromConfig(conf);
+        List<AgentSpec> agents = AgentProviders.specs(conf);
         Map<String, List<TranscriptEntry>> transcripts = new HashMap<>();
         Map<String, Map<String, Long>> lastRun = new HashMap<>();
         int calls = 0;
         long start = System.nanoTime();
         try (AgentProvider provider =
                 s.local()
-                        ? new io.signalstream.agents.LocalAgentProvider(1)
+                        ? new io.signalstream.agents.local.LocalAgentProvider(1)
                         : new OpenAiProvider(ProviderSettings.from(conf, "openai"))) {
             for (Map.Entry<String, byte[]> e : events) {
                 JsonNode m = Json.MAPPER.readTree(e.getValue());

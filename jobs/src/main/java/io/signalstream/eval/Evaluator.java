@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.dataformat.csv.CsvMapper;
 import com.fasterxml.jackson.dataformat.csv.CsvSchema;
 import io.signalstream.agents.AgentProvider;
-import io.signalstream.agents.AgentProviders;
+import io.signalstream.functions.AgentProviders;
 import io.signalstream.agents.AgentSpec;
 import io.signalstream.agents.AgentTrigger;
 import io.signalstream.events.AgentResult;

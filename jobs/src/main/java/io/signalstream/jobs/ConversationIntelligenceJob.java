@@ -1,6 +1,6 @@
 package io.signalstream.jobs;
 
-import io.signalstream.agents.AgentAsyncFunction;
+import io.signalstream.functions.AgentAsyncFunction;
 import io.signalstream.agents.AgentSpec;
 import io.signalstream.agents.JitteredBackoffRetryStrategy;
 import io.signalstream.config.AgentOptions;
@@ -152,7 +152,7 @@ public final class ConversationIntelligenceJob {
      * @throws IllegalArgumentException if the agent configuration is invalid
      */
     public void build(StreamExecutionEnvironment env) {
-        List<AgentSpec> agents = AgentSpec.fromConfig(conf);
+        List<AgentSpec> agents = AgentProviders.specs(conf);
         if (agents.isEmpty()) {
             throw new IllegalArgumentException("signalstream.agents.enabled names no agent");
         }

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.signalstream.config.JobOptions;
 import io.signalstream.config.ProviderOptions;
 import io.signalstream.llm.LoopbackLlmServer;
-import io.signalstream.llm.ProviderRuntime;
+import io.signalstream.agents.ProviderStats;
 import io.signalstream.jobs.ConversationIntelligenceJob;
 import io.signalstream.serde.Json;
 import java.io.PrintStream;
@@ -96,8 +96,8 @@ public final class Demo {
                     "LLM: provider openai against the loopback server %s (fault rate %.2f, delay 0..%d ms)%n",
                     llmServer.baseUrl(), settings.llmFaultRate(), settings.llmMaxDelayMs());
         }
-        for (String provider : ProviderRuntime.allStats().keySet()) {
-            ProviderRuntime.stats(provider).reset();
+        for (String provider : ProviderStats.all().keySet()) {
+            ProviderStats.of(provider).reset();
         }
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(settings.workDir().resolve("kafka"));
                 AutoCloseable closeLlm = llmServer == null ? () -> { } : llmServer) {
@@ -185,7 +185,7 @@ public final class Demo {
                                 tracker.duplicates(),
                                 Math.round(elapsed * 10) / 10.0,
                                 Math.round(events.size() / elapsed * 10) / 10.0,
-                                ProviderRuntime.allStats(),
+                                ProviderStats.all(),
                                 llmServer == null ? 0 : llmServer.requestCount());
                 printResults(report, tracker);
             } finally {

@@ -2,7 +2,7 @@ package io.signalstream.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.signalstream.agents.AgentAsyncFunction;
+import io.signalstream.functions.AgentAsyncFunction;
 import io.signalstream.agents.AgentSpec;
 import io.signalstream.config.JobOptions;
 import io.signalstream.events.AgentResult;

@@ -9,7 +9,7 @@ import io.signalstream.config.AgentOptions;
 import io.signalstream.config.JobOptions;
 import io.signalstream.config.ProviderOptions;
 import io.signalstream.llm.LoopbackLlmServer;
-import io.signalstream.llm.ProviderRuntime;
+import io.signalstream.agents.ProviderStats;
 import io.signalstream.local.ConversationReplayer;
 import io.signalstream.serde.Json;
 import java.time.Duration;
@@ -43,7 +43,7 @@ class OpenAiProviderITCase extends KafkaJobTestBase {
         LoopbackLlmServer.Responder faulty =
                 LoopbackLlmServer.faulty(LoopbackLlmServer.schemaAnswers(), 0.2, 7, 150);
         try (LoopbackLlmServer llm = LoopbackLlmServer.start(faulty)) {
-            ProviderRuntime.stats("openai").reset();
+            ProviderStats.of("openai").reset();
             Configuration conf = jobConf("openai-itcase");
             conf.set(JobOptions.TRANSACTIONAL_ID_PREFIX, "openai-itcase");
             for (String agent : AgentOptions.ALL_AGENTS) {
@@ -130,7 +130,7 @@ class OpenAiProviderITCase extends KafkaJobTestBase {
                 }
                 assertThat(requests.stream().anyMatch(r -> r.body().contains("<EMAIL_ADDRESS_"))).isTrue();
 
-                Map<String, Long> stats = ProviderRuntime.stats("openai").snapshot();
+                Map<String, Long> stats = ProviderStats.of("openai").snapshot();
                 long hits = stats.get("cache_hits");
                 long lookups = hits + stats.get("cache_misses");
                 System.out.printf(

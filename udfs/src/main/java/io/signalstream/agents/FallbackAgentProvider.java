@@ -3,8 +3,7 @@ package io.signalstream.agents;
 import io.signalstream.events.AgentResult;
 import io.signalstream.events.AgentStatus;
 import io.signalstream.events.ConversationSnapshot;
-import io.signalstream.llm.ProviderException;
-import io.signalstream.llm.ProviderRuntime;
+import io.signalstream.agents.ProviderException;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -47,7 +46,7 @@ public final class FallbackAgentProvider implements AgentProvider {
                             }
                             String reason = reason(result, error);
                             int attempts = attempts(result, error);
-                            ProviderRuntime.stats(primary.name()).fallbacks.incrementAndGet();
+                            ProviderStats.of(primary.name()).fallbacks.incrementAndGet();
                             return fallback.analyze(agent, snapshot)
                                     .thenApply(
                                             r ->

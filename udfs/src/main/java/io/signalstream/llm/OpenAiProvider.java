@@ -3,6 +3,7 @@ package io.signalstream.llm;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.signalstream.agents.ProviderException;
 import io.signalstream.agents.AgentProvider;
 import io.signalstream.agents.AgentResults;
 import io.signalstream.agents.JitteredBackoffRetryStrategy;

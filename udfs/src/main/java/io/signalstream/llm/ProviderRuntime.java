@@ -3,11 +3,11 @@ package io.signalstream.llm;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.signalstream.agents.ProviderStats;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -30,7 +30,6 @@ public final class ProviderRuntime {
     private static final Logger LOG = LoggerFactory.getLogger(ProviderRuntime.class);
 
     private static final Map<ProviderSettings, ProviderRuntime> SHARED = new HashMap<>();
-    private static final Map<String, Stats> STATS = new ConcurrentHashMap<>();
 
     final ProviderSettings settings;
     final String apiKey;
@@ -41,7 +40,7 @@ public final class ProviderRuntime {
     final AsyncSemaphore inFlight;
     final Cache<String, JsonNode> cache;
     final AtomicBoolean jsonSchemaSupported;
-    final Stats stats;
+    final ProviderStats stats;
     private final Set<String> logged = ConcurrentHashMap.newKeySet();
     private int references;
 
@@ -89,7 +88,7 @@ public final class ProviderRuntime {
                                 .build()
                         : null;
         this.jsonSchemaSupported = new AtomicBoolean(s.jsonSchema());
-        this.stats = stats(s.name());
+        this.stats = ProviderStats.of(s.name());
     }
 
     /** The runtime of a provider, created on first use in this JVM. */
@@ -120,69 +119,6 @@ public final class ProviderRuntime {
     void warnOnce(String key, String message) {
         if (logged.add(key)) {
             LOG.warn("provider {}: {} (reported once)", settings.name(), message);
-        }
-    }
-
-    /** The counters of a provider in this JVM (they outlive the runtime, for reports). */
-    public static Stats stats(String provider) {
-        return STATS.computeIfAbsent(provider, p -> new Stats());
-    }
-
-    /** The counters of every provider used in this JVM. */
-    public static Map<String, Map<String, Long>> allStats() {
-        Map<String, Map<String, Long>> out = new TreeMap<>();
-        STATS.forEach((k, v) -> out.put(k, v.snapshot()));
-        return out;
-    }
-
-    /** Counters of one provider: requests, outcomes, cache use, tokens. */
-    public static final class Stats {
-        /** HTTP requests sent. */
-        public final AtomicLong requests = new AtomicLong();
-        /** Calls answered from the cache (no request). */
-        public final AtomicLong cacheHits = new AtomicLong();
-        /** Calls not found in the cache. */
-        public final AtomicLong cacheMisses = new AtomicLong();
-        /** Retries after a retryable failure. */
-        public final AtomicLong retries = new AtomicLong();
-        /** Repair requests after an answer that broke the schema. */
-        public final AtomicLong repairs = new AtomicLong();
-        /** Calls that ended without a valid answer. */
-        public final AtomicLong failures = new AtomicLong();
-        /** Calls answered by the fallback provider instead. */
-        public final AtomicLong fallbacks = new AtomicLong();
-        /** Calls refused because the circuit was open. */
-        public final AtomicLong circuitRejections = new AtomicLong();
-        /** Prompt tokens reported by the provider. */
-        public final AtomicLong promptTokens = new AtomicLong();
-        /** Completion tokens reported by the provider. */
-        public final AtomicLong completionTokens = new AtomicLong();
-
-        /** The counters by name. */
-        public Map<String, Long> snapshot() {
-            Map<String, Long> m = new TreeMap<>();
-            m.put("requests", requests.get());
-            m.put("cache_hits", cacheHits.get());
-            m.put("cache_misses", cacheMisses.get());
-            m.put("retries", retries.get());
-            m.put("repairs", repairs.get());
-            m.put("failures", failures.get());
-            m.put("fallbacks", fallbacks.get());
-            m.put("circuit_rejections", circuitRejections.get());
-            m.put("prompt_tokens", promptTokens.get());
-            m.put("completion_tokens", completionTokens.get());
-            return m;
-        }
-
-        /** Resets every counter (tests and benchmarks). */
-        public void reset() {
-            for (AtomicLong c :
-                    new AtomicLong[] {
-                        requests, cacheHits, cacheMisses, retries, repairs, failures, fallbacks,
-                        circuitRejections, promptTokens, completionTokens
-                    }) {
-                c.set(0);
-            }
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.signalstream.agents;
 
+import io.signalstream.agents.local.LocalAgentProvider;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.signalstream.config.AgentOptions;
@@ -13,7 +14,7 @@ import io.signalstream.events.Usage;
 import io.signalstream.llm.LoopbackLlmServer;
 import io.signalstream.llm.LoopbackLlmServer.Reply;
 import io.signalstream.llm.OpenAiProvider;
-import io.signalstream.llm.ProviderRuntime;
+import io.signalstream.agents.ProviderStats;
 import io.signalstream.llm.ProviderSettings;
 
 import org.apache.flink.configuration.Configuration;
@@ -91,7 +92,7 @@ class FallbackAgentProviderTest {
         assertThat(r.version()).isEqualTo(s.version());
         assertThat(r.messageId()).isEqualTo(s.lastMessage().messageId());
         assertThat(r.hasAnswer()).isTrue();
-        assertThat(ProviderRuntime.stats(name).fallbacks.get()).isEqualTo(1);
+        assertThat(ProviderStats.of(name).fallbacks.get()).isEqualTo(1);
     }
 
     @Test
@@ -150,7 +151,7 @@ class FallbackAgentProviderTest {
         assertThat(r.error()).isNull();
         assertThat(fallback.calls.get()).isZero();
         assertThat(server.requestCount()).isEqualTo(1);
-        assertThat(ProviderRuntime.stats(name).fallbacks.get()).isZero();
+        assertThat(ProviderStats.of(name).fallbacks.get()).isZero();
     }
 
     @Test
@@ -171,7 +172,7 @@ class FallbackAgentProviderTest {
             @Override
             public void close() {}
         };
-        ProviderRuntime.stats("stub-failing").reset();
+        ProviderStats.of("stub-failing").reset();
         FallbackAgentProvider provider =
                 track(new FallbackAgentProvider(failing, new LocalAgentProvider(1)));
         ConversationSnapshot s = snapshot("c-failed");
@@ -186,7 +187,7 @@ class FallbackAgentProviderTest {
                 .contains("model unavailable");
         assertThat(r.attempts()).isEqualTo(1 + 1);
         assertThat(r.result()).isEqualTo(LocalAgentProvider.run("insights", s).result());
-        assertThat(ProviderRuntime.stats("stub-failing").fallbacks.get()).isEqualTo(1);
+        assertThat(ProviderStats.of("stub-failing").fallbacks.get()).isEqualTo(1);
     }
 
     @Test
@@ -237,7 +238,7 @@ class FallbackAgentProviderTest {
         assertThat(second.error()).startsWith(name + " failed:").contains("circuit open");
         assertThat(second.attempts()).isEqualTo(0 + 1);
         assertThat(server.requestCount()).isEqualTo(1);
-        assertThat(ProviderRuntime.stats(name).fallbacks.get()).isEqualTo(2);
+        assertThat(ProviderStats.of(name).fallbacks.get()).isEqualTo(2);
     }
 
     // ------------------------------------------------------------------ helpers
@@ -285,7 +286,7 @@ class FallbackAgentProviderTest {
     }
 
     private static OpenAiProvider openAi(String name, Configuration c) {
-        ProviderRuntime.stats(name).reset();
+        ProviderStats.of(name).reset();
         return new OpenAiProvider(ProviderSettings.from(c, name));
     }
 

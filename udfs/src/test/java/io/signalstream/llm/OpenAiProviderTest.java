@@ -1,9 +1,11 @@
 package io.signalstream.llm;
 
+import io.signalstream.agents.ProviderStats;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.signalstream.agents.ProviderException;
 import io.signalstream.agents.local.PiiDetector;
 import io.signalstream.agents.local.PiiEntity;
 import io.signalstream.config.AgentOptions;
@@ -374,7 +376,7 @@ class OpenAiProviderTest {
         // Give a (wrong) retry the time to show up: none may.
         Thread.sleep(200);
         assertThat(server.requestCount()).isEqualTo(6);
-        ProviderRuntime.Stats stats = ProviderRuntime.stats(name);
+        ProviderStats stats = ProviderStats.of(name);
         assertThat(stats.retries.get()).isZero();
         assertThat(stats.failures.get()).isEqualTo(6);
         assertThat(stats.requests.get()).isEqualTo(6);
@@ -403,7 +405,7 @@ class OpenAiProviderTest {
         // initial backoff is 50 ms: only Retry-After explains a wait of a second (the upper
         // bound leaves room for a loaded machine)
         assertThat(gapMs).isBetween(995L, 10_000L);
-        assertThat(ProviderRuntime.stats(name).retries.get()).isEqualTo(1);
+        assertThat(ProviderStats.of(name).retries.get()).isEqualTo(1);
     }
 
     @Test
@@ -456,7 +458,7 @@ class OpenAiProviderTest {
         long spread = firstGaps.stream().mapToLong(Long::longValue).max().getAsLong()
                 - firstGaps.stream().mapToLong(Long::longValue).min().getAsLong();
         assertThat(spread).isGreaterThan(5L);
-        assertThat(ProviderRuntime.stats(name).retries.get()).isEqualTo(2L * calls);
+        assertThat(ProviderStats.of(name).retries.get()).isEqualTo(2L * calls);
     }
 
     @Test
@@ -530,7 +532,7 @@ class OpenAiProviderTest {
         JsonNode secondUsage = answerEnvelopeUsage(requests.get(1));
         assertThat(r.usage().promptTokens()).isEqualTo(100 + secondUsage.get(0).asLong());
         assertThat(r.usage().completionTokens()).isEqualTo(5 + secondUsage.get(1).asLong());
-        assertThat(ProviderRuntime.stats(name).repairs.get()).isEqualTo(1);
+        assertThat(ProviderStats.of(name).repairs.get()).isEqualTo(1);
     }
 
     @Test
@@ -545,7 +547,7 @@ class OpenAiProviderTest {
         assertThat(e.reason()).contains("does not match the schema");
         assertThat(e.attempts()).isEqualTo(2);
         assertThat(server.requestCount()).isEqualTo(2);
-        assertThat(ProviderRuntime.stats(name).repairs.get()).isEqualTo(1);
+        assertThat(ProviderStats.of(name).repairs.get()).isEqualTo(1);
     }
 
     // ------------------------------------------------------------------ 7. transport faults
@@ -638,8 +640,8 @@ class OpenAiProviderTest {
 
         assertThat(e.reason()).contains("connection error").contains("(3 attempts)");
         assertThat(e.attempts()).isEqualTo(3);
-        assertThat(ProviderRuntime.stats(name).requests.get()).isEqualTo(3);
-        assertThat(ProviderRuntime.stats(name).retries.get()).isEqualTo(2);
+        assertThat(ProviderStats.of(name).requests.get()).isEqualTo(3);
+        assertThat(ProviderStats.of(name).retries.get()).isEqualTo(2);
     }
 
     // ------------------------------------------------------------------ 8. json_object
@@ -800,7 +802,7 @@ class OpenAiProviderTest {
         assertThat(await(provider.analyze("sentiment", next(n))).status()).isEqualTo(AgentStatus.OK);
         assertThat(await(provider.analyze("sentiment", next(n))).status()).isEqualTo(AgentStatus.OK);
         assertThat(server.requestCount()).isEqualTo(7);
-        assertThat(ProviderRuntime.stats(name).circuitRejections.get()).isEqualTo(3);
+        assertThat(ProviderStats.of(name).circuitRejections.get()).isEqualTo(3);
     }
 
     // ------------------------------------------------------------------ 11. cache
@@ -825,14 +827,14 @@ class OpenAiProviderTest {
         assertThat(second.result()).isEqualTo(first.result());
         assertThat(second.promptHash()).isEqualTo(first.promptHash());
         assertThat(second.promptVersion()).isEqualTo(first.promptVersion());
-        assertThat(ProviderRuntime.stats(name).cacheHits.get()).isEqualTo(1);
-        assertThat(ProviderRuntime.stats(name).cacheMisses.get()).isEqualTo(1);
+        assertThat(ProviderStats.of(name).cacheHits.get()).isEqualTo(1);
+        assertThat(ProviderStats.of(name).cacheMisses.get()).isEqualTo(1);
 
         AgentResult other = await(provider.analyze("sentiment",
                 snapshot("acme", "c-cache", "Thanks, the refund arrived")));
         assertThat(other.attempts()).isEqualTo(1);
         assertThat(server.requestCount()).isEqualTo(2);
-        assertThat(ProviderRuntime.stats(name).cacheHits.get()).isEqualTo(1);
+        assertThat(ProviderStats.of(name).cacheHits.get()).isEqualTo(1);
     }
 
     @Test
@@ -850,7 +852,7 @@ class OpenAiProviderTest {
         assertThat(server.requestCount()).isEqualTo(2);
         assertThat(first.attempts()).isEqualTo(1);
         assertThat(second.attempts()).isEqualTo(1);
-        assertThat(ProviderRuntime.stats(name).cacheHits.get()).isZero();
+        assertThat(ProviderStats.of(name).cacheHits.get()).isZero();
     }
 
     // ------------------------------------------------------------------ helpers
@@ -873,7 +875,7 @@ class OpenAiProviderTest {
     }
 
     private OpenAiProvider provider(String name, Configuration c) {
-        ProviderRuntime.stats(name).reset();
+        ProviderStats.of(name).reset();
         OpenAiProvider p = new OpenAiProvider(ProviderSettings.from(c, name));
         providers.add(p);
         return p;
@@ -1050,7 +1052,7 @@ class OpenAiProviderTest {
             ProviderException e = failure(p.analyze("summary", snapshot("acme", "c1", "my order never arrived")));
             assertThat(e.reason()).startsWith("configuration:");
             assertThat(server.requestCount()).isZero();
-            assertThat(ProviderRuntime.stats(name).retries.get()).isZero();
+            assertThat(ProviderStats.of(name).retries.get()).isZero();
         }
     }
 }

@@ -1,9 +1,13 @@
-package io.signalstream.agents;
+package io.signalstream.functions;
 
+import io.signalstream.agents.AgentProvider;
+import io.signalstream.agents.AgentResults;
+import io.signalstream.agents.AgentSpec;
+import io.signalstream.agents.ProviderStats;
 import io.signalstream.events.AgentResult;
 import io.signalstream.events.AgentStatus;
 import io.signalstream.events.ConversationSnapshot;
-import io.signalstream.llm.ProviderRuntime;
+import io.signalstream.agents.ProviderStats;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -42,7 +46,7 @@ import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
  * from {@link #asyncInvoke} to its result). For a remote provider, gauges {@code llm_requests},
  * {@code llm_cache_hits}, {@code llm_cache_misses}, {@code llm_retries}, {@code llm_repairs},
  * {@code llm_failures}, {@code llm_fallbacks}, {@code llm_circuit_rejections} read the
- * provider's counters of this TaskManager ({@link ProviderRuntime#stats}), which all agents on
+ * provider's counters of this TaskManager ({@link ProviderStats#of}), which all agents on
  * that provider share.
  */
 public class AgentAsyncFunction extends RichAsyncFunction<ConversationSnapshot, AgentResult> {
@@ -112,7 +116,7 @@ public class AgentAsyncFunction extends RichAsyncFunction<ConversationSnapshot, 
         inFlight = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
         group.gauge("in_flight", (Gauge<Integer>) inFlight::size);
         if (!"local".equals(spec.provider())) {
-            ProviderRuntime.Stats stats = ProviderRuntime.stats(spec.provider());
+            ProviderStats stats = ProviderStats.of(spec.provider());
             providerGauge(group, "llm_requests", stats, st -> st.requests);
             providerGauge(group, "llm_cache_hits", stats, st -> st.cacheHits);
             providerGauge(group, "llm_cache_misses", stats, st -> st.cacheMisses);
@@ -185,8 +189,8 @@ public class AgentAsyncFunction extends RichAsyncFunction<ConversationSnapshot, 
     private static void providerGauge(
             MetricGroup group,
             String name,
-            ProviderRuntime.Stats stats,
-            Function<ProviderRuntime.Stats, AtomicLong> counter) {
+            ProviderStats stats,
+            Function<ProviderStats, AtomicLong> counter) {
         group.gauge(name, (Gauge<Long>) () -> counter.apply(stats).get());
     }
 

@@ -1,4 +1,4 @@
-package io.signalstream.llm;
+package io.signalstream.agents;
 
 /**
  * A provider call that did not produce a valid answer. {@link #reason()} is the short cause

@@ -1,4 +1,4 @@
-package io.signalstream.agents;
+package io.signalstream.agents.local;
 
 import io.signalstream.agents.local.ExtractiveSummarizer;
 import io.signalstream.agents.local.Insights;
@@ -9,6 +9,8 @@ import io.signalstream.agents.local.SentimentScores;
 import io.signalstream.agents.local.Summary;
 import io.signalstream.agents.local.Turn;
 import io.signalstream.agents.local.VaderSentimentAnalyzer;
+import io.signalstream.agents.AgentProvider;
+import io.signalstream.agents.AgentResults;
 import io.signalstream.events.AgentResult;
 import io.signalstream.events.AgentStatus;
 import io.signalstream.events.ConversationSnapshot;

@@ -1,8 +1,15 @@
-package io.signalstream.agents;
+package io.signalstream.functions;
 
+import io.signalstream.agents.AgentProvider;
+import io.signalstream.agents.AgentSpec;
+import io.signalstream.agents.AgentTrigger;
+import io.signalstream.agents.FallbackAgentProvider;
+import io.signalstream.agents.local.LocalAgentProvider;
 import io.signalstream.config.AgentOptions;
 import io.signalstream.llm.OpenAiProvider;
 import io.signalstream.llm.ProviderSettings;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Pattern;
 import org.apache.flink.configuration.ReadableConfig;
 
@@ -16,6 +23,34 @@ public final class AgentProviders {
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,39}");
 
     private AgentProviders() {}
+
+    /**
+     * Reads the enabled agents from the configuration and checks their providers.
+     *
+     * @throws IllegalArgumentException for an unknown agent, trigger or provider
+     */
+    public static List<AgentSpec> specs(ReadableConfig conf) {
+        List<AgentSpec> specs = new ArrayList<>();
+        for (String raw : conf.get(AgentOptions.ENABLED)) {
+            String name = raw.trim();
+            if (!AgentOptions.ALL_AGENTS.contains(name)) {
+                throw new IllegalArgumentException(
+                        "unknown agent '" + name + "' in signalstream.agents.enabled: use "
+                                + AgentOptions.ALL_AGENTS);
+            }
+            AgentTrigger trigger =
+                    AgentTrigger.parse(
+                            conf.get(AgentOptions.trigger(name)),
+                            conf.get(AgentOptions.debounceEveryN(name)),
+                            conf.get(AgentOptions.debounceIdleGap(name)));
+            String provider = conf.get(AgentOptions.provider(name)).trim();
+            String fallback = conf.get(AgentOptions.fallbackProvider(name)).trim();
+            check(provider, conf);
+            check(fallback, conf);
+            specs.add(new AgentSpec(name, trigger, provider, fallback));
+        }
+        return specs;
+    }
 
     /**
      * Fails early, at job build time, for a provider name or settings that cannot work.

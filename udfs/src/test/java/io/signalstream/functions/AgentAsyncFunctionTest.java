@@ -1,7 +1,13 @@
-package io.signalstream.agents;
+package io.signalstream.functions;
 
+import io.signalstream.agents.JitteredBackoffRetryStrategy;
+import io.signalstream.agents.AgentResults;
+import io.signalstream.agents.local.LocalAgentProvider;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.signalstream.agents.AgentProvider;
+import io.signalstream.agents.AgentSpec;
+import io.signalstream.agents.AgentTrigger;
 import io.signalstream.config.AgentOptions;
 import io.signalstream.events.AgentResult;
 import io.signalstream.events.AgentStatus;
