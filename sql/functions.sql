@@ -1,7 +1,8 @@
 -- SQL functions built on the job's local analyzers (module udfs, package io.signalstream.sql).
 -- They run in the SQL job itself, deterministic and offline, on any text column:
 --   SELECT REDACT_PII(message), PII_TYPES(message), SENTIMENT_LABEL(message) FROM messages;
--- The classes must be on the classpath: they are in jobs/target/signalstream.jar.
+-- The classes must be on the classpath: they are in jobs/local/target/signalstream.jar and in
+-- the cluster jar jobs/target/signalstream-job.jar.
 
 -- The text with each PII finding replaced by a typed placeholder, e.g. <EMAIL_ADDRESS_1>.
 CREATE FUNCTION IF NOT EXISTS REDACT_PII AS 'io.signalstream.sql.RedactPii' LANGUAGE JAVA;

@@ -1,6 +1,6 @@
 package io.signalstream.cli;
 
-import io.signalstream.local.JobConfigLoader;
+import io.signalstream.jobs.JobConfigLoader;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -23,8 +23,12 @@ public final class ConfigOptionsMixin {
             description = "Set a configuration option, e.g. -D signalstream.agents.timeout=5s.")
     Map<String, String> overrides = new LinkedHashMap<>();
 
-    /** The configuration from the file and the overrides. */
-    Configuration load() throws IOException {
+    /**
+     * The configuration from the file and the overrides.
+     *
+     * @throws IOException when the file cannot be read
+     */
+    public Configuration load() throws IOException {
         return JobConfigLoader.load(configFile, overrides);
     }
 }

@@ -22,7 +22,7 @@ public final class LlmOptionsMixin {
                     "Provider of all four agents: local (default, in-process) or openai (any"
                             + " OpenAI-compatible server). The API key is read from"
                             + " $SIGNALSTREAM_LLM_API_KEY.")
-    String provider;
+    public String provider;
 
     @Option(
             names = "--llm-base-url",
@@ -34,7 +34,7 @@ public final class LlmOptionsMixin {
     String model;
 
     /** Whether a remote provider was asked for. */
-    boolean remote() {
+    public boolean remote() {
         return provider != null && !provider.equals("local");
     }
 
@@ -43,7 +43,7 @@ public final class LlmOptionsMixin {
      * base URL and model, and, for a remote provider, an agent timeout and join window suited
      * to LLM latencies unless the configuration already sets them.
      */
-    void applyTo(Configuration conf) {
+    public void applyTo(Configuration conf) {
         if (provider == null) {
             if (baseUrl != null || model != null) {
                 throw new IllegalArgumentException("--llm-base-url and --llm-model need --provider");

@@ -2,9 +2,9 @@ package io.signalstream.cli;
 
 import io.signalstream.config.JobOptions;
 import io.signalstream.jobs.ConversationIntelligenceJob;
-import io.signalstream.local.JobConfigLoader;
-import io.signalstream.local.KafkaPreflight;
-import io.signalstream.local.KafkaTopics;
+import io.signalstream.jobs.JobConfigLoader;
+import io.signalstream.jobs.kafka.KafkaPreflight;
+import io.signalstream.jobs.kafka.KafkaTopics;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import org.apache.flink.configuration.Configuration;

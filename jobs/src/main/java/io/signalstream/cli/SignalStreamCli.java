@@ -4,23 +4,22 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The command line: {@code java -jar signalstream.jar <command>}.
+ * The cluster's command line, the entry class of {@code signalstream-job.jar} on a Flink cluster:
  *
  * <ul>
- *   <li>{@code demo}: the whole system on this machine (in-process Kafka, MiniCluster) on real
- *       conversations
  *   <li>{@code run}: the job against an existing Kafka (and Flink, when submitted to a cluster)
  *   <li>{@code sql}: Flink SQL over the topics (bounded by default), printed as a table, CSV or JSON
- *   <li>{@code eval}: scores an agent provider on labelled data
- *   <li>{@code bench}: end-to-end throughput and latency against a loopback LLM
  * </ul>
+ *
+ * <p>The local build ({@code io.signalstream.local.cli.LocalCli}) adds {@code demo}, {@code
+ * eval} and {@code bench} and runs the same commands on a MiniCluster.
  */
 @Command(
         name = "signalstream",
         mixinStandardHelpOptions = true,
         version = "SignalStream 0.1.0",
         description = "Real-time conversation intelligence on Apache Flink.",
-        subcommands = {DemoCommand.class, RunCommand.class, SqlCommand.class, EvalCommand.class, BenchCommand.class})
+        subcommands = {RunCommand.class, SqlCommand.class})
 public final class SignalStreamCli implements Runnable {
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -31,7 +30,17 @@ public final class SignalStreamCli implements Runnable {
      * not asked to exit its JVM.
      */
     public static void main(String[] args) {
-        CommandLine cli = new CommandLine(new SignalStreamCli());
+        execute(new CommandLine(new SignalStreamCli()), args);
+    }
+
+    /**
+     * Runs a command line and exits the JVM with its exit code, except after a {@code run} that
+     * ended normally (see {@link #main}).
+     *
+     * @param cli the command line, with its subcommands
+     * @param args the arguments
+     */
+    public static void execute(CommandLine cli, String[] args) {
         int code = cli.execute(args);
         CommandLine.ParseResult parsed = cli.getParseResult();
         boolean run =

@@ -1,40 +1,32 @@
 package io.signalstream.cli;
 
-import io.signalstream.config.JobOptions;
-import io.signalstream.local.ConversationReplayer;
-import io.signalstream.local.EmbeddedKafkaBroker;
-import io.signalstream.local.JobConfigLoader;
-import io.signalstream.local.LocalFlinkConfig;
-import io.signalstream.local.sql.DemoDataLoader;
-import io.signalstream.local.sql.QueryResult;
-import io.signalstream.local.sql.ResultFormat;
-import io.signalstream.local.sql.SqlRunner;
+import io.signalstream.jobs.sql.QueryResult;
+import io.signalstream.jobs.sql.ResultFormat;
+import io.signalstream.jobs.sql.SqlRunner;
 import java.io.PrintStream;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 import org.apache.flink.configuration.Configuration;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.core.config.Configurator;
 import picocli.CommandLine.ArgGroup;
-import org.apache.flink.util.FileUtils;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
  * {@code sql}: runs Flink SQL (a file or one statement) over the job's topics and prints the
- * result. Without {@code --bootstrap-servers} it first starts the in-process broker and fills it
- * by running the job on the bundled conversations.
+ * result. This is the cluster's command (the operator's {@code signalstream-sql} deployment) and
+ * needs {@code --bootstrap-servers}; the local build's subclass starts an in-process broker with
+ * the demo data when it is missing ({@link #runWithoutKafka}).
  */
 @Command(
         name = "sql",
@@ -42,13 +34,12 @@ import picocli.CommandLine.Option;
         description = {
             "Run Flink SQL over the SignalStream topics and print the result.",
             "The table DDL (sql/tables.sql) and the SQL functions (sql/functions.sql) are run"
-                    + " first. Without --bootstrap-servers an in-process Kafka broker is started"
-                    + " and filled by running the job on the bundled demo conversations.",
+                    + " first.",
             "By default queries are bounded: they read each topic up to its latest offset and end"
                     + " with the final answer (batch mode). --unbounded keeps reading and prints"
                     + " changes (+I, -U, +U, -D) until interrupted."
         })
-public final class SqlCommand implements Callable<Integer> {
+public class SqlCommand implements Callable<Integer> {
 
     static final class Source {
         @Option(names = {"-f", "--file"}, paramLabel = "FILE", required = true,
@@ -64,7 +55,7 @@ public final class SqlCommand implements Callable<Integer> {
     Source source;
 
     @Option(names = "--bootstrap-servers", paramLabel = "HOSTS",
-            description = "Kafka to query, e.g. kafka:9092; default: start the in-process broker with the demo data.")
+            description = "Kafka to query, e.g. kafka:9092 (in the local build, default: start the in-process broker with the demo data).")
     String bootstrapServers;
 
     @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "table",
@@ -86,19 +77,7 @@ public final class SqlCommand implements Callable<Integer> {
             description = "Directory of tables.sql and functions.sql; default: ./sql, else the sql/ directory beside the jar's module.")
     Path sqlDir;
 
-    @Option(names = "--data", paramLabel = "FILE",
-            description = "Without --bootstrap-servers: the conversation file to load (default: the bundled demo data).")
-    Path data;
-
-    @Option(names = "--work-dir", paramLabel = "DIR",
-            description = "Without --bootstrap-servers: directory for the broker and checkpoints; default: a temporary directory, deleted afterwards.")
-    Path workDir;
-
-    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "170",
-            description = "Without --bootstrap-servers: how long to wait for the job's output (default: ${DEFAULT-VALUE}).")
-    long timeoutSeconds;
-
-    @Mixin ConfigOptionsMixin config;
+    @Mixin protected ConfigOptionsMixin config;
 
     @Override
     public Integer call() throws Exception {
@@ -122,38 +101,37 @@ public final class SqlCommand implements Callable<Integer> {
         try {
             return bootstrapServers != null
                     ? runSql(bootstrapServers, conf, initScripts, script, fmt)
-                    : runLocally(conf, initScripts, script, fmt);
+                    : runWithoutKafka(conf, initScripts, script, fmt);
         } catch (SqlRunner.SqlStatementException | IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage());
             return 1;
         }
     }
 
-    private int runLocally(Configuration conf, List<Path> initScripts, String script, ResultFormat fmt)
+    /**
+     * Runs the script when no {@code --bootstrap-servers} was given. On a cluster there is no
+     * Kafka to fall back to: it prints an error and returns exit code 2.
+     *
+     * @return the command's exit code
+     * @throws Exception when the query fails
+     */
+    protected int runWithoutKafka(
+            Configuration conf, List<Path> initScripts, String script, ResultFormat fmt)
             throws Exception {
-        boolean temporary = workDir == null;
-        Path dir = temporary ? Files.createTempDirectory("signalstream-sql") : workDir;
-        Files.createDirectories(dir);
-        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dir.resolve("kafka"))) {
-            System.err.printf("Kafka broker (KRaft, in-process) on %s%n", broker.bootstrapServers());
-            Configuration jobConf = LocalFlinkConfig.withLocalDefaults(conf, dir, 2);
-            jobConf.set(JobOptions.BOOTSTRAP_SERVERS, broker.bootstrapServers());
-            Properties kafkaProps = JobConfigLoader.kafkaProperties(jobConf);
-            DemoDataLoader.load(
-                    jobConf,
-                    kafkaProps,
-                    ConversationReplayer.toEvents(ConversationReplayer.readLines(data)),
-                    Duration.ofSeconds(timeoutSeconds),
-                    System.err);
-            return runSql(broker.bootstrapServers(), conf, initScripts, script, fmt);
-        } finally {
-            if (temporary) {
-                FileUtils.deleteDirectoryQuietly(dir.toFile());
-            }
-        }
+        System.err.println(
+                "error: --bootstrap-servers is required (the in-process broker with the demo data"
+                        + " is part of the local build, jobs/local/target/signalstream.jar)");
+        return 2;
     }
 
-    private int runSql(String bootstrap, Configuration conf, List<Path> initScripts, String script, ResultFormat fmt)
+    /**
+     * Runs the init scripts, then the script, against the Kafka at {@code bootstrap}; prints each
+     * result to standard output in {@code fmt}.
+     *
+     * @return the command's exit code (0)
+     * @throws Exception when a statement fails
+     */
+    protected int runSql(String bootstrap, Configuration conf, List<Path> initScripts, String script, ResultFormat fmt)
             throws Exception {
         SqlRunner runner = new SqlRunner(!unbounded, bootstrap, variables, conf);
         for (Path p : initScripts) {
@@ -199,9 +177,10 @@ public final class SqlCommand implements Callable<Integer> {
             candidates.add(sqlDir);
         } else {
             candidates.add(Path.of("sql"));
-            // jobs/target/signalstream.jar (or jobs/target/classes) in a checkout: <checkout>/sql
+            // jobs/target/signalstream-job.jar, jobs/local/target/signalstream.jar (or their
+            // target/classes) in a checkout: <checkout>/sql
             Path d = codeLocation().orElse(null);
-            for (int i = 0; d != null && i < 4; i++, d = d.getParent()) {
+            for (int i = 0; d != null && i < 5; i++, d = d.getParent()) {
                 candidates.add(d.resolve("sql"));
             }
         }

@@ -4,6 +4,7 @@ import io.signalstream.functions.AgentAsyncFunction;
 import io.signalstream.agents.AgentSpec;
 import io.signalstream.agents.JitteredBackoffRetryStrategy;
 import io.signalstream.config.AgentOptions;
+import io.signalstream.functions.AgentProviders;
 import io.signalstream.config.JobOptions;
 import io.signalstream.events.AgentResult;
 import io.signalstream.events.AggregatedIntelligence;

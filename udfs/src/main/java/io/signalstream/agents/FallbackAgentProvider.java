@@ -3,7 +3,6 @@ package io.signalstream.agents;
 import io.signalstream.events.AgentResult;
 import io.signalstream.events.AgentStatus;
 import io.signalstream.events.ConversationSnapshot;
-import io.signalstream.agents.ProviderException;
 import java.util.concurrent.CompletableFuture;
 
 /**

@@ -1,14 +1,5 @@
 package io.signalstream.agents.local;
 
-import io.signalstream.agents.local.ExtractiveSummarizer;
-import io.signalstream.agents.local.Insights;
-import io.signalstream.agents.local.InsightsRules;
-import io.signalstream.agents.local.PiiDetector;
-import io.signalstream.agents.local.PiiEntity;
-import io.signalstream.agents.local.SentimentScores;
-import io.signalstream.agents.local.Summary;
-import io.signalstream.agents.local.Turn;
-import io.signalstream.agents.local.VaderSentimentAnalyzer;
 import io.signalstream.agents.AgentProvider;
 import io.signalstream.agents.AgentResults;
 import io.signalstream.events.AgentResult;

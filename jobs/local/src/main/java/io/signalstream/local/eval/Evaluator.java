@@ -1,0 +1,399 @@
+package io.signalstream.local.eval;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MappingIterator;
+import com.fasterxml.jackson.dataformat.csv.CsvMapper;
+import com.fasterxml.jackson.dataformat.csv.CsvSchema;
+import io.signalstream.agents.AgentProvider;
+import io.signalstream.functions.AgentProviders;
+import io.signalstream.agents.AgentSpec;
+import io.signalstream.agents.AgentTrigger;
+import io.signalstream.events.AgentResult;
+import io.signalstream.events.ConversationSnapshot;
+import io.signalstream.events.SourceRef;
+import io.signalstream.events.TranscriptEntry;
+import io.signalstream.serde.Json;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.configuration.Configuration;
+
+/**
+ * Scores an agent provider on labelled data in the formats under {@code shared/data/}:
+ *
+ * <ul>
+ *   <li>pii: Presidio-style JSON ({@code full_text, spans[{entity_type, start_position,
+ *       end_position}]}); precision / recall / F1 per entity type and micro, with exact and
+ *       overlapping span matching (one-to-one, same type)
+ *   <li>sentiment: CSV with {@code text} and {@code airline_sentiment}; accuracy and macro-F1
+ *   <li>intent: Bitext CSV with {@code instruction} and {@code intent}; accuracy after mapping
+ *       Bitext intents to ours ({@code eval/bitext-intents.json})
+ *   <li>summary: TweetSumm JSON lines ({@code turns[{sender, message}],
+ *       abstractive_summaries[]}); ROUGE-1/2/L F-measure against the best-matching reference,
+ *       averaged over dialogues
+ * </ul>
+ *
+ * Each record is sent through the provider's {@code analyze} as a one-message (or, for
+ * summaries, whole-dialogue) conversation snapshot, with up to {@code concurrency} calls in
+ * flight.
+ */
+public final class Evaluator implements AutoCloseable {
+
+    private final String providerName;
+    private final AgentProvider provider;
+    private final int concurrency;
+    private final Duration callTimeout;
+    private final PrintStream progress;
+    private int errors;
+
+    /**
+     * @param providerName {@code local} or a provider configured in {@code conf}
+     * @param conf job configuration (provider settings)
+     * @param concurrency calls in flight
+     * @param progress where to print progress lines, or null
+     * @throws IllegalArgumentException for an unknown or misconfigured provider
+     */
+    public Evaluator(String providerName, Configuration conf, int concurrency, PrintStream progress) {
+        this.providerName = providerName;
+        // No fallback: the report must score this provider, not the one behind it.
+        this.provider =
+                AgentProviders.create(
+                        new AgentSpec("eval", AgentTrigger.parse("every-message", 1, Duration.ofMinutes(5)),
+                                providerName, providerName),
+                        conf);
+        this.concurrency = Math.max(1, concurrency);
+        this.callTimeout = conf.get(io.signalstream.config.AgentOptions.TIMEOUT).plusSeconds(5);
+        this.progress = progress;
+    }
+
+    /**
+     * Runs one task.
+     *
+     * @param task {@code pii}, {@code sentiment}, {@code intent} or {@code summary}
+     * @param data the labelled file
+     * @param limit at most this many records (0 = all)
+     * @return the report: {@code task, provider, data, records, errors, elapsed_s} and the
+     *     task's scores
+     * @throws IllegalArgumentException for an unknown task
+     * @throws IOException if the file cannot be read
+     */
+    public Map<String, Object> run(String task, Path data, int limit) throws IOException {
+        long start = System.nanoTime();
+        errors = 0;
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("task", task);
+        report.put("provider", providerName);
+        report.put("data", data.toString());
+        Map<String, Object> scores =
+                switch (task) {
+                    case "pii" -> pii(data, limit);
+                    case "sentiment" -> sentiment(data, limit);
+                    case "intent" -> intent(data, limit);
+                    case "summary" -> summary(data, limit);
+                    default -> throw new IllegalArgumentException(
+                            "unknown task '" + task + "': use pii, sentiment, intent or summary");
+                };
+        report.putAll(scores);
+        report.put("errors", errors);
+        report.put("elapsed_s", Scores.round((System.nanoTime() - start) / 1e9));
+        return report;
+    }
+
+    private Map<String, Object> pii(Path data, int limit) throws IOException {
+        JsonNode all = Json.MAPPER.readTree(data.toFile());
+        List<JsonNode> records = limit(iterable(all), limit);
+        List<ConversationSnapshot> snaps = new ArrayList<>();
+        for (JsonNode r : records) {
+            snaps.add(snapshot(List.<String[]>of(new String[] {"customer", r.get("full_text").asText()})));
+        }
+        List<AgentResult> results = analyzeAll("pii", snaps);
+        Map<String, Scores.Counts> exact = new TreeMap<>();
+        Map<String, Scores.Counts> overlap = new TreeMap<>();
+        Scores.Counts exactMicro = new Scores.Counts();
+        Scores.Counts overlapMicro = new Scores.Counts();
+        for (int i = 0; i < records.size(); i++) {
+            List<int[]> gold = new ArrayList<>();
+            List<String> goldTypes = new ArrayList<>();
+            for (JsonNode s : records.get(i).path("spans")) {
+                goldTypes.add(s.get("entity_type").asText());
+                gold.add(new int[] {s.get("start_position").asInt(), s.get("end_position").asInt()});
+            }
+            List<int[]> pred = new ArrayList<>();
+            List<String> predTypes = new ArrayList<>();
+            AgentResult r = results.get(i);
+            if (r != null) {
+                for (JsonNode e : Json.MAPPER.valueToTree(r.result().getOrDefault("entities", List.of()))) {
+                    predTypes.add(e.get("type").asText());
+                    pred.add(new int[] {e.get("start").asInt(), e.get("end").asInt()});
+                }
+            }
+            match(gold, goldTypes, pred, predTypes, true, exact, exactMicro);
+            match(gold, goldTypes, pred, predTypes, false, overlap, overlapMicro);
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("records", records.size());
+        out.put("per_type", toMaps(exact));
+        out.put("micro", exactMicro.toMap());
+        Map<String, Object> ov = new LinkedHashMap<>();
+        ov.put("per_type", toMaps(overlap));
+        ov.put("micro", overlapMicro.toMap());
+        out.put("overlap", ov);
+        return out;
+    }
+
+    /** One-to-one greedy matching of predicted to gold spans of the same type. */
+    private static void match(
+            List<int[]> gold, List<String> goldTypes, List<int[]> pred, List<String> predTypes,
+            boolean exact, Map<String, Scores.Counts> perType, Scores.Counts micro) {
+        boolean[] used = new boolean[gold.size()];
+        for (int p = 0; p < pred.size(); p++) {
+            int hit = -1;
+            for (int g = 0; g < gold.size() && hit < 0; g++) {
+                if (used[g] || !goldTypes.get(g).equals(predTypes.get(p))) {
+                    continue;
+                }
+                int[] a = gold.get(g);
+                int[] b = pred.get(p);
+                boolean ok = exact ? a[0] == b[0] && a[1] == b[1] : a[0] < b[1] && b[0] < a[1];
+                if (ok) {
+                    hit = g;
+                }
+            }
+            Scores.Counts c = perType.computeIfAbsent(predTypes.get(p), t -> new Scores.Counts());
+            if (hit >= 0) {
+                used[hit] = true;
+                c.add(1, 0, 0);
+                micro.add(1, 0, 0);
+            } else {
+                c.add(0, 1, 0);
+                micro.add(0, 1, 0);
+            }
+        }
+        for (int g = 0; g < gold.size(); g++) {
+            if (!used[g]) {
+                perType.computeIfAbsent(goldTypes.get(g), t -> new Scores.Counts()).add(0, 0, 1);
+                micro.add(0, 0, 1);
+            }
+        }
+    }
+
+    private Map<String, Object> sentiment(Path data, int limit) throws IOException {
+        List<Map<String, String>> rows = limit(readCsv(data), limit);
+        List<ConversationSnapshot> snaps = new ArrayList<>();
+        for (Map<String, String> r : rows) {
+            snaps.add(snapshot(List.<String[]>of(new String[] {"customer", r.get("text")})));
+        }
+        List<AgentResult> results = analyzeAll("sentiment", snaps);
+        Map<String, Scores.Counts> perClass = new TreeMap<>();
+        for (String label : List.of("negative", "neutral", "positive")) {
+            perClass.put(label, new Scores.Counts());
+        }
+        int correct = 0;
+        for (int i = 0; i < rows.size(); i++) {
+            String gold = rows.get(i).get("airline_sentiment");
+            String pred = results.get(i) == null ? "none" : String.valueOf(results.get(i).result().get("label"));
+            if (gold.equals(pred)) {
+                correct++;
+                perClass.computeIfAbsent(gold, k -> new Scores.Counts()).add(1, 0, 0);
+            } else {
+                perClass.computeIfAbsent(gold, k -> new Scores.Counts()).add(0, 0, 1);
+                perClass.computeIfAbsent(pred, k -> new Scores.Counts()).add(0, 1, 0);
+            }
+        }
+        perClass.remove("none");
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("records", rows.size());
+        out.put("accuracy", Scores.round(rows.isEmpty() ? 0 : (double) correct / rows.size()));
+        out.put("macro_f1", Scores.round(Scores.macroF1(perClass)));
+        out.put("per_class", toMaps(perClass));
+        return out;
+    }
+
+    private Map<String, Object> intent(Path data, int limit) throws IOException {
+        Map<String, String> mapping = bitextMapping();
+        List<Map<String, String>> rows = limit(readCsv(data), limit);
+        List<ConversationSnapshot> snaps = new ArrayList<>();
+        for (Map<String, String> r : rows) {
+            snaps.add(snapshot(List.<String[]>of(new String[] {"customer", r.get("instruction")})));
+        }
+        List<AgentResult> results = analyzeAll("insights", snaps);
+        int correct = 0;
+        int unmapped = 0;
+        Map<String, int[]> perIntent = new TreeMap<>();
+        for (int i = 0; i < rows.size(); i++) {
+            String want = mapping.get(rows.get(i).get("intent"));
+            if (want == null) {
+                unmapped++;
+                continue;
+            }
+            boolean ok = results.get(i) != null && want.equals(results.get(i).result().get("intent"));
+            int[] c = perIntent.computeIfAbsent(want, k -> new int[2]);
+            c[1]++;
+            if (ok) {
+                correct++;
+                c[0]++;
+            }
+        }
+        Map<String, Object> per = new TreeMap<>();
+        perIntent.forEach((k, c) -> per.put(k, Map.of("accuracy", Scores.round((double) c[0] / c[1]), "support", c[1])));
+        int scored = rows.size() - unmapped;
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("records", rows.size());
+        out.put("accuracy", Scores.round(scored == 0 ? 0 : (double) correct / scored));
+        out.put("unmapped", unmapped);
+        out.put("per_intent", per);
+        return out;
+    }
+
+    private Map<String, Object> summary(Path data, int limit) throws IOException {
+        List<JsonNode> dialogues = new ArrayList<>();
+        for (String line : Files.readAllLines(data)) {
+            if (!line.isBlank()) {
+                dialogues.add(Json.MAPPER.readTree(line));
+            }
+        }
+        dialogues = limit(dialogues, limit);
+        List<ConversationSnapshot> snaps = new ArrayList<>();
+        for (JsonNode d : dialogues) {
+            List<String[]> turns = new ArrayList<>();
+            for (JsonNode t : d.path("turns")) {
+                turns.add(new String[] {t.path("sender").asText(), t.path("message").asText()});
+            }
+            snaps.add(snapshot(turns));
+        }
+        List<AgentResult> results = analyzeAll("summary", snaps);
+        double r1 = 0;
+        double r2 = 0;
+        double rl = 0;
+        for (int i = 0; i < dialogues.size(); i++) {
+            AgentResult r = results.get(i);
+            List<String> cand = Scores.tokens(r == null ? "" : String.valueOf(r.result().get("summary")));
+            double b1 = 0;
+            double b2 = 0;
+            double bl = 0;
+            for (JsonNode ref : dialogues.get(i).path("abstractive_summaries")) {
+                List<String> refTokens = Scores.tokens(ref.isArray() ? join(ref) : ref.asText());
+                b1 = Math.max(b1, Scores.rougeN(cand, refTokens, 1));
+                b2 = Math.max(b2, Scores.rougeN(cand, refTokens, 2));
+                bl = Math.max(bl, Scores.rougeL(cand, refTokens));
+            }
+            r1 += b1;
+            r2 += b2;
+            rl += bl;
+        }
+        int n = Math.max(1, dialogues.size());
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("records", dialogues.size());
+        out.put("rouge1", Scores.round(r1 / n));
+        out.put("rouge2", Scores.round(r2 / n));
+        out.put("rouge_l", Scores.round(rl / n));
+        return out;
+    }
+
+    private static String join(JsonNode array) {
+        StringBuilder sb = new StringBuilder();
+        array.forEach(x -> sb.append(x.asText()).append(' '));
+        return sb.toString();
+    }
+
+    /** Calls the provider for every snapshot, {@code concurrency} at a time; null on failure. */
+    private List<AgentResult> analyzeAll(String agent, List<ConversationSnapshot> snaps) {
+        List<AgentResult> out = new ArrayList<>(snaps.size());
+        Deque<CompletableFuture<AgentResult>> window = new ArrayDeque<>();
+        long lastPrint = System.nanoTime();
+        for (int i = 0; i < snaps.size(); i++) {
+            window.add(provider.analyze(agent, snaps.get(i)));
+            if (window.size() >= concurrency) {
+                out.add(await(window.poll()));
+            }
+            if (progress != null && System.nanoTime() - lastPrint > 5_000_000_000L) {
+                progress.printf("  %s: %d/%d%n", agent, i + 1, snaps.size());
+                lastPrint = System.nanoTime();
+            }
+        }
+        while (!window.isEmpty()) {
+            out.add(await(window.poll()));
+        }
+        return out;
+    }
+
+    private AgentResult await(CompletableFuture<AgentResult> f) {
+        try {
+            AgentResult r = f.get(callTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (r.hasAnswer()) {
+                return r;
+            }
+        } catch (Exception e) {
+            // counted below
+        }
+        errors++;
+        return null;
+    }
+
+    private static ConversationSnapshot snapshot(List<String[]> turns) {
+        List<TranscriptEntry> entries = new ArrayList<>();
+        Instant t = Instant.parse("2024-01-01T00:00:00Z");
+        for (int i = 0; i < turns.size(); i++) {
+            entries.add(new TranscriptEntry("e" + i, turns.get(i)[0], turns.get(i)[1], t.plusSeconds(60L * i)));
+        }
+        TranscriptEntry last = entries.get(entries.size() - 1);
+        return new ConversationSnapshot(
+                "eval", "eval", entries.size(), entries.size(), last, entries, t, last.timestamp(),
+                List.of(), new SourceRef("eval", 0, 0));
+    }
+
+    private static List<Map<String, String>> readCsv(Path file) throws IOException {
+        CsvMapper csv = new CsvMapper();
+        try (MappingIterator<Map<String, String>> it =
+                csv.readerFor(Map.class).with(CsvSchema.emptySchema().withHeader()).readValues(file.toFile())) {
+            return it.readAll();
+        }
+    }
+
+    private static Map<String, String> bitextMapping() throws IOException {
+        try (InputStream in = Evaluator.class.getResourceAsStream("/eval/bitext-intents.json")) {
+            JsonNode n = Json.MAPPER.readTree(in);
+            Map<String, String> m = new TreeMap<>();
+            n.fields().forEachRemaining(e -> {
+                if (!e.getKey().startsWith("_")) {
+                    m.put(e.getKey(), e.getValue().asText());
+                }
+            });
+            return m;
+        }
+    }
+
+    private static List<JsonNode> iterable(JsonNode array) {
+        List<JsonNode> out = new ArrayList<>();
+        array.forEach(out::add);
+        return out;
+    }
+
+    private static <T> List<T> limit(List<T> all, int limit) {
+        return limit > 0 && limit < all.size() ? all.subList(0, limit) : all;
+    }
+
+    private static Map<String, Object> toMaps(Map<String, Scores.Counts> counts) {
+        Map<String, Object> m = new TreeMap<>();
+        counts.forEach((k, v) -> m.put(k, v.toMap()));
+        return m;
+    }
+
+    @Override
+    public void close() {
+        provider.close();
+    }
+}
