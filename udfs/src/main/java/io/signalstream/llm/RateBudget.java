@@ -90,6 +90,8 @@ public final class RateBudget implements AutoCloseable {
 
     private static final int MIN_SWEEP_THRESHOLD = 64;
     private static final Duration MINUTE = Duration.ofMinutes(1);
+    /** Largest debt one {@link #reconcile} charge may add, in minutes of refill. */
+    private static final long MAX_DEBT_MINUTES = 10_000;
 
     private final long tokensPerMinute;
     private final ScheduledExecutorService scheduler;
@@ -232,7 +234,8 @@ public final class RateBudget implements AutoCloseable {
      * Corrects the token account once the provider reported the real usage of a granted request:
      * charges {@code actualTokens - estimatedTokens} to the global and the tenant token buckets
      * (a refund when negative, never above a bucket's capacity; a charge may drive a bucket into
-     * debt). A no-op without a token budget or after {@link #close()}.
+     * debt, of at most 10,000 minutes of refill per charge). A no-op without a token budget or
+     * after {@link #close()}.
      *
      * @param tenant the tenant the request was acquired for; must not be null
      * @param estimatedTokens the estimate passed to {@link #acquire}, {@code >= 0}
@@ -255,12 +258,12 @@ public final class RateBudget implements AutoCloseable {
             if (closed) {
                 return;
             }
-            charge(globalTokens, delta);
+            charge(globalTokens, capDebt(delta, tokensPerMinute));
             if (tenantTokenCapacity > 0) {
                 // A missing tenant has a full bucket: a refund would change nothing.
                 Tenant t = delta > 0 ? tenantFor(tenant) : tenants.get(tenant);
                 if (t != null) {
-                    charge(t.tokens, delta);
+                    charge(t.tokens, capDebt(delta, tenantTokenCapacity));
                 }
             }
             if (delta < 0 && waitingCount > 0) {
@@ -497,10 +500,25 @@ public final class RateBudget implements AutoCloseable {
             return;
         }
         if (amount > 0) {
-            b.consumeIgnoringRateLimits(amount);
+            try {
+                b.consumeIgnoringRateLimits(amount);
+            } catch (IllegalArgumentException e) {
+                // Debt past Bucket4j's range (see capDebt): the bucket is blocked for ages anyway.
+            }
         } else {
             b.addTokens(-amount); // capped at the capacity
         }
+    }
+
+    /**
+     * Caps one charge at {@value #MAX_DEBT_MINUTES} minutes of refill: Bucket4j refuses
+     * (IllegalArgumentException) a debt whose wait overflows a long of nanoseconds, which a
+     * bogus usage report could otherwise cause.
+     */
+    private static long capDebt(long delta, long capacity) {
+        long max = capacity > Long.MAX_VALUE / MAX_DEBT_MINUTES
+                ? Long.MAX_VALUE : capacity * MAX_DEBT_MINUTES;
+        return Math.min(delta, max);
     }
 
     private static boolean isFull(Bucket b, long capacity) {
