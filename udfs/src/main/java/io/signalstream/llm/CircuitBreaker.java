@@ -1,14 +1,22 @@
 package io.signalstream.llm;
 
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig.SlidingWindowType;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
  * Circuit breaker for one LLM provider: after {@code failureThreshold} consecutive failures it
  * stops sending requests for {@code coolDown}, then lets exactly one probe through and closes
  * again only if the probe succeeds (M. Nygard, "Release It!", Pragmatic Bookshelf, 2007; M.
- * Fowler, "CircuitBreaker", martinfowler.com, 2014).
+ * Fowler, "CircuitBreaker", martinfowler.com, 2014). The state machine is Resilience4j's
+ * ({@code io.github.resilience4j.circuitbreaker}); this class configures it and adds two
+ * timing rules Resilience4j does not have (see below).
  *
  * <pre>
  *   CLOSED --(failureThreshold consecutive failures)--> OPEN
@@ -18,11 +26,24 @@ import java.util.function.LongSupplier;
  *   HALF_OPEN --(allowRequest() a coolDown after an unreported probe)--> HALF_OPEN, new probe
  * </pre>
  *
+ * <p>Resilience4j configuration: a COUNT_BASED sliding window of {@code failureThreshold} calls,
+ * {@code minimumNumberOfCalls = failureThreshold} and a failure-rate threshold of 100 %, which
+ * opens exactly when the last {@code failureThreshold} outcomes were all failures; one permitted
+ * call in HALF_OPEN; no automatic OPEN → HALF_OPEN transition; the clock is {@code nanoClock}.
+ *
+ * <p>Kept here because Resilience4j does not express them: (1) the cool-down is measured in
+ * nanoseconds and ends <em>at</em> {@code coolDown} (Resilience4j rounds its open wait to
+ * milliseconds and lets a call through only strictly after it), so this class moves OPEN to
+ * HALF_OPEN itself; (2) a probe whose outcome is never reported is replaced after another
+ * cool-down (Resilience4j's {@code maxWaitDurationInHalfOpenState} runs on its own wall-clock
+ * timer and reopens instead), by releasing the probe's permission.
+ *
  * <p>Outcomes reported while OPEN (late answers to requests sent before the circuit opened) are
  * ignored: they neither close the circuit nor extend the cool-down. The breaker cannot tell the
  * probe's outcome from a late one while HALF_OPEN; the first outcome reported decides.
  *
- * <p>Thread-safe: every method is synchronized and does O(1) work without blocking.
+ * <p>Thread-safe: every method is synchronized (so the two rules above see a consistent state)
+ * and does O(1) work without blocking.
  */
 public final class CircuitBreaker {
 
@@ -36,14 +57,20 @@ public final class CircuitBreaker {
         HALF_OPEN
     }
 
-    private final int failureThreshold;
+    /** What a failure is reported to Resilience4j as (it needs a throwable). */
+    private static final Exception FAILURE = new Exception("provider call failed", null, false,
+            false) { private static final long serialVersionUID = 1L; };
+    /** Resilience4j's own open wait is only a backstop (see the class comment); keep it sane. */
+    private static final Duration MAX_LIBRARY_WAIT = Duration.ofDays(3650);
+
     private final long coolDownNanos;
     private final LongSupplier nanoClock;
+    private final io.github.resilience4j.circuitbreaker.CircuitBreaker delegate;
 
-    private State state = State.CLOSED;
-    private int consecutiveFailures;
-    /** When the circuit last opened (OPEN) or the current probe was let through (HALF_OPEN). */
-    private long since;
+    /** When the circuit last opened; written by the transition listener. */
+    private long openedAt;
+    /** When the current HALF_OPEN probe was let through. */
+    private long probeAt;
     private int opened;
 
     /**
@@ -66,9 +93,31 @@ public final class CircuitBreaker {
         if (coolDown.isNegative() || coolDown.isZero()) {
             throw new IllegalArgumentException("coolDown must be positive: " + coolDown);
         }
-        this.failureThreshold = failureThreshold;
         this.coolDownNanos = saturatedNanos(coolDown);
         this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
+        Duration libraryWait = coolDown.compareTo(MAX_LIBRARY_WAIT) > 0 ? MAX_LIBRARY_WAIT
+                : coolDown.compareTo(Duration.ofMillis(1)) < 0 ? Duration.ofMillis(1) : coolDown;
+        CircuitBreakerConfig config = CircuitBreakerConfig.custom()
+                .slidingWindowType(SlidingWindowType.COUNT_BASED)
+                .slidingWindowSize(failureThreshold)
+                .minimumNumberOfCalls(failureThreshold)
+                .failureRateThreshold(100)
+                .permittedNumberOfCallsInHalfOpenState(1)
+                .automaticTransitionFromOpenToHalfOpenEnabled(false)
+                .waitDurationInOpenState(libraryWait)
+                .writableStackTraceEnabled(false)
+                .clock(new NanoClock(nanoClock))
+                .build();
+        this.delegate = io.github.resilience4j.circuitbreaker.CircuitBreaker.of("llm", config);
+        // Listeners run synchronously in the thread that causes the transition, i.e. inside
+        // one of this class's synchronized methods.
+        delegate.getEventPublisher().onStateTransition(e -> {
+            if (e.getStateTransition().getToState()
+                    == io.github.resilience4j.circuitbreaker.CircuitBreaker.State.OPEN) {
+                openedAt = nanoClock.getAsLong();
+                opened++;
+            }
+        });
     }
 
     /**
@@ -81,22 +130,18 @@ public final class CircuitBreaker {
      *     the outcome with {@link #onSuccess()} or {@link #onFailure()}
      */
     public synchronized boolean allowRequest() {
-        switch (state) {
-            case CLOSED:
-                return true;
-            case OPEN:
-            case HALF_OPEN: {
-                long now = nanoClock.getAsLong();
-                if (now - since >= coolDownNanos) {
-                    state = State.HALF_OPEN;
-                    since = now;
-                    return true;
-                }
-                return false;
-            }
-            default:
-                throw new AssertionError(state);
+        long now = nanoClock.getAsLong();
+        State state = state();
+        if (state == State.OPEN && now - openedAt >= coolDownNanos) {
+            delegate.transitionToHalfOpenState();
+        } else if (state == State.HALF_OPEN && now - probeAt >= coolDownNanos) {
+            delegate.releasePermission(); // the lost probe's
         }
+        boolean permitted = delegate.tryAcquirePermission();
+        if (permitted && state() == State.HALF_OPEN) {
+            probeAt = now;
+        }
+        return permitted;
     }
 
     /**
@@ -104,12 +149,7 @@ public final class CircuitBreaker {
      * count; OPEN: ignored.
      */
     public synchronized void onSuccess() {
-        if (state == State.HALF_OPEN) {
-            state = State.CLOSED;
-            consecutiveFailures = 0;
-        } else if (state == State.CLOSED) {
-            consecutiveFailures = 0;
-        }
+        delegate.onSuccess(0, TimeUnit.NANOSECONDS);
     }
 
     /**
@@ -118,14 +158,7 @@ public final class CircuitBreaker {
      * ignored.
      */
     public synchronized void onFailure() {
-        if (state == State.CLOSED) {
-            consecutiveFailures++;
-            if (consecutiveFailures >= failureThreshold) {
-                open();
-            }
-        } else if (state == State.HALF_OPEN) {
-            open();
-        }
+        delegate.onError(0, TimeUnit.NANOSECONDS, FAILURE);
     }
 
     /**
@@ -135,7 +168,14 @@ public final class CircuitBreaker {
      * @return the current state
      */
     public synchronized State state() {
-        return state;
+        switch (delegate.getState()) {
+            case CLOSED:
+                return State.CLOSED;
+            case HALF_OPEN:
+                return State.HALF_OPEN;
+            default:
+                return State.OPEN; // OPEN; FORCED_OPEN, DISABLED, METRICS_ONLY are never used
+        }
     }
 
     /**
@@ -147,18 +187,35 @@ public final class CircuitBreaker {
         return opened;
     }
 
-    private void open() {
-        state = State.OPEN;
-        since = nanoClock.getAsLong();
-        consecutiveFailures = 0;
-        opened++;
-    }
-
     private static long saturatedNanos(Duration d) {
         try {
             return d.toNanos();
         } catch (ArithmeticException e) {
             return Long.MAX_VALUE;
+        }
+    }
+
+    /** A {@link Clock} reading a monotonic nanosecond counter as nanoseconds after the epoch. */
+    private static final class NanoClock extends Clock {
+        private final LongSupplier nanos;
+
+        NanoClock(LongSupplier nanos) {
+            this.nanos = nanos;
+        }
+
+        @Override
+        public Instant instant() {
+            return Instant.EPOCH.plusNanos(nanos.getAsLong());
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
         }
     }
 }

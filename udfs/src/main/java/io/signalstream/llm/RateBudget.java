@@ -1,12 +1,16 @@
 package io.signalstream.llm;
 
+import io.github.bucket4j.Bucket;
+import io.github.bucket4j.EstimationProbe;
+import io.github.bucket4j.TimeMeter;
+import io.github.bucket4j.local.SynchronizationStrategy;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
@@ -23,23 +27,24 @@ import java.util.function.LongSupplier;
  *
  * <h2>Algorithm</h2>
  *
- * <p>Every limit is a <em>token bucket</em> with continuous refill (J. Turner, "New directions in
- * communications (or which way to the information age?)", IEEE Communications Magazine, 1986; the
- * same meter as the single-rate policer of RFC 2697 without its excess bucket): a bucket of
- * capacity {@code C} starts full, refills at {@code C / 60 s} (pro rata to the nanosecond, never
- * above {@code C}) and a request may go when every bucket it draws from holds enough; it then
- * takes its amount from each. A request draws:
+ * <p>Every limit is a Bucket4j token bucket (J. Turner, "New directions in communications (or
+ * which way to the information age?)", IEEE Communications Magazine, 1986; the meter of RFC 2697
+ * without its excess bucket): capacity {@code C}, starts full, greedy refill of {@code C} per
+ * minute (pro rata to the nanosecond, never above {@code C}), time read from {@code nanoClock}.
+ * A request may go when every bucket it draws from holds enough; it then takes its amount from
+ * each. A request draws:
  *
  * <ul>
  *   <li>1 from the global request bucket ({@code C = requestsPerMinute}),
  *   <li>{@code estimatedTokens} from the global token bucket ({@code C = tokensPerMinute}),
  *   <li>when {@code tenantShare < 1}, 1 and {@code estimatedTokens} from its tenant's own request
- *       and token buckets ({@code C = tenantShare × limit}).
+ *       and token buckets ({@code C = floor(tenantShare × limit)}).
  * </ul>
  *
- * <p>Unlimited budgets (a limit {@code <= 0}) have no bucket. {@link #reconcile} charges or
- * refunds the difference between estimated and actual tokens; a bucket may go negative (debt),
- * which later requests then wait for.
+ * <p>Unlimited budgets (a limit {@code <= 0}) have no bucket. {@link #reconcile} charges
+ * ({@code consumeIgnoringRateLimits}) or refunds ({@code addTokens}, capped at the capacity) the
+ * difference between estimated and actual tokens; a bucket may go negative (debt), which later
+ * requests then wait for.
  *
  * <p><b>Burst tolerance.</b> A bucket of capacity {@code C} refilling {@code C} per minute admits
  * at most {@code C} (its content) {@code + C} (its refill) requests in any 60-second window, i.e.
@@ -48,7 +53,11 @@ import java.util.function.LongSupplier;
  * with a token bucket themselves (most do) accept this; for a provider with a strict sliding
  * 60-second window, configure half its quota.
  *
- * <h2>Queueing and fairness</h2>
+ * <h2>Queueing and fairness (ours: Bucket4j has no queue)</h2>
+ *
+ * <p>Bucket4j's own deferral ({@code asScheduler()}) reserves one bucket's tokens per request in
+ * arrival order; it cannot make one grant depend on four buckets at once, keep FIFO per tenant,
+ * or let a tenant out of share be overtaken. So the queue and the scan below are this class's.
  *
  * <p>{@link #acquire} never blocks and never sleeps: it returns a future that is completed at
  * once (on the caller's thread) when the budget suffices, or later on the scheduler. Waiting
@@ -57,44 +66,41 @@ import java.util.function.LongSupplier;
  * tenant that used up its share does not hold up other tenants), while the first head whose
  * tenant buckets suffice but the <em>global</em> bucket does not stops the scan (global FIFO among
  * eligible requests, so large requests are not starved by small ones). When requests remain, one
- * task is scheduled for the earliest computed time at which a skipped or stopped head will have
- * enough budget (no polling); it re-runs the scan. A future cancelled by the caller leaves the
- * queue without consuming budget.
+ * task is scheduled for the earliest time, from Bucket4j's {@code getNanosToWaitForRefill()}, at
+ * which a skipped or stopped head will have enough budget (no polling); it re-runs the scan. A
+ * future cancelled by the caller leaves the queue without consuming budget.
  *
  * <h2>Memory</h2>
  *
  * <p>Tenant state is created lazily. A tenant with no waiting request whose buckets are full
  * again is indistinguishable from a new one and is dropped by a periodic sweep. At most 10,000
- * tenants are tracked: beyond that, the least-recently-used tenants without
- * waiting requests are forgotten even if their buckets are not full (their share restarts full;
- * the global budget still holds). Tenants with waiting requests are never dropped; bound the
- * number of in-flight requests upstream (e.g. Flink's async capacity).
+ * tenants are tracked: beyond that, the least-recently-used tenants without waiting requests are
+ * forgotten even if their buckets are not full (their share restarts full; the global budget
+ * still holds). Tenants with waiting requests are never dropped; bound the number of in-flight
+ * requests upstream (e.g. Flink's async capacity).
  *
- * <p>Thread-safe: state is guarded by this object's monitor, held only for short bookkeeping;
- * futures are completed outside it. The scan costs O(number of tenants with waiting requests)
- * per event in the worst case.
+ * <p>Thread-safe: state (the buckets included) is guarded by this object's monitor, held only
+ * for short bookkeeping; futures are completed outside it. The scan costs O(number of tenants
+ * with waiting requests) per event in the worst case.
  */
 public final class RateBudget implements AutoCloseable {
 
     /** Largest number of tenants tracked at once, see the class comment. */
     static final int DEFAULT_MAX_TENANTS = 10_000;
 
-    private static final double NANOS_PER_MINUTE = 60e9;
-    /** Floating-point slack: a bucket short by less than this many units counts as sufficient. */
-    private static final double EPSILON = 1e-6;
     private static final int MIN_SWEEP_THRESHOLD = 64;
+    private static final Duration MINUTE = Duration.ofMinutes(1);
+    /** Largest debt one {@link #reconcile} charge may add, in minutes of refill. */
+    private static final long MAX_DEBT_MINUTES = 10_000;
 
-    private final int requestsPerMinute;
     private final long tokensPerMinute;
     private final ScheduledExecutorService scheduler;
     private final LongSupplier nanoClock;
+    private final TimeMeter timeMeter;
     private final int maxTenants;
-
-    /** Capacity of each tenant's request bucket; 0 = no tenant request bucket. */
-    private final double tenantRequestCapacity;
-    /** Capacity of each tenant's token bucket; 0 = no tenant token bucket. */
-    private final double tenantTokenCapacity;
-
+    /** Capacity of each tenant's request / token bucket; 0 = none. */
+    private final long tenantRequestCapacity;
+    private final long tenantTokenCapacity;
     private final Bucket globalRequests;
     private final Bucket globalTokens;
 
@@ -108,7 +114,6 @@ public final class RateBudget implements AutoCloseable {
     private long grantedCount;
     private boolean closed;
     private int sweepThreshold = MIN_SWEEP_THRESHOLD;
-
     private ScheduledFuture<?> wakeTask;
     private long wakeAt;
     private long wakeGeneration;
@@ -119,7 +124,7 @@ public final class RateBudget implements AutoCloseable {
      * @param requestsPerMinute requests per minute; 0 or less = unlimited
      * @param tokensPerMinute (LLM) tokens per minute; 0 or less = unlimited
      * @param tenantShare in (0, 1]: the largest fraction of each budget one tenant may hold over
-     *     any minute; 1 = no per-tenant cap
+     *     any minute (rounded down to whole requests and tokens); 1 = no per-tenant cap
      * @param scheduler runs deferred grants (the caller owns it; {@link #close()} does not shut
      *     it down)
      * @param nanoClock monotonic time in nanoseconds: {@code System::nanoTime} in production, a
@@ -128,24 +133,15 @@ public final class RateBudget implements AutoCloseable {
      *     request share {@code tenantShare × requestsPerMinute} is below one request
      * @throws NullPointerException if {@code scheduler} or {@code nanoClock} is null
      */
-    public RateBudget(
-            int requestsPerMinute,
-            long tokensPerMinute,
-            double tenantShare,
-            ScheduledExecutorService scheduler,
-            LongSupplier nanoClock) {
+    public RateBudget(int requestsPerMinute, long tokensPerMinute, double tenantShare,
+            ScheduledExecutorService scheduler, LongSupplier nanoClock) {
         this(requestsPerMinute, tokensPerMinute, tenantShare, scheduler, nanoClock,
                 DEFAULT_MAX_TENANTS);
     }
 
     /** As the public constructor, with the bound on tracked tenants (for tests). */
-    RateBudget(
-            int requestsPerMinute,
-            long tokensPerMinute,
-            double tenantShare,
-            ScheduledExecutorService scheduler,
-            LongSupplier nanoClock,
-            int maxTenants) {
+    RateBudget(int requestsPerMinute, long tokensPerMinute, double tenantShare,
+            ScheduledExecutorService scheduler, LongSupplier nanoClock, int maxTenants) {
         if (!(tenantShare > 0.0 && tenantShare <= 1.0)) {
             throw new IllegalArgumentException("tenantShare must be in (0, 1]: " + tenantShare);
         }
@@ -156,20 +152,27 @@ public final class RateBudget implements AutoCloseable {
         if (maxTenants < 1) {
             throw new IllegalArgumentException("maxTenants must be positive: " + maxTenants);
         }
-        this.requestsPerMinute = Math.max(0, requestsPerMinute);
-        this.tokensPerMinute = Math.max(0L, tokensPerMinute);
         this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
         this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
+        this.timeMeter = new TimeMeter() {
+            @Override
+            public long currentTimeNanos() {
+                return nanoClock.getAsLong();
+            }
+
+            @Override
+            public boolean isWallClockBased() {
+                return false;
+            }
+        };
         this.maxTenants = maxTenants;
-        long now = nanoClock.getAsLong();
-        boolean rpmLimited = this.requestsPerMinute > 0;
-        boolean tpmLimited = this.tokensPerMinute > 0;
+        long rpm = Math.max(0, requestsPerMinute);
+        this.tokensPerMinute = Math.max(0L, tokensPerMinute);
         boolean perTenant = tenantShare < 1.0;
-        this.globalRequests = rpmLimited ? new Bucket(this.requestsPerMinute, now) : null;
-        this.globalTokens = tpmLimited ? new Bucket(this.tokensPerMinute, now) : null;
-        this.tenantRequestCapacity =
-                perTenant && rpmLimited ? tenantShare * this.requestsPerMinute : 0;
-        this.tenantTokenCapacity = perTenant && tpmLimited ? tenantShare * this.tokensPerMinute : 0;
+        this.globalRequests = bucket(rpm);
+        this.globalTokens = bucket(this.tokensPerMinute);
+        this.tenantRequestCapacity = perTenant ? share(tenantShare, rpm) : 0;
+        this.tenantTokenCapacity = perTenant ? share(tenantShare, this.tokensPerMinute) : 0;
     }
 
     /**
@@ -199,29 +202,28 @@ public final class RateBudget implements AutoCloseable {
                     + estimatedTokens + " exceed the budget of " + tokensPerMinute
                     + " tokens per minute"));
         }
-        if (tenantTokenCapacity > 0 && estimatedTokens > tenantTokenCapacity + EPSILON) {
+        if (tenantTokenCapacity > 0 && estimatedTokens > tenantTokenCapacity) {
             return CompletableFuture.failedFuture(new IllegalArgumentException("estimatedTokens "
                     + estimatedTokens + " exceed a tenant's share of " + tenantTokenCapacity
                     + " tokens per minute"));
         }
         Waiter waiter;
-        Completions completions;
+        List<Runnable> completions;
         synchronized (this) {
             if (closed) {
                 return CompletableFuture.failedFuture(
                         new IllegalStateException("RateBudget is closed"));
             }
-            long now = nanoClock.getAsLong();
-            Tenant t = tenantFor(tenant, now);
+            Tenant t = tenantFor(tenant);
             waiter = new Waiter(t, estimatedTokens, nextSeq++);
             t.queue.addLast(waiter);
             waitingCount++;
             if (t.queue.size() == 1) {
                 heads.add(waiter);
             }
-            completions = drainLocked(now);
+            completions = drainLocked();
         }
-        completions.run();
+        completions.forEach(Runnable::run);
         if (!waiter.future.isDone()) {
             waiter.future.whenComplete((ignored, error) -> withdraw(waiter));
         }
@@ -231,8 +233,9 @@ public final class RateBudget implements AutoCloseable {
     /**
      * Corrects the token account once the provider reported the real usage of a granted request:
      * charges {@code actualTokens - estimatedTokens} to the global and the tenant token buckets
-     * (a refund when negative; a charge may drive a bucket into debt). A no-op without a token
-     * budget or after {@link #close()}.
+     * (a refund when negative, never above a bucket's capacity; a charge may drive a bucket into
+     * debt, of at most 10,000 minutes of refill per charge). A no-op without a token budget or
+     * after {@link #close()}.
      *
      * @param tenant the tenant the request was acquired for; must not be null
      * @param estimatedTokens the estimate passed to {@link #acquire}, {@code >= 0}
@@ -250,25 +253,24 @@ public final class RateBudget implements AutoCloseable {
         if (delta == 0 || tokensPerMinute <= 0) {
             return;
         }
-        Completions completions = Completions.NONE;
+        List<Runnable> completions = List.of();
         synchronized (this) {
             if (closed) {
                 return;
             }
-            long now = nanoClock.getAsLong();
-            globalTokens.charge(delta, now);
+            charge(globalTokens, capDebt(delta, tokensPerMinute));
             if (tenantTokenCapacity > 0) {
                 // A missing tenant has a full bucket: a refund would change nothing.
-                Tenant t = delta > 0 ? tenantFor(tenant, now) : tenants.get(tenant);
+                Tenant t = delta > 0 ? tenantFor(tenant) : tenants.get(tenant);
                 if (t != null) {
-                    t.tokens.charge(delta, now);
+                    charge(t.tokens, capDebt(delta, tenantTokenCapacity));
                 }
             }
             if (delta < 0 && waitingCount > 0) {
-                completions = drainLocked(now);
+                completions = drainLocked();
             }
         }
-        completions.run();
+        completions.forEach(Runnable::run);
     }
 
     /**
@@ -301,44 +303,34 @@ public final class RateBudget implements AutoCloseable {
      */
     @Override
     public void close() {
-        Completions completions = new Completions();
+        List<Runnable> completions = new ArrayList<>();
         synchronized (this) {
             if (closed) {
                 return;
             }
             closed = true;
             cancelWake();
-            IllegalStateException error = new IllegalStateException("RateBudget closed");
-            for (Tenant t : tenants.values()) {
-                for (Waiter w : t.queue) {
-                    w.settled = true;
-                    completions.fail(w, error);
-                }
-                t.queue.clear();
-            }
-            heads.clear();
+            failAllLocked(new IllegalStateException("RateBudget closed"), completions);
             tenants.clear();
-            waitingCount = 0;
         }
-        completions.run();
+        completions.forEach(Runnable::run);
     }
 
     // ---------------------------------------------------------------- internals (hold the lock)
 
     /**
      * Grants every head that can go now, in arrival order, and schedules the next wake-up.
-     * Returns the futures to complete once the lock is released.
+     * Returns the future completions to run once the lock is released.
      */
-    private Completions drainLocked(long now) {
-        Completions completions = new Completions();
+    private List<Runnable> drainLocked() {
+        List<Runnable> completions = new ArrayList<>();
         long earliestWait = Long.MAX_VALUE;
         Waiter w = heads.isEmpty() ? null : heads.first();
         while (w != null) {
             Tenant t = w.tenant;
-            long tenantWait = Math.max(
-                    nanosUntil(t.requests, 1, now), nanosUntil(t.tokens, w.tokens, now));
+            long tenantWait = Math.max(nanosUntil(t.requests, 1), nanosUntil(t.tokens, w.tokens));
             long globalWait = Math.max(
-                    nanosUntil(globalRequests, 1, now), nanosUntil(globalTokens, w.tokens, now));
+                    nanosUntil(globalRequests, 1), nanosUntil(globalTokens, w.tokens));
             if (tenantWait > 0) {
                 // This tenant used up its share: skip it, do not hold up the others.
                 earliestWait = Math.min(earliestWait, Math.max(tenantWait, globalWait));
@@ -348,16 +340,17 @@ public final class RateBudget implements AutoCloseable {
                 earliestWait = Math.min(earliestWait, globalWait);
                 break;
             } else {
-                take(globalRequests, 1);
-                take(globalTokens, w.tokens);
-                take(t.requests, 1);
-                take(t.tokens, w.tokens);
+                charge(globalRequests, 1);
+                charge(globalTokens, w.tokens);
+                charge(t.requests, 1);
+                charge(t.tokens, w.tokens);
                 heads.remove(w);
                 t.queue.pollFirst();
                 waitingCount--;
                 grantedCount++;
                 w.settled = true;
-                completions.grant(w);
+                CompletableFuture<Void> granted = w.future;
+                completions.add(() -> granted.complete(null));
                 if (!t.queue.isEmpty()) {
                     heads.add(t.queue.peekFirst());
                 } else if (t.requests == null && t.tokens == null) {
@@ -369,13 +362,13 @@ public final class RateBudget implements AutoCloseable {
         if (heads.isEmpty()) {
             cancelWake();
         } else {
-            scheduleWake(now, earliestWait == Long.MAX_VALUE ? 1 : earliestWait, completions);
+            scheduleWake(earliestWait == Long.MAX_VALUE ? 1 : earliestWait, completions);
         }
         return completions;
     }
 
-    private void scheduleWake(long now, long delayNanos, Completions completions) {
-        long target = now + delayNanos;
+    private void scheduleWake(long delayNanos, List<Runnable> completions) {
+        long now = nanoClock.getAsLong();
         if (wakeTask != null && wakeAt - now <= delayNanos) {
             return; // an earlier (or equal) wake-up is already pending; it will re-scan
         }
@@ -384,20 +377,23 @@ public final class RateBudget implements AutoCloseable {
         try {
             wakeTask = scheduler.schedule(
                     () -> onWake(generation), delayNanos, TimeUnit.NANOSECONDS);
-            wakeAt = target;
+            wakeAt = now + delayNanos;
         } catch (RejectedExecutionException e) {
-            IllegalStateException error =
-                    new IllegalStateException("scheduler rejected a deferred grant", e);
-            for (Tenant t : tenants.values()) {
-                for (Waiter w : t.queue) {
-                    w.settled = true;
-                    completions.fail(w, error);
-                }
-                t.queue.clear();
-            }
-            heads.clear();
-            waitingCount = 0;
+            failAllLocked(new IllegalStateException("scheduler rejected a deferred grant", e),
+                    completions);
         }
+    }
+
+    private void failAllLocked(Throwable error, List<Runnable> completions) {
+        for (Tenant t : tenants.values()) {
+            for (Waiter w : t.queue) {
+                w.settled = true;
+                completions.add(() -> w.future.completeExceptionally(error));
+            }
+            t.queue.clear();
+        }
+        heads.clear();
+        waitingCount = 0;
     }
 
     private void cancelWake() {
@@ -408,7 +404,7 @@ public final class RateBudget implements AutoCloseable {
     }
 
     private void onWake(long generation) {
-        Completions completions;
+        List<Runnable> completions;
         synchronized (this) {
             if (closed) {
                 return;
@@ -416,14 +412,14 @@ public final class RateBudget implements AutoCloseable {
             if (generation == wakeGeneration) {
                 wakeTask = null;
             }
-            completions = drainLocked(nanoClock.getAsLong());
+            completions = drainLocked();
         }
-        completions.run();
+        completions.forEach(Runnable::run);
     }
 
     /** Removes a waiter whose future was completed by someone else (cancelled by the caller). */
     private void withdraw(Waiter w) {
-        Completions completions = Completions.NONE;
+        List<Runnable> completions = List.of();
         synchronized (this) {
             if (w.settled || closed) {
                 return;
@@ -438,104 +434,95 @@ public final class RateBudget implements AutoCloseable {
                 if (!t.queue.isEmpty()) {
                     heads.add(t.queue.peekFirst());
                 }
-                completions = drainLocked(nanoClock.getAsLong());
+                completions = drainLocked();
             }
         }
-        completions.run();
+        completions.forEach(Runnable::run);
     }
 
-    private Tenant tenantFor(String name, long now) {
+    private Tenant tenantFor(String name) {
         Tenant t = tenants.get(name);
         if (t == null) {
-            t = new Tenant(name,
-                    tenantRequestCapacity > 0 ? new Bucket(tenantRequestCapacity, now) : null,
-                    tenantTokenCapacity > 0 ? new Bucket(tenantTokenCapacity, now) : null);
+            t = new Tenant(name, bucket(tenantRequestCapacity), bucket(tenantTokenCapacity));
             tenants.put(name, t);
             if (tenants.size() > sweepThreshold) {
-                sweep(now, t);
+                sweep(t);
             }
         }
         return t;
     }
 
     /** Drops idle tenants (lossless), then the least recently used ones beyond the bound. */
-    private void sweep(long now, Tenant keep) {
-        Iterator<Map.Entry<String, Tenant>> it = tenants.entrySet().iterator();
-        while (it.hasNext()) {
-            Tenant t = it.next().getValue();
-            boolean idle = t.queue.isEmpty() && isFull(t.requests, now) && isFull(t.tokens, now);
-            if (t != keep && idle) {
+    private void sweep(Tenant keep) {
+        tenants.values().removeIf(t -> t != keep && t.queue.isEmpty()
+                && isFull(t.requests, tenantRequestCapacity)
+                && isFull(t.tokens, tenantTokenCapacity));
+        Iterator<Tenant> it = tenants.values().iterator();
+        while (it.hasNext() && tenants.size() > maxTenants) {
+            Tenant t = it.next();
+            if (t != keep && t.queue.isEmpty()) {
                 it.remove();
-            }
-        }
-        if (tenants.size() > maxTenants) {
-            it = tenants.entrySet().iterator();
-            while (it.hasNext() && tenants.size() > maxTenants) {
-                Tenant t = it.next().getValue();
-                if (t != keep && t.queue.isEmpty()) {
-                    it.remove();
-                }
             }
         }
         sweepThreshold = (int) Math.min(
                 maxTenants, Math.max(MIN_SWEEP_THRESHOLD, 2L * tenants.size()));
     }
 
-    private static long nanosUntil(Bucket b, double amount, long now) {
-        return b == null ? 0 : b.nanosUntil(amount, now);
+    /** A bucket of {@code capacity} refilled greedily per minute; null when unlimited. */
+    private Bucket bucket(long capacity) {
+        if (capacity <= 0) {
+            return null;
+        }
+        return Bucket.builder()
+                .addLimit(limit -> limit.capacity(capacity).refillGreedy(capacity, MINUTE))
+                .withCustomTimePrecision(timeMeter)
+                // Every access holds this object's monitor already.
+                .withSynchronizationStrategy(SynchronizationStrategy.NONE)
+                .build();
     }
 
-    private static void take(Bucket b, double amount) {
-        if (b != null) {
-            b.level -= amount;
-        }
+    private static long share(double tenantShare, long limit) {
+        return limit > 0 ? Math.max(1L, (long) Math.floor(tenantShare * limit)) : 0;
     }
 
-    private static boolean isFull(Bucket b, long now) {
-        if (b == null) {
-            return true;
+    /** Nanoseconds until {@code b} holds {@code amount}; 0 if it does now or has no limit. */
+    private static long nanosUntil(Bucket b, long amount) {
+        if (b == null || amount == 0) {
+            return 0;
         }
-        b.refill(now);
-        return b.level >= b.capacity - EPSILON;
+        EstimationProbe probe = b.estimateAbilityToConsume(amount);
+        return probe.canBeConsumed() ? 0 : Math.max(1L, probe.getNanosToWaitForRefill());
     }
 
-    /** A token bucket with continuous refill of {@code capacity} per minute. */
-    private static final class Bucket {
-        final double capacity;
-        final double perNano;
-        double level;
-        long last;
-
-        Bucket(double capacity, long now) {
-            this.capacity = capacity;
-            this.perNano = capacity / NANOS_PER_MINUTE;
-            this.level = capacity;
-            this.last = now;
+    /** Takes {@code amount} from {@code b} (into debt if need be); a negative amount refunds. */
+    private static void charge(Bucket b, long amount) {
+        if (b == null || amount == 0) {
+            return;
         }
-
-        void refill(long now) {
-            long elapsed = now - last;
-            if (elapsed > 0) {
-                level = Math.min(capacity, level + elapsed * perNano);
-                last = now;
+        if (amount > 0) {
+            try {
+                b.consumeIgnoringRateLimits(amount);
+            } catch (IllegalArgumentException e) {
+                // Debt past Bucket4j's range (see capDebt): the bucket is blocked for ages anyway.
             }
+        } else {
+            b.addTokens(-amount); // capped at the capacity
         }
+    }
 
-        /** Nanoseconds until the bucket holds {@code amount}; 0 if it does now. */
-        long nanosUntil(double amount, long now) {
-            refill(now);
-            double deficit = amount - level;
-            if (deficit <= EPSILON) {
-                return 0;
-            }
-            double nanos = Math.ceil(deficit / perNano);
-            return nanos >= Long.MAX_VALUE / 2 ? Long.MAX_VALUE / 2 : Math.max(1L, (long) nanos);
-        }
+    /**
+     * Caps one charge at {@value #MAX_DEBT_MINUTES} minutes of refill: Bucket4j refuses
+     * (IllegalArgumentException) a debt whose wait overflows a long of nanoseconds, which a
+     * bogus usage report could otherwise cause.
+     */
+    private static long capDebt(long delta, long capacity) {
+        long max = capacity > Long.MAX_VALUE / MAX_DEBT_MINUTES
+                ? Long.MAX_VALUE : capacity * MAX_DEBT_MINUTES;
+        return Math.min(delta, max);
+    }
 
-        void charge(double amount, long now) {
-            refill(now);
-            level = Math.min(capacity, level - amount);
-        }
+    private static boolean isFull(Bucket b, long capacity) {
+        return b == null || b.getAvailableTokens() >= capacity;
     }
 
     private static final class Tenant {
@@ -563,33 +550,6 @@ public final class RateBudget implements AutoCloseable {
             this.tenant = tenant;
             this.tokens = tokens;
             this.seq = seq;
-        }
-    }
-
-    /** Future completions collected under the lock and run after it is released. */
-    private static final class Completions {
-        static final Completions NONE = new Completions();
-
-        private final List<CompletableFuture<Void>> granted = new ArrayList<>();
-        private final List<CompletableFuture<Void>> failed = new ArrayList<>();
-        private Throwable failure;
-
-        void grant(Waiter w) {
-            granted.add(w.future);
-        }
-
-        void fail(Waiter w, Throwable error) {
-            failed.add(w.future);
-            failure = error;
-        }
-
-        void run() {
-            for (CompletableFuture<Void> f : granted) {
-                f.complete(null);
-            }
-            for (CompletableFuture<Void> f : failed) {
-                f.completeExceptionally(failure);
-            }
         }
     }
 }

@@ -225,6 +225,19 @@ class RateBudgetTest {
     }
 
     @Test
+    void aBogusHugeUsageReportLeavesABlockedBudgetInsteadOfThrowing() {
+        RateBudget b = budget(0, 1_000, 0.5);
+        assertThat(b.acquire("t", 100)).isCompleted();
+
+        b.reconcile("t", 100, Long.MAX_VALUE / 2); // Bucket4j alone would refuse this debt
+        b.reconcile("t", 100, Long.MAX_VALUE / 2);
+
+        CompletableFuture<Void> next = b.acquire("u", 1);
+        scheduler.advanceBy(60 * MINUTE);
+        assertThat(next).isNotDone();
+    }
+
+    @Test
     void impossibleEstimateFailsFast() {
         RateBudget b = budget(0, 1_000, 1.0);
 

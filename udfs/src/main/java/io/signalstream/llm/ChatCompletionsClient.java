@@ -1,0 +1,301 @@
+package io.signalstream.llm;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.signalstream.agents.JitteredBackoffRetryStrategy;
+import io.signalstream.serde.Json;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.asynchttpclient.BoundRequestBuilder;
+import org.asynchttpclient.Response;
+
+/**
+ * Client of an OpenAI-compatible {@code POST /chat/completions}: sends a {@link ChatCall}'s
+ * messages with {@code response_format} {@code json_schema} (or {@code json_object}, with the
+ * schema in the system message, for servers without it) until a 200 answer with message content
+ * arrives, never blocking the caller.
+ *
+ * <p>Every attempt first passes the call's {@link ChatCall.Admission} and then must start before
+ * the call's deadline; its HTTP timeout is the request timeout, cut to what is left of the
+ * deadline (at least 100 ms). 429, 5xx, timeouts, connection errors, malformed bodies and
+ * answers without content are retried after {@code max(Retry-After,}
+ * {@link JitteredBackoffRetryStrategy#equalJitterMs equal-jitter backoff}{@code )} of the
+ * attempt number, up to {@code maxAttempts} and only when the retry starts before the deadline;
+ * 400, 401, 403 and 404 are not retried and are logged once. A 400 naming {@code
+ * response_format} to a json_schema request switches the provider to json_object for good and
+ * re-sends without counting an attempt.
+ */
+final class ChatCompletionsClient {
+
+    private final ProviderSettings settings;
+    private final ProviderRuntime rt;
+
+    /**
+     * @param settings the provider
+     * @param rt its runtime (HTTP client, scheduler, counters, json_schema flag)
+     */
+    ChatCompletionsClient(ProviderSettings settings, ProviderRuntime rt) {
+        this.settings = settings;
+        this.rt = rt;
+    }
+
+    /**
+     * Sends the call's current messages (counting one more attempt on {@code call}) and
+     * retries as described in the class comment.
+     *
+     * @return a future completed with the text of the first choice's message content; failed
+     *     with {@link ChatCall.Failure} when the call gives up
+     */
+    CompletableFuture<String> complete(ChatCall call) {
+        CompletableFuture<String> content = new CompletableFuture<>();
+        new Exchange(call, content).attempt();
+        return content;
+    }
+
+    /** The attempts of one {@link #complete} round. */
+    private final class Exchange {
+        private final ChatCall call;
+        private final CompletableFuture<String> content;
+
+        Exchange(ChatCall call, CompletableFuture<String> content) {
+            this.call = call;
+            this.content = content;
+        }
+
+        void attempt() {
+            call.attempts++;
+            call.admission
+                    .admit()
+                    .thenCompose(v -> {
+                        CompletableFuture<Response> sent;
+                        try {
+                            if (call.pastDeadline()) {
+                                throw new DeadlineException();
+                            }
+                            sent = send();
+                        } catch (RuntimeException e) {
+                            sent = CompletableFuture.failedFuture(e);
+                        }
+                        return sent.whenComplete((r, e) -> call.admission.release());
+                    })
+                    .whenComplete((response, error) -> {
+                        try {
+                            handle(response, error);
+                        } catch (RuntimeException e) {
+                            content.completeExceptionally(
+                                    new ChatCall.Failure("unexpected error: " + e, false));
+                        }
+                    });
+        }
+
+        private CompletableFuture<Response> send() {
+            long remainingMs =
+                    TimeUnit.NANOSECONDS.toMillis(call.deadlineNanos - System.nanoTime());
+            Duration timeout = Duration.ofMillis(Math.max(
+                    100, Math.min(settings.requestTimeout().toMillis(), remainingMs)));
+            BoundRequestBuilder request =
+                    rt.http.preparePost(settings.baseUrl() + "/chat/completions")
+                            .setHeader("Content-Type", "application/json")
+                            .setRequestTimeout(timeout)
+                            .setBody(Json.toBytes(body()));
+            if (rt.apiKey != null) {
+                request.setHeader("Authorization", "Bearer " + rt.apiKey);
+            }
+            rt.stats.requests.incrementAndGet();
+            return request.execute().toCompletableFuture();
+        }
+
+        private ObjectNode body() {
+            ObjectNode body = Json.MAPPER.createObjectNode();
+            body.put("model", settings.model());
+            body.put("temperature", settings.temperature());
+            body.put("max_tokens", settings.maxTokens());
+            ArrayNode msgs = body.putArray("messages");
+            boolean jsonSchema = rt.jsonSchemaSupported.get();
+            call.sentJsonSchema = jsonSchema;
+            for (int i = 0; i < call.messages.size(); i++) {
+                ObjectNode m = call.messages.get(i).deepCopy();
+                if (i == 0 && !jsonSchema) {
+                    m.put("content", m.get("content").asText()
+                            + "\nThe JSON must match this schema:\n"
+                            + Json.toString(strictSchema(call.prompt)));
+                }
+                msgs.add(m);
+            }
+            ObjectNode format = body.putObject("response_format");
+            if (jsonSchema) {
+                format.put("type", "json_schema");
+                ObjectNode js = format.putObject("json_schema");
+                js.put("name", "signalstream_" + call.prompt.agent());
+                js.put("strict", true);
+                js.set("schema", strictSchema(call.prompt));
+            } else {
+                format.put("type", "json_object");
+            }
+            return body;
+        }
+
+        private void handle(Response response, Throwable error) {
+            if (error != null) {
+                Throwable root = error;
+                while (root.getCause() != null && root.getCause() != root) {
+                    root = root.getCause();
+                }
+                if (root instanceof DeadlineException) {
+                    giveUp("deadline passed while waiting for budget or a free slot");
+                } else if (root instanceof IllegalArgumentException) {
+                    // e.g. a prompt larger than the whole tokens-per-minute budget
+                    giveUp("configuration: " + root.getMessage());
+                } else {
+                    retryOrFail(describe(root), 0);
+                }
+                return;
+            }
+            int status = response.getStatusCode();
+            String text = response.getResponseBody(StandardCharsets.UTF_8);
+            if (status == 200) {
+                onOk(text);
+            } else if (status == 400 && call.sentJsonSchema && text.contains("response_format")) {
+                // The server lacks structured output: use json_object from now on. Calls
+                // already in flight with json_schema take this branch too, whatever the
+                // shared flag says by now.
+                if (rt.jsonSchemaSupported.compareAndSet(true, false)) {
+                    rt.warnOnce("json_schema",
+                            "server rejects response_format json_schema; using json_object");
+                }
+                call.attempts--;
+                attempt();
+            } else if (status == 400 || status == 401 || status == 403 || status == 404) {
+                String reason = "HTTP " + status + ": " + errorMessage(text);
+                rt.warnOnce("status-" + status, reason + " (not retried)");
+                giveUp(reason);
+            } else if (status == 429 || status >= 500) {
+                retryOrFail("HTTP " + status, retryAfterMs(response.getHeader("Retry-After")));
+            } else {
+                giveUp("HTTP " + status + ": " + errorMessage(text));
+            }
+        }
+
+        private void onOk(String text) {
+            JsonNode envelope;
+            try {
+                envelope = Json.MAPPER.readTree(text);
+            } catch (Exception e) {
+                retryOrFail("malformed response body", 0);
+                return;
+            }
+            long prompt = envelope.at("/usage/prompt_tokens").asLong(0);
+            long completion = envelope.at("/usage/completion_tokens").asLong(0);
+            call.promptTokens += prompt;
+            call.completionTokens += completion;
+            rt.stats.promptTokens.addAndGet(prompt);
+            rt.stats.completionTokens.addAndGet(completion);
+            call.admission.used(prompt, completion);
+            JsonNode message = envelope.at("/choices/0/message/content");
+            if (!message.isTextual()) {
+                retryOrFail("response without message content", 0);
+                return;
+            }
+            content.complete(message.asText());
+        }
+
+        private void retryOrFail(String reason, long retryAfterMs) {
+            if (call.attempts < settings.maxAttempts()) {
+                long backoff = Math.max(retryAfterMs, JitteredBackoffRetryStrategy.equalJitterMs(
+                        settings.initialBackoff().toMillis(),
+                        settings.maxBackoff().toMillis(),
+                        call.attempts));
+                if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff)
+                        < call.deadlineNanos) {
+                    rt.stats.retries.incrementAndGet();
+                    rt.scheduler.schedule(this::attempt, backoff, TimeUnit.MILLISECONDS);
+                    return;
+                }
+            }
+            giveUp(reason);
+        }
+
+        private void giveUp(String reason) {
+            content.completeExceptionally(new ChatCall.Failure(reason, true));
+        }
+    }
+
+    /** The schema as sent: without the keywords strict structured output rejects. */
+    private static JsonNode strictSchema(AgentPrompt prompt) {
+        JsonNode copy = prompt.schema().deepCopy();
+        strip(copy);
+        return copy;
+    }
+
+    private static void strip(JsonNode node) {
+        if (node instanceof ObjectNode o) {
+            o.remove(List.of("$schema", "title", "minimum", "maximum"));
+            Iterator<JsonNode> it = o.elements();
+            while (it.hasNext()) {
+                strip(it.next());
+            }
+        } else if (node instanceof ArrayNode a) {
+            a.forEach(ChatCompletionsClient::strip);
+        }
+    }
+
+    /**
+     * Milliseconds to wait from a {@code Retry-After} header: delta-seconds or an HTTP date
+     * (RFC 9110 §10.2.3); 0 when absent or unreadable.
+     */
+    static long retryAfterMs(String header) {
+        if (header == null || header.isBlank()) {
+            return 0;
+        }
+        String h = header.strip();
+        try {
+            return Math.max(0, (long) (Double.parseDouble(h) * 1000));
+        } catch (NumberFormatException e) {
+            try {
+                ZonedDateTime when = ZonedDateTime.parse(h, DateTimeFormatter.RFC_1123_DATE_TIME);
+                return Math.max(0, when.toInstant().toEpochMilli() - System.currentTimeMillis());
+            } catch (RuntimeException e2) {
+                return 0;
+            }
+        }
+    }
+
+    private static String errorMessage(String body) {
+        try {
+            JsonNode n = Json.MAPPER.readTree(body);
+            String m = n.at("/error/message").asText(null);
+            if (m != null) {
+                return m;
+            }
+        } catch (Exception e) {
+            // not JSON: use the text
+        }
+        String t = body == null ? "" : body.strip();
+        return t.length() > 200 ? t.substring(0, 200) + "…" : t;
+    }
+
+    private static String describe(Throwable t) {
+        String name = t.getClass().getSimpleName();
+        if (name.toLowerCase(Locale.ROOT).contains("timeout")) {
+            return "request timed out";
+        }
+        return "connection error: " + name + (t.getMessage() == null ? "" : ": " + t.getMessage());
+    }
+
+    /** The call's deadline passed before its request could be sent. */
+    private static final class DeadlineException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        DeadlineException() {
+            super("deadline passed", null, false, false);
+        }
+    }
+}
