@@ -1,12 +1,15 @@
 package io.signalstream.cli;
 
 import io.signalstream.jobs.JobConfigLoader;
+
+import org.apache.flink.configuration.Configuration;
+
+import picocli.CommandLine.Option;
+
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.apache.flink.configuration.Configuration;
-import picocli.CommandLine.Option;
 
 /** {@code --config FILE} and {@code -D key=value}, shared by the commands. */
 public final class ConfigOptionsMixin {
@@ -14,7 +17,8 @@ public final class ConfigOptionsMixin {
     @Option(
             names = "--config",
             paramLabel = "FILE",
-            description = "Flink config.yaml (or a directory holding one) with job and Flink options.")
+            description =
+                    "Flink config.yaml (or a directory holding one) with job and Flink options.")
     Path configFile;
 
     @Option(

@@ -1,14 +1,17 @@
 package io.signalstream.cli;
 
 import io.signalstream.config.ProviderOptions;
-import java.time.Duration;
+
 import org.apache.flink.configuration.Configuration;
+
 import picocli.CommandLine.Option;
 
+import java.time.Duration;
+
 /**
- * {@code --provider}, {@code --llm-base-url} and {@code --llm-model}: the common case of all
- * four agents on one OpenAI-compatible provider, without a config file. The API key is read
- * from the environment variable {@code SIGNALSTREAM_LLM_API_KEY} (never from the command line).
+ * {@code --provider}, {@code --llm-base-url} and {@code --llm-model}: the common case of all four
+ * agents on one OpenAI-compatible provider, without a config file. The API key is read from the
+ * environment variable {@code SIGNALSTREAM_LLM_API_KEY} (never from the command line).
  */
 public final class LlmOptionsMixin {
 
@@ -27,10 +30,14 @@ public final class LlmOptionsMixin {
     @Option(
             names = "--llm-base-url",
             paramLabel = "URL",
-            description = "Base URL of the provider, ending in /v1 (default https://api.openai.com/v1).")
+            description =
+                    "Base URL of the provider, ending in /v1 (default https://api.openai.com/v1).")
     String baseUrl;
 
-    @Option(names = "--llm-model", paramLabel = "NAME", description = "Model name (default gpt-4o-mini).")
+    @Option(
+            names = "--llm-model",
+            paramLabel = "NAME",
+            description = "Model name (default gpt-4o-mini).")
     String model;
 
     /** Whether a remote provider was asked for. */
@@ -40,13 +47,14 @@ public final class LlmOptionsMixin {
 
     /**
      * Writes the options into the configuration: every enabled agent on {@code --provider}, its
-     * base URL and model, and, for a remote provider, an agent timeout and join window suited
-     * to LLM latencies unless the configuration already sets them.
+     * base URL and model, and, for a remote provider, an agent timeout and join window suited to
+     * LLM latencies unless the configuration already sets them.
      */
     public void applyTo(Configuration conf) {
         if (provider == null) {
             if (baseUrl != null || model != null) {
-                throw new IllegalArgumentException("--llm-base-url and --llm-model need --provider");
+                throw new IllegalArgumentException(
+                        "--llm-base-url and --llm-model need --provider");
             }
             return;
         }

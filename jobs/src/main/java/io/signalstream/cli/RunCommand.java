@@ -5,13 +5,16 @@ import io.signalstream.jobs.ConversationIntelligenceJob;
 import io.signalstream.jobs.JobConfigLoader;
 import io.signalstream.jobs.kafka.KafkaPreflight;
 import io.signalstream.jobs.kafka.KafkaTopics;
-import java.util.Properties;
-import java.util.concurrent.Callable;
+
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+
+import java.util.Properties;
+import java.util.concurrent.Callable;
 
 /**
  * {@code run}: the job against an existing Kafka. Submitted to a Flink cluster (the Kubernetes
@@ -24,20 +27,34 @@ import picocli.CommandLine.Option;
         description = "Run the job against an existing Kafka cluster until it is cancelled.")
 public final class RunCommand implements Callable<Integer> {
 
-    @Option(names = "--bootstrap-servers", required = true, paramLabel = "HOSTS",
+    @Option(
+            names = "--bootstrap-servers",
+            required = true,
+            paramLabel = "HOSTS",
             description = "Kafka bootstrap servers, e.g. kafka:9092.")
     String bootstrapServers;
 
-    @Option(names = "--create-topics", description = "Create missing topics first (partitions: --partitions).")
+    @Option(
+            names = "--create-topics",
+            description = "Create missing topics first (partitions: --partitions).")
     boolean createTopics;
 
-    @Option(names = "--partitions", defaultValue = "4", description = "Partitions of created topics (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--partitions",
+            defaultValue = "4",
+            description = "Partitions of created topics (default: ${DEFAULT-VALUE}).")
     int partitions;
 
-    @Option(names = "--replication-factor", defaultValue = "1", description = "Replication of created topics (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--replication-factor",
+            defaultValue = "1",
+            description = "Replication of created topics (default: ${DEFAULT-VALUE}).")
     short replication;
 
-    @Option(names = "--job-name", defaultValue = "signalstream", description = "Flink job name (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--job-name",
+            defaultValue = "signalstream",
+            description = "Flink job name (default: ${DEFAULT-VALUE}).")
     String jobName;
 
     @Mixin ConfigOptionsMixin config;
@@ -57,7 +74,10 @@ public final class RunCommand implements Callable<Integer> {
             return 2;
         }
         if (createTopics) {
-            KafkaTopics.create(bootstrapServers, kafkaProps, KafkaTopics.layout(conf, partitions, replication));
+            KafkaTopics.create(
+                    bootstrapServers,
+                    kafkaProps,
+                    KafkaTopics.layout(conf, partitions, replication));
         }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         ConversationIntelligenceJob job = ConversationIntelligenceJob.kafka(conf, kafkaProps);

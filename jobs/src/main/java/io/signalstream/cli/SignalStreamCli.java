@@ -8,11 +8,12 @@ import picocli.CommandLine.Command;
  *
  * <ul>
  *   <li>{@code run}: the job against an existing Kafka (and Flink, when submitted to a cluster)
- *   <li>{@code sql}: Flink SQL over the topics (bounded by default), printed as a table, CSV or JSON
+ *   <li>{@code sql}: Flink SQL over the topics (bounded by default), printed as a table, CSV or
+ *       JSON
  * </ul>
  *
- * <p>The local build ({@code io.signalstream.local.cli.LocalCli}) adds {@code demo}, {@code
- * eval} and {@code bench} and runs the same commands on a MiniCluster.
+ * <p>The local build ({@code io.signalstream.local.cli.LocalCli}) adds {@code demo}, {@code eval}
+ * and {@code bench} and runs the same commands on a MiniCluster.
  */
 @Command(
         name = "signalstream",

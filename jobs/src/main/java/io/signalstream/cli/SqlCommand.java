@@ -3,6 +3,16 @@ package io.signalstream.cli;
 import io.signalstream.jobs.sql.QueryResult;
 import io.signalstream.jobs.sql.ResultFormat;
 import io.signalstream.jobs.sql.SqlRunner;
+
+import org.apache.flink.configuration.Configuration;
+
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.core.config.Configurator;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
 import java.io.PrintStream;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -14,13 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import org.apache.flink.configuration.Configuration;
-import org.apache.logging.log4j.Level;
-import org.apache.logging.log4j.core.config.Configurator;
-import picocli.CommandLine.ArgGroup;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 
 /**
  * {@code sql}: runs Flink SQL (a file or one statement) over the job's topics and prints the
@@ -42,11 +45,19 @@ import picocli.CommandLine.Option;
 public class SqlCommand implements Callable<Integer> {
 
     static final class Source {
-        @Option(names = {"-f", "--file"}, paramLabel = "FILE", required = true,
-                description = "SQL script: statements end with ';' at the end of a line, lines starting with '--' are comments.")
+        @Option(
+                names = {"-f", "--file"},
+                paramLabel = "FILE",
+                required = true,
+                description =
+                        "SQL script: statements end with ';' at the end of a line, lines starting"
+                                + " with '--' are comments.")
         Path file;
 
-        @Option(names = {"-e", "--execute"}, paramLabel = "SQL", required = true,
+        @Option(
+                names = {"-e", "--execute"},
+                paramLabel = "SQL",
+                required = true,
                 description = "One or more statements, e.g. \"SELECT * FROM dead_letters\".")
         String sql;
     }
@@ -54,27 +65,49 @@ public class SqlCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "1")
     Source source;
 
-    @Option(names = "--bootstrap-servers", paramLabel = "HOSTS",
-            description = "Kafka to query, e.g. kafka:9092 (in the local build, default: start the in-process broker with the demo data).")
+    @Option(
+            names = "--bootstrap-servers",
+            paramLabel = "HOSTS",
+            description =
+                    "Kafka to query, e.g. kafka:9092 (in the local build, default: start the"
+                            + " in-process broker with the demo data).")
     String bootstrapServers;
 
-    @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "table",
+    @Option(
+            names = "--format",
+            paramLabel = "FORMAT",
+            defaultValue = "table",
             description = "table, csv or json (one object per line) (default: ${DEFAULT-VALUE}).")
     String format;
 
-    @Option(names = "--unbounded", description = "Keep reading new records (streaming mode) instead of stopping at the latest offsets.")
+    @Option(
+            names = "--unbounded",
+            description =
+                    "Keep reading new records (streaming mode) instead of stopping at the latest"
+                            + " offsets.")
     boolean unbounded;
 
-    @Option(names = "--var", paramLabel = "NAME=VALUE",
-            description = "Set a script variable $${NAME} (repeatable), e.g. --var reply.minutes=30.")
+    @Option(
+            names = "--var",
+            paramLabel = "NAME=VALUE",
+            description =
+                    "Set a script variable $${NAME} (repeatable), e.g. --var reply.minutes=30.")
     Map<String, String> variables = new LinkedHashMap<>();
 
-    @Option(names = "--init", paramLabel = "FILE",
-            description = "Scripts to run first (repeatable); default: tables.sql and functions.sql of --sql-dir.")
+    @Option(
+            names = "--init",
+            paramLabel = "FILE",
+            description =
+                    "Scripts to run first (repeatable); default: tables.sql and functions.sql of"
+                            + " --sql-dir.")
     List<Path> init = new ArrayList<>();
 
-    @Option(names = "--sql-dir", paramLabel = "DIR",
-            description = "Directory of tables.sql and functions.sql; default: ./sql, else the sql/ directory beside the jar's module.")
+    @Option(
+            names = "--sql-dir",
+            paramLabel = "DIR",
+            description =
+                    "Directory of tables.sql and functions.sql; default: ./sql, else the sql/"
+                            + " directory beside the jar's module.")
     Path sqlDir;
 
     @Mixin protected ConfigOptionsMixin config;
@@ -88,12 +121,14 @@ public class SqlCommand implements Callable<Integer> {
             System.err.println("error: --format must be table, csv or json");
             return 2;
         }
-        String script = source.file != null
-                ? Files.readString(source.file, StandardCharsets.UTF_8)
-                : source.sql;
+        String script =
+                source.file != null
+                        ? Files.readString(source.file, StandardCharsets.UTF_8)
+                        : source.sql;
         List<Path> initScripts = init.isEmpty() ? defaultInit() : init;
         if (initScripts == null) {
-            System.err.println("error: cannot find sql/tables.sql; give --sql-dir DIR or --init FILE");
+            System.err.println(
+                    "error: cannot find sql/tables.sql; give --sql-dir DIR or --init FILE");
             return 2;
         }
         quietFlinkClientWarnings();
@@ -109,8 +144,8 @@ public class SqlCommand implements Callable<Integer> {
     }
 
     /**
-     * Runs the script when no {@code --bootstrap-servers} was given. On a cluster there is no
-     * Kafka to fall back to: it prints an error and returns exit code 2.
+     * Runs the script when no {@code --bootstrap-servers} was given. On a cluster there is no Kafka
+     * to fall back to: it prints an error and returns exit code 2.
      *
      * @return the command's exit code
      * @throws Exception when the query fails
@@ -131,7 +166,12 @@ public class SqlCommand implements Callable<Integer> {
      * @return the command's exit code (0)
      * @throws Exception when a statement fails
      */
-    protected int runSql(String bootstrap, Configuration conf, List<Path> initScripts, String script, ResultFormat fmt)
+    protected int runSql(
+            String bootstrap,
+            Configuration conf,
+            List<Path> initScripts,
+            String script,
+            ResultFormat fmt)
             throws Exception {
         SqlRunner runner = new SqlRunner(!unbounded, bootstrap, variables, conf);
         for (Path p : initScripts) {
@@ -142,10 +182,12 @@ public class SqlCommand implements Callable<Integer> {
         for (String statement : runner.statements(script)) {
             boolean[] first = {true};
             Optional<QueryResult> result =
-                    runner.execute(statement, change -> {
-                        fmt.printChange(change, first[0], out);
-                        first[0] = false;
-                    });
+                    runner.execute(
+                            statement,
+                            change -> {
+                                fmt.printChange(change, first[0], out);
+                                first[0] = false;
+                            });
             if (result.isPresent()) {
                 if (!firstResult && fmt == ResultFormat.TABLE) {
                     out.println();
@@ -159,15 +201,18 @@ public class SqlCommand implements Callable<Integer> {
 
     /**
      * Warnings that every bounded query logs and that say nothing to its user: the Kafka source
-     * turning off partition discovery for a bounded read, the collect sink of a finished batch
-     * job (or of one a LIMIT ended early), checkpointing skipped in batch mode.
+     * turning off partition discovery for a bounded read, the collect sink of a finished batch job
+     * (or of one a LIMIT ended early), checkpointing skipped in batch mode.
      */
     private static void quietFlinkClientWarnings() {
-        Configurator.setLevel(Map.of(
-                "org.apache.flink.connector.kafka.source.KafkaSourceBuilder", Level.ERROR,
-                "org.apache.flink.streaming.api.operators.collect.CollectResultFetcher", Level.ERROR,
-                "org.apache.flink.streaming.api.operators.collect.CollectSinkOperatorCoordinator", Level.ERROR,
-                "org.apache.flink.runtime.jobmaster.JobMaster", Level.ERROR));
+        Configurator.setLevel(
+                Map.of(
+                        "org.apache.flink.connector.kafka.source.KafkaSourceBuilder", Level.ERROR,
+                        "org.apache.flink.streaming.api.operators.collect.CollectResultFetcher",
+                                Level.ERROR,
+                        "org.apache.flink.streaming.api.operators.collect.CollectSinkOperatorCoordinator",
+                                Level.ERROR,
+                        "org.apache.flink.runtime.jobmaster.JobMaster", Level.ERROR));
     }
 
     /** tables.sql and functions.sql of --sql-dir, ./sql or the sql/ directory of the checkout. */
@@ -200,7 +245,12 @@ public class SqlCommand implements Callable<Integer> {
     private static Optional<Path> codeLocation() {
         try {
             return Optional.of(
-                    Path.of(SqlCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+                    Path.of(
+                                    SqlCommand.class
+                                            .getProtectionDomain()
+                                            .getCodeSource()
+                                            .getLocation()
+                                            .toURI())
                             .toAbsolutePath());
         } catch (URISyntaxException | RuntimeException e) {
             return Optional.empty();

@@ -1,10 +1,8 @@
 package io.signalstream.jobs;
 
-import io.signalstream.functions.AgentAsyncFunction;
 import io.signalstream.agents.AgentSpec;
 import io.signalstream.agents.JitteredBackoffRetryStrategy;
 import io.signalstream.config.AgentOptions;
-import io.signalstream.functions.AgentProviders;
 import io.signalstream.config.JobOptions;
 import io.signalstream.events.AgentResult;
 import io.signalstream.events.AggregatedIntelligence;
@@ -13,15 +11,14 @@ import io.signalstream.events.ConversationSnapshot;
 import io.signalstream.events.DeadLetter;
 import io.signalstream.events.LineageRecord;
 import io.signalstream.events.RawRecord;
+import io.signalstream.functions.AgentAsyncFunction;
+import io.signalstream.functions.AgentProviders;
 import io.signalstream.functions.ConversationStateFunction;
 import io.signalstream.functions.IntelligenceAggregator;
 import io.signalstream.functions.ParseAndValidateFunction;
 import io.signalstream.serde.ChatMessageParser;
 import io.signalstream.serde.RawRecordDeserializationSchema;
-import java.util.List;
-import java.util.Properties;
-import java.util.concurrent.TimeUnit;
-import java.util.function.UnaryOperator;
+
 import org.apache.flink.annotation.VisibleForTesting;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.connector.source.Source;
@@ -33,6 +30,11 @@ import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 /**
  * The conversation-intelligence pipeline:
@@ -77,7 +79,8 @@ public final class ConversationIntelligenceJob {
          * @param timeoutMs the async timeout in milliseconds
          * @param maxAttempts attempts of the retry strategy
          */
-        AgentAsyncFunction create(AgentSpec spec, Configuration conf, long timeoutMs, int maxAttempts);
+        AgentAsyncFunction create(
+                AgentSpec spec, Configuration conf, long timeoutMs, int maxAttempts);
     }
 
     /**
@@ -98,7 +101,8 @@ public final class ConversationIntelligenceJob {
      * @param conf job configuration
      * @param kafkaProperties extra Kafka client properties for the source and sinks (security)
      */
-    public static ConversationIntelligenceJob kafka(Configuration conf, Properties kafkaProperties) {
+    public static ConversationIntelligenceJob kafka(
+            Configuration conf, Properties kafkaProperties) {
         KafkaSource<RawRecord> source =
                 KafkaSource.<RawRecord>builder()
                         .setBootstrapServers(conf.get(JobOptions.BOOTSTRAP_SERVERS))
@@ -131,13 +135,14 @@ public final class ConversationIntelligenceJob {
     }
 
     /**
-     * Inserts operators between validation and the keyed state (tests inject failures this
-     * way; each inserted operator needs its own uid).
+     * Inserts operators between validation and the keyed state (tests inject failures this way;
+     * each inserted operator needs its own uid).
      *
      * @return this job
      */
     @VisibleForTesting
-    public ConversationIntelligenceJob withMessageStage(UnaryOperator<DataStream<ChatMessage>> stage) {
+    public ConversationIntelligenceJob withMessageStage(
+            UnaryOperator<DataStream<ChatMessage>> stage) {
         this.messageStage = stage;
         return this;
     }
@@ -230,7 +235,8 @@ public final class ConversationIntelligenceJob {
                                         conf.get(JobOptions.TOPIC_AGGREGATED)))
                         .uid(UID_AGGREGATOR)
                         .name("intelligence aggregator");
-        DataStream<LineageRecord> lineage = aggregated.getSideOutput(IntelligenceAggregator.LINEAGE);
+        DataStream<LineageRecord> lineage =
+                aggregated.getSideOutput(IntelligenceAggregator.LINEAGE);
 
         snapshots.sinkTo(sinks.snapshots()).uid(UID_SINK_STATE).name("sink: conversation state");
         agentResults.sinkTo(sinks.agentResults()).uid(UID_SINK_AGENTS).name("sink: agent results");

@@ -5,6 +5,7 @@ import io.signalstream.events.AggregatedIntelligence;
 import io.signalstream.events.ConversationSnapshot;
 import io.signalstream.events.DeadLetter;
 import io.signalstream.events.LineageRecord;
+
 import org.apache.flink.api.connector.sink2.Sink;
 
 /**

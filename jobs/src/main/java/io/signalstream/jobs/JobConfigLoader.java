@@ -1,5 +1,8 @@
 package io.signalstream.jobs;
 
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.GlobalConfiguration;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -7,8 +10,6 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.GlobalConfiguration;
 
 /**
  * Loads the job configuration the way Flink does: a Flink {@code config.yaml} (nested or flat
@@ -83,14 +84,13 @@ public final class JobConfigLoader {
     }
 
     /**
-     * The Kafka client properties for the source, the sinks and the admin client, named as
-     * the Kafka clients name them: environment variables {@code SIGNALSTREAM_KAFKA_<NAME>}
-     * ({@code SIGNALSTREAM_KAFKA_SECURITY_PROTOCOL=SASL_SSL} is {@code security.protocol}),
-     * then {@code signalstream.kafka.properties.<name>} options, which win. With {@code
-     * sasl.mechanism} {@code SCRAM-SHA-256}, {@code SCRAM-SHA-512} or {@code PLAIN} and no
-     * {@code sasl.jaas.config}, {@code SIGNALSTREAM_KAFKA_SASL_USERNAME} and {@code
-     * SIGNALSTREAM_KAFKA_SASL_PASSWORD} make one, so a password can come from a Kubernetes
-     * Secret without being written anywhere.
+     * The Kafka client properties for the source, the sinks and the admin client, named as the
+     * Kafka clients name them: environment variables {@code SIGNALSTREAM_KAFKA_<NAME>} ({@code
+     * SIGNALSTREAM_KAFKA_SECURITY_PROTOCOL=SASL_SSL} is {@code security.protocol}), then {@code
+     * signalstream.kafka.properties.<name>} options, which win. With {@code sasl.mechanism} {@code
+     * SCRAM-SHA-256}, {@code SCRAM-SHA-512} or {@code PLAIN} and no {@code sasl.jaas.config},
+     * {@code SIGNALSTREAM_KAFKA_SASL_USERNAME} and {@code SIGNALSTREAM_KAFKA_SASL_PASSWORD} make
+     * one, so a password can come from a Kubernetes Secret without being written anywhere.
      *
      * @param conf the configuration
      * @param env the environment variables
@@ -103,13 +103,16 @@ public final class JobConfigLoader {
                     && !k.equals(ENV_SASL_USERNAME)
                     && !k.equals(ENV_SASL_PASSWORD)) {
                 props.setProperty(
-                        k.substring(KAFKA_ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.'),
+                        k.substring(KAFKA_ENV_PREFIX.length())
+                                .toLowerCase(Locale.ROOT)
+                                .replace('_', '.'),
                         e.getValue());
             }
         }
         for (Map.Entry<String, String> e : conf.toMap().entrySet()) {
             if (e.getKey().startsWith(KAFKA_PROPERTIES_PREFIX)) {
-                props.setProperty(e.getKey().substring(KAFKA_PROPERTIES_PREFIX.length()), e.getValue());
+                props.setProperty(
+                        e.getKey().substring(KAFKA_PROPERTIES_PREFIX.length()), e.getValue());
             }
         }
         String mechanism = props.getProperty("sasl.mechanism", "");
@@ -124,13 +127,22 @@ public final class JobConfigLoader {
                                     : null;
             if (module == null) {
                 throw new IllegalArgumentException(
-                        ENV_SASL_USERNAME + " and " + ENV_SASL_PASSWORD + " need sasl.mechanism"
-                                + " SCRAM-SHA-256, SCRAM-SHA-512 or PLAIN, got '" + mechanism + "'");
+                        ENV_SASL_USERNAME
+                                + " and "
+                                + ENV_SASL_PASSWORD
+                                + " need sasl.mechanism"
+                                + " SCRAM-SHA-256, SCRAM-SHA-512 or PLAIN, got '"
+                                + mechanism
+                                + "'");
             }
             props.setProperty(
                     "sasl.jaas.config",
-                    module + " required username=\"" + escape(user) + "\" password=\""
-                            + escape(password) + "\";");
+                    module
+                            + " required username=\""
+                            + escape(user)
+                            + "\" password=\""
+                            + escape(password)
+                            + "\";");
         }
         return props;
     }

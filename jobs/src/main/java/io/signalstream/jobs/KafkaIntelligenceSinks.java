@@ -7,18 +7,20 @@ import io.signalstream.events.ConversationSnapshot;
 import io.signalstream.events.DeadLetter;
 import io.signalstream.events.LineageRecord;
 import io.signalstream.serde.EventSerialization;
-import java.util.Properties;
+
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 
+import java.util.Properties;
+
 /**
  * Exactly-once {@link KafkaSink}s for every output topic. Each sink has its own transactional-id
- * prefix ({@code <signalstream.kafka.transactional-id-prefix>-<output>}) and a transaction
- * timeout below the broker's {@code transaction.max.timeout.ms}; records become visible to
- * {@code read_committed} consumers when the checkpoint that covers them completes.
+ * prefix ({@code <signalstream.kafka.transactional-id-prefix>-<output>}) and a transaction timeout
+ * below the broker's {@code transaction.max.timeout.ms}; records become visible to {@code
+ * read_committed} consumers when the checkpoint that covers them completes.
  */
 public final class KafkaIntelligenceSinks implements IntelligenceSinks {
 

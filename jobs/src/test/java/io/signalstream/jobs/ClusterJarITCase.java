@@ -1,6 +1,7 @@
 package io.signalstream.jobs;
 
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -9,8 +10,8 @@ import java.util.Collections;
 import java.util.List;
 import java.util.jar.JarFile;
 import java.util.zip.ZipEntry;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The cluster jar ({@code target/signalstream-job.jar}, what the Flink Kubernetes Operator's image
@@ -20,7 +21,9 @@ import org.junit.jupiter.api.Test;
  */
 class ClusterJarITCase {
 
-    /** The cluster jar before the local runtime moved out of it (the 0.1.0 {@code -Pcluster} jar). */
+    /**
+     * The cluster jar before the local runtime moved out of it (the 0.1.0 {@code -Pcluster} jar).
+     */
     private static final long SIZE_BEFORE_SPLIT = 38_536_304L;
 
     private static final Path JAR = Path.of("target", "signalstream-job.jar");

@@ -1,24 +1,28 @@
 package io.signalstream.jobs;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import io.signalstream.config.AgentOptions;
 import io.signalstream.config.ProviderOptions;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Properties;
+
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.apache.flink.streaming.api.graph.StreamNode;
+
 import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The job graph's wiring: stable uids everywhere, configuration errors caught at build time. */
 class ConversationIntelligenceJobTest {
 
     private static StreamGraph graph(Configuration conf) {
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(new Configuration());
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.getExecutionEnvironment(new Configuration());
         ConversationIntelligenceJob.kafka(conf, new Properties()).build(env);
         return env.getStreamGraph();
     }
@@ -57,7 +61,9 @@ class ConversationIntelligenceJobTest {
         conf.set(AgentOptions.ENABLED, List.of("pii", "sentiment"));
         List<String> uids = new ArrayList<>();
         graph(conf).getStreamNodes().forEach(n -> uids.add(n.getTransformationUID()));
-        assertThat(uids).contains("agent-pii", "agent-sentiment").doesNotContain("agent-insights", "agent-summary");
+        assertThat(uids)
+                .contains("agent-pii", "agent-sentiment")
+                .doesNotContain("agent-insights", "agent-summary");
     }
 
     @Test

@@ -1,16 +1,19 @@
 package io.signalstream.jobs;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import io.signalstream.jobs.kafka.KafkaPreflight;
+
+import org.apache.flink.configuration.Configuration;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Properties;
-import org.apache.flink.configuration.Configuration;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class JobConfigLoaderTest {
 
@@ -34,8 +37,9 @@ class JobConfigLoaderTest {
         assertThat(p.getProperty("sasl.mechanism")).isEqualTo("SCRAM-SHA-256");
         assertThat(p.getProperty("client.dns.lookup")).isEqualTo("use_all_dns_ips");
         assertThat(p.getProperty("sasl.jaas.config"))
-                .isEqualTo("org.apache.kafka.common.security.scram.ScramLoginModule required"
-                        + " username=\"svc\" password=\"p\\\"w\";");
+                .isEqualTo(
+                        "org.apache.kafka.common.security.scram.ScramLoginModule required"
+                                + " username=\"svc\" password=\"p\\\"w\";");
         assertThat(p).doesNotContainKeys("sasl.username", "sasl.password", "home");
         assertThat(KafkaPreflight.user(p)).isEqualTo("svc");
     }
@@ -43,10 +47,14 @@ class JobConfigLoaderTest {
     @Test
     void credentialsWithoutAMechanismAreAClearError() {
         assertThatThrownBy(
-                        () -> JobConfigLoader.kafkaProperties(
-                                new Configuration(),
-                                Map.of("SIGNALSTREAM_KAFKA_SASL_USERNAME", "svc",
-                                        "SIGNALSTREAM_KAFKA_SASL_PASSWORD", "secret-value")))
+                        () ->
+                                JobConfigLoader.kafkaProperties(
+                                        new Configuration(),
+                                        Map.of(
+                                                "SIGNALSTREAM_KAFKA_SASL_USERNAME",
+                                                "svc",
+                                                "SIGNALSTREAM_KAFKA_SASL_PASSWORD",
+                                                "secret-value")))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("sasl.mechanism")
                 .satisfies(e -> assertThat(e.getMessage()).doesNotContain("secret-value"));
@@ -55,9 +63,11 @@ class JobConfigLoaderTest {
     @Test
     void configFileIsReadLikeFlinkDoesAndOverridesWin() throws Exception {
         Path file = tmp.resolve("job.yaml");
-        Files.writeString(file, "signalstream:\n  agents:\n    timeout: 7 s\n  state:\n    ttl: 2 d\n");
+        Files.writeString(
+                file, "signalstream:\n  agents:\n    timeout: 7 s\n  state:\n    ttl: 2 d\n");
         Configuration conf = JobConfigLoader.load(file, Map.of("signalstream.state.ttl", "3 d"));
-        assertThat(conf.toMap()).containsEntry("signalstream.agents.timeout", "7 s")
+        assertThat(conf.toMap())
+                .containsEntry("signalstream.agents.timeout", "7 s")
                 .containsEntry("signalstream.state.ttl", "3 d");
         assertThatThrownBy(() -> JobConfigLoader.load(tmp.resolve("missing.yaml"), Map.of()))
                 .isInstanceOf(IllegalArgumentException.class)

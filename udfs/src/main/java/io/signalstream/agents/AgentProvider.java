@@ -2,11 +2,12 @@ package io.signalstream.agents;
 
 import io.signalstream.events.AgentResult;
 import io.signalstream.events.ConversationSnapshot;
+
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Something that answers an agent's question about a conversation snapshot: an LLM behind an
- * HTTP API, or the in-process local analyzers.
+ * Something that answers an agent's question about a conversation snapshot: an LLM behind an HTTP
+ * API, or the in-process local analyzers.
  *
  * <p>Implementations never block the calling thread and never throw from {@link #analyze}: a
  * failure completes the future with an {@code AgentResult} whose status is {@code failed} (or

@@ -4,6 +4,7 @@ import io.signalstream.events.AgentResult;
 import io.signalstream.events.AgentStatus;
 import io.signalstream.events.ConversationSnapshot;
 import io.signalstream.events.Usage;
+
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -34,8 +35,7 @@ public final class AgentResults {
     }
 
     /**
-     * A {@code timeout} result, emitted by the async operator when the call did not finish in
-     * time.
+     * A {@code timeout} result, emitted by the async operator when the call did not finish in time.
      *
      * @param timeoutMs the timeout that passed, in milliseconds
      */
@@ -78,7 +78,9 @@ public final class AgentResults {
     /** First 16 hex digits of the SHA-256 of the text: the prompt hash of results and lineage. */
     public static String hash(String text) {
         try {
-            byte[] d = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+            byte[] d =
+                    MessageDigest.getInstance("SHA-256")
+                            .digest(text.getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(d).substring(0, 16);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is not available", e);

@@ -7,8 +7,8 @@ import java.io.Serializable;
  *
  * @param name {@code pii | sentiment | insights | summary}
  * @param trigger when it runs
- * @param provider provider name: {@code local}, or an OpenAI-compatible provider configured
- *     under {@code signalstream.providers.<name>}
+ * @param provider provider name: {@code local}, or an OpenAI-compatible provider configured under
+ *     {@code signalstream.providers.<name>}
  * @param fallbackProvider provider that answers when {@code provider} cannot (default {@code
  *     local}); ignored when {@code provider} is {@code local}
  */

@@ -1,6 +1,7 @@
 package io.signalstream.agents;
 
 import io.signalstream.events.ChatMessage;
+
 import java.io.Serializable;
 import java.time.Duration;
 import java.time.Instant;
@@ -13,11 +14,11 @@ import java.util.Locale;
  *   <li>{@code every-message}: every accepted message.
  *   <li>{@code customer-messages}: messages whose sender is {@code customer}; agent and system
  *       messages still update the transcript.
- *   <li>{@code debounced}: the first message of a conversation, then once {@code everyN}
- *       messages arrived since the agent last ran, or when a message follows a pause of at
- *       least {@code idleGap} (event time), so a resumed conversation is summarised again. The
- *       decision is made when the message arrives, from keyed state only, so replays after a
- *       failure schedule the same agents.
+ *   <li>{@code debounced}: the first message of a conversation, then once {@code everyN} messages
+ *       arrived since the agent last ran, or when a message follows a pause of at least {@code
+ *       idleGap} (event time), so a resumed conversation is summarised again. The decision is made
+ *       when the message arrives, from keyed state only, so replays after a failure schedule the
+ *       same agents.
  * </ul>
  *
  * @param mode the trigger mode
@@ -52,10 +53,12 @@ public record AgentTrigger(Mode mode, int everyN, Duration idleGap) implements S
                     case "every-message" -> Mode.EVERY_MESSAGE;
                     case "customer-messages" -> Mode.CUSTOMER_MESSAGES;
                     case "debounced" -> Mode.DEBOUNCED;
-                    default -> throw new IllegalArgumentException(
-                            "unknown agent trigger '"
-                                    + name
-                                    + "': use every-message, customer-messages or debounced");
+                    default ->
+                            throw new IllegalArgumentException(
+                                    "unknown agent trigger '"
+                                            + name
+                                            + "': use every-message, customer-messages or"
+                                            + " debounced");
                 };
         return new AgentTrigger(mode, everyN, idleGap);
     }
@@ -74,12 +77,13 @@ public record AgentTrigger(Mode mode, int everyN, Duration idleGap) implements S
         return switch (mode) {
             case EVERY_MESSAGE -> true;
             case CUSTOMER_MESSAGES -> message.fromCustomer();
-            case DEBOUNCED -> lastRunVersion == 0
-                    || version - lastRunVersion >= everyN
-                    || (previousActivity != null
-                            && Duration.between(previousActivity, message.timestamp())
-                                            .compareTo(idleGap)
-                                    >= 0);
+            case DEBOUNCED ->
+                    lastRunVersion == 0
+                            || version - lastRunVersion >= everyN
+                            || (previousActivity != null
+                                    && Duration.between(previousActivity, message.timestamp())
+                                                    .compareTo(idleGap)
+                                            >= 0);
         };
     }
 }

@@ -3,13 +3,14 @@ package io.signalstream.agents;
 import io.signalstream.events.AgentResult;
 import io.signalstream.events.AgentStatus;
 import io.signalstream.events.ConversationSnapshot;
+
 import java.util.concurrent.CompletableFuture;
 
 /**
  * Asks the primary provider and, when it gives no valid answer (an error, an exhausted retry
- * budget, an open circuit, an answer that breaks the schema), the fallback provider. The
- * fallback's answer is marked {@code status: fallback} with the primary's reason in {@code
- * error}, so the output says it did not come from the model that was asked.
+ * budget, an open circuit, an answer that breaks the schema), the fallback provider. The fallback's
+ * answer is marked {@code status: fallback} with the primary's reason in {@code error}, so the
+ * output says it did not come from the model that was asked.
  */
 public final class FallbackAgentProvider implements AgentProvider {
 
@@ -61,9 +62,10 @@ public final class FallbackAgentProvider implements AgentProvider {
         while (t != null && t.getCause() != null && !(t instanceof ProviderException)) {
             t = t.getCause();
         }
-        String why = t == null
-                ? (result == null ? "no result" : result.status() + ": " + result.error())
-                : (t instanceof ProviderException p ? p.reason() : t.toString());
+        String why =
+                t == null
+                        ? (result == null ? "no result" : result.status() + ": " + result.error())
+                        : (t instanceof ProviderException p ? p.reason() : t.toString());
         return primary.name() + " failed: " + why;
     }
 

@@ -2,21 +2,23 @@ package io.signalstream.agents;
 
 import io.signalstream.events.AgentResult;
 import io.signalstream.events.AgentStatus;
+
+import org.apache.flink.streaming.api.functions.async.AsyncRetryPredicate;
+import org.apache.flink.streaming.api.functions.async.AsyncRetryStrategy;
+
 import java.util.Collection;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Predicate;
-import org.apache.flink.streaming.api.functions.async.AsyncRetryPredicate;
-import org.apache.flink.streaming.api.functions.async.AsyncRetryStrategy;
 
 /**
  * Retries an agent call whose result is {@code failed} (or whose future failed) with jittered
- * exponential backoff computed from the attempt number alone: {@code delay(n) = random in
- * [cap/2, cap]} with {@code cap = min(maxBackoff, initial × 2^(n-1))} ("equal jitter", AWS
- * Architecture Blog, "Exponential Backoff And Jitter", 2015).
+ * exponential backoff computed from the attempt number alone: {@code delay(n) = random in [cap/2,
+ * cap]} with {@code cap = min(maxBackoff, initial × 2^(n-1))} ("equal jitter", AWS Architecture
+ * Blog, "Exponential Backoff And Jitter", 2015).
  *
- * <p>Unlike Flink's {@code ExponentialBackoffDelayRetryStrategy}, it keeps no mutable delay
- * shared by all records: every record's backoff depends only on its own attempt count.
+ * <p>Unlike Flink's {@code ExponentialBackoffDelayRetryStrategy}, it keeps no mutable delay shared
+ * by all records: every record's backoff depends only on its own attempt count.
  */
 public final class JitteredBackoffRetryStrategy implements AsyncRetryStrategy<AgentResult> {
 
@@ -53,8 +55,8 @@ public final class JitteredBackoffRetryStrategy implements AsyncRetryStrategy<Ag
     }
 
     /**
-     * Equal-jitter exponential backoff: a random delay in [cap/2, cap] with {@code cap =
-     * min(maxMs, initialMs × 2^(attemptsMade-1))}; also used by the LLM provider's own retries.
+     * Equal-jitter exponential backoff: a random delay in [cap/2, cap] with {@code cap = min(maxMs,
+     * initialMs × 2^(attemptsMade-1))}; also used by the LLM provider's own retries.
      *
      * @param initialMs backoff before the first retry, in milliseconds
      * @param maxMs upper bound, in milliseconds

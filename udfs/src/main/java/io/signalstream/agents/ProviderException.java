@@ -1,8 +1,8 @@
 package io.signalstream.agents;
 
 /**
- * A provider call that did not produce a valid answer. {@link #reason()} is the short cause
- * written into the fallback result's {@code error}.
+ * A provider call that did not produce a valid answer. {@link #reason()} is the short cause written
+ * into the fallback result's {@code error}.
  */
 public final class ProviderException extends RuntimeException {
 

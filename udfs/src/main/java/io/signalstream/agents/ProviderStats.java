@@ -7,9 +7,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Counters of one agent provider in this JVM: requests, outcomes, cache use, tokens. Every agent
- * operator subtask and provider instance of the JVM that uses the provider name shares one
- * instance ({@link #of}); the counters outlive the providers, so reports can read them after a
- * job ended. Values are plain counts (tokens as reported by the provider).
+ * operator subtask and provider instance of the JVM that uses the provider name shares one instance
+ * ({@link #of}); the counters outlive the providers, so reports can read them after a job ended.
+ * Values are plain counts (tokens as reported by the provider).
  */
 public final class ProviderStats {
 
@@ -29,22 +29,31 @@ public final class ProviderStats {
 
     /** HTTP requests sent. */
     public final AtomicLong requests = new AtomicLong();
+
     /** Calls answered from the cache (no request). */
     public final AtomicLong cacheHits = new AtomicLong();
+
     /** Calls not found in the cache. */
     public final AtomicLong cacheMisses = new AtomicLong();
+
     /** Retries after a retryable failure. */
     public final AtomicLong retries = new AtomicLong();
+
     /** Repair requests after an answer that broke the schema. */
     public final AtomicLong repairs = new AtomicLong();
+
     /** Calls that ended without a valid answer. */
     public final AtomicLong failures = new AtomicLong();
+
     /** Calls answered by the fallback provider instead. */
     public final AtomicLong fallbacks = new AtomicLong();
+
     /** Calls refused because the circuit was open. */
     public final AtomicLong circuitRejections = new AtomicLong();
+
     /** Prompt tokens reported by the provider. */
     public final AtomicLong promptTokens = new AtomicLong();
+
     /** Completion tokens reported by the provider. */
     public final AtomicLong completionTokens = new AtomicLong();
 
@@ -68,8 +77,16 @@ public final class ProviderStats {
     public void reset() {
         for (AtomicLong c :
                 new AtomicLong[] {
-                    requests, cacheHits, cacheMisses, retries, repairs, failures, fallbacks,
-                    circuitRejections, promptTokens, completionTokens
+                    requests,
+                    cacheHits,
+                    cacheMisses,
+                    retries,
+                    repairs,
+                    failures,
+                    fallbacks,
+                    circuitRejections,
+                    promptTokens,
+                    completionTokens
                 }) {
             c.set(0);
         }

@@ -1,27 +1,30 @@
 package io.signalstream.config;
 
-import java.time.Duration;
-import java.util.List;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 
+import java.time.Duration;
+import java.util.List;
+
 /**
- * Options of the agents. Per-agent options are keyed {@code signalstream.agents.<agent>.*},
- * e.g. {@code signalstream.agents.summary.trigger: debounced}.
+ * Options of the agents. Per-agent options are keyed {@code signalstream.agents.<agent>.*}, e.g.
+ * {@code signalstream.agents.summary.trigger: debounced}.
  */
 public final class AgentOptions {
 
     private AgentOptions() {}
 
     /** The four agents the job knows. */
-    public static final List<String> ALL_AGENTS = List.of("pii", "sentiment", "insights", "summary");
+    public static final List<String> ALL_AGENTS =
+            List.of("pii", "sentiment", "insights", "summary");
 
     public static final ConfigOption<List<String>> ENABLED =
             ConfigOptions.key("signalstream.agents.enabled")
                     .stringType()
                     .asList()
                     .defaultValues(ALL_AGENTS.toArray(new String[0]))
-                    .withDescription("Agents to run, a subset of pii, sentiment, insights, summary.");
+                    .withDescription(
+                            "Agents to run, a subset of pii, sentiment, insights, summary.");
 
     public static final ConfigOption<Duration> TIMEOUT =
             ConfigOptions.key("signalstream.agents.timeout")

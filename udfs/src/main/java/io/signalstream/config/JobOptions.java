@@ -1,13 +1,14 @@
 package io.signalstream.config;
 
-import java.time.Duration;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 
+import java.time.Duration;
+
 /**
  * The job's own options, read from the Flink {@link org.apache.flink.configuration.Configuration}
- * (so they can be set in {@code config.yaml}, the FlinkDeployment's {@code flinkConfiguration}
- * or with {@code -D key=value} on the CLI). Agent options live in {@link AgentOptions}.
+ * (so they can be set in {@code config.yaml}, the FlinkDeployment's {@code flinkConfiguration} or
+ * with {@code -D key=value} on the CLI). Agent options live in {@link AgentOptions}.
  */
 public final class JobOptions {
 

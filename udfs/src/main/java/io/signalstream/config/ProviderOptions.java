@@ -1,9 +1,10 @@
 package io.signalstream.config;
 
-import java.time.Duration;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
+
+import java.time.Duration;
 
 /**
  * Options of an LLM provider, keyed {@code signalstream.providers.<name>.*}. A provider named
@@ -19,10 +20,10 @@ public final class ProviderOptions {
     public static final String DEFAULT_API_KEY_ENV = "SIGNALSTREAM_LLM_API_KEY";
 
     /**
-     * Puts every enabled agent on one provider: the common case of the CLI's {@code --provider}
-     * and of the demo's loopback server. For a remote provider, also its base URL and model
-     * (when given) and, unless the configuration sets them, an agent timeout suited to LLM
-     * latencies and a join window 30 s longer.
+     * Puts every enabled agent on one provider: the common case of the CLI's {@code --provider} and
+     * of the demo's loopback server. For a remote provider, also its base URL and model (when
+     * given) and, unless the configuration sets them, an agent timeout suited to LLM latencies and
+     * a join window 30 s longer.
      *
      * @param conf the configuration to change
      * @param provider {@code local} or a provider name
@@ -31,7 +32,11 @@ public final class ProviderOptions {
      * @param remoteTimeout agent timeout for a remote provider when none is configured
      */
     public static void useForAllAgents(
-            Configuration conf, String provider, String baseUrl, String model, Duration remoteTimeout) {
+            Configuration conf,
+            String provider,
+            String baseUrl,
+            String model,
+            Duration remoteTimeout) {
         for (String agent : conf.get(AgentOptions.ENABLED)) {
             conf.set(AgentOptions.provider(agent.trim()), provider);
         }
@@ -77,7 +82,9 @@ public final class ProviderOptions {
         return ConfigOptions.key(key(provider, "api-key-env"))
                 .stringType()
                 .defaultValue(DEFAULT_API_KEY_ENV)
-                .withDescription("Environment variable that holds the API key (may be unset for local servers).");
+                .withDescription(
+                        "Environment variable that holds the API key (may be unset for local"
+                                + " servers).");
     }
 
     /** File holding the API key; wins over the environment variable when set. */
@@ -85,7 +92,8 @@ public final class ProviderOptions {
         return ConfigOptions.key(key(provider, "api-key-file"))
                 .stringType()
                 .noDefaultValue()
-                .withDescription("File whose content is the API key (e.g. a mounted Kubernetes Secret).");
+                .withDescription(
+                        "File whose content is the API key (e.g. a mounted Kubernetes Secret).");
     }
 
     public static ConfigOption<Double> temperature(String provider) {
@@ -106,14 +114,18 @@ public final class ProviderOptions {
         return ConfigOptions.key(key(provider, "request-timeout"))
                 .durationType()
                 .defaultValue(Duration.ofSeconds(20))
-                .withDescription("Timeout of one HTTP request; retries and the fallback must fit in signalstream.agents.timeout.");
+                .withDescription(
+                        "Timeout of one HTTP request; retries and the fallback must fit in"
+                                + " signalstream.agents.timeout.");
     }
 
     public static ConfigOption<Integer> maxInFlight(String provider) {
         return ConfigOptions.key(key(provider, "max-in-flight"))
                 .intType()
                 .defaultValue(32)
-                .withDescription("Requests in flight to this provider per TaskManager; more wait without blocking.");
+                .withDescription(
+                        "Requests in flight to this provider per TaskManager; more wait without"
+                                + " blocking.");
     }
 
     public static ConfigOption<Integer> requestsPerMinute(String provider) {
@@ -127,28 +139,36 @@ public final class ProviderOptions {
         return ConfigOptions.key(key(provider, "tokens-per-minute"))
                 .longType()
                 .defaultValue(0L)
-                .withDescription("Token budget (estimated prompt + max answer) per TaskManager per minute; 0 = unlimited.");
+                .withDescription(
+                        "Token budget (estimated prompt + max answer) per TaskManager per minute; 0"
+                                + " = unlimited.");
     }
 
     public static ConfigOption<Double> tenantShare(String provider) {
         return ConfigOptions.key(key(provider, "tenant-share"))
                 .doubleType()
                 .defaultValue(1.0)
-                .withDescription("Largest fraction of the budget one tenant may use, in (0, 1]; 1 = no cap.");
+                .withDescription(
+                        "Largest fraction of the budget one tenant may use, in (0, 1]; 1 = no"
+                                + " cap.");
     }
 
     public static ConfigOption<Integer> retryMaxAttempts(String provider) {
         return ConfigOptions.key(key(provider, "retry.max-attempts"))
                 .intType()
                 .defaultValue(4)
-                .withDescription("HTTP attempts per call, the first included (429, 5xx, timeouts, connection errors).");
+                .withDescription(
+                        "HTTP attempts per call, the first included (429, 5xx, timeouts, connection"
+                                + " errors).");
     }
 
     public static ConfigOption<Duration> retryInitialBackoff(String provider) {
         return ConfigOptions.key(key(provider, "retry.initial-backoff"))
                 .durationType()
                 .defaultValue(Duration.ofMillis(250))
-                .withDescription("Backoff before the first retry; doubles per attempt, with jitter; Retry-After wins when longer.");
+                .withDescription(
+                        "Backoff before the first retry; doubles per attempt, with jitter;"
+                                + " Retry-After wins when longer.");
     }
 
     public static ConfigOption<Duration> retryMaxBackoff(String provider) {
@@ -162,7 +182,9 @@ public final class ProviderOptions {
         return ConfigOptions.key(key(provider, "circuit.failure-threshold"))
                 .intType()
                 .defaultValue(10)
-                .withDescription("Consecutive failed calls that open the circuit (answers then come from the fallback provider).");
+                .withDescription(
+                        "Consecutive failed calls that open the circuit (answers then come from the"
+                                + " fallback provider).");
     }
 
     public static ConfigOption<Duration> circuitCoolDown(String provider) {
@@ -176,7 +198,9 @@ public final class ProviderOptions {
         return ConfigOptions.key(key(provider, "cache.size"))
                 .intType()
                 .defaultValue(10_000)
-                .withDescription("Answers kept per TaskManager, keyed by the hash of (provider, model, prompt); 0 = no cache.");
+                .withDescription(
+                        "Answers kept per TaskManager, keyed by the hash of (provider, model,"
+                                + " prompt); 0 = no cache.");
     }
 
     public static ConfigOption<Duration> cacheTtl(String provider) {
@@ -190,13 +214,17 @@ public final class ProviderOptions {
         return ConfigOptions.key(key(provider, "response-format"))
                 .stringType()
                 .defaultValue("json_schema")
-                .withDescription("json_schema (structured output) or json_object; json_schema falls back to json_object when the server rejects it.");
+                .withDescription(
+                        "json_schema (structured output) or json_object; json_schema falls back to"
+                                + " json_object when the server rejects it.");
     }
 
     public static ConfigOption<Boolean> redactPii(String provider) {
         return ConfigOptions.key(key(provider, "redact-pii"))
                 .booleanType()
                 .defaultValue(true)
-                .withDescription("Replace PII found by the local recognizers with typed placeholders before a prompt leaves the process.");
+                .withDescription(
+                        "Replace PII found by the local recognizers with typed placeholders before"
+                                + " a prompt leaves the process.");
     }
 }

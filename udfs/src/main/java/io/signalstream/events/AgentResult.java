@@ -4,8 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The answer of one agent for one conversation version, published on {@code
- * support.ai.<agent>}.
+ * The answer of one agent for one conversation version, published on {@code support.ai.<agent>}.
  *
  * <p>{@code result} holds the agent's answer, whose fields depend on the agent:
  *

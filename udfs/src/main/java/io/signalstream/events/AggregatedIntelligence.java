@@ -7,12 +7,12 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The merged intelligence of a conversation at one version, published on the compacted topic
- * {@code support.ai.aggregated} with key {@code tenant_id:conversation_id}.
+ * The merged intelligence of a conversation at one version, published on the compacted topic {@code
+ * support.ai.aggregated} with key {@code tenant_id:conversation_id}.
  *
- * <p>Each agent field holds the newest answer of that agent at or before this version (an
- * agent that was not scheduled for this version carries its previous answer forward), or
- * {@code null} if the agent never answered in this conversation.
+ * <p>Each agent field holds the newest answer of that agent at or before this version (an agent
+ * that was not scheduled for this version carries its previous answer forward), or {@code null} if
+ * the agent never answered in this conversation.
  *
  * @param tenantId tenant id
  * @param conversationId conversation id
@@ -21,12 +21,12 @@ import java.util.TreeMap;
  * @param pii newest PII answer or null
  * @param insights newest insights answer or null
  * @param summary newest summary answer or null
- * @param complete whether every agent scheduled for this version reported a result (of any
- *     status: a {@code timeout} or {@code failed} result counts as reported) in the join window
+ * @param complete whether every agent scheduled for this version reported a result (of any status:
+ *     a {@code timeout} or {@code failed} result counts as reported) in the join window
  * @param missingAgents scheduled agents without a result when the join window closed
  * @param agentStatus per agent: the status of its newest result, or {@code missing}
- * @param sourceMessageIds ids of the messages whose versions the agent answers come from,
- *     ending with this version's message
+ * @param sourceMessageIds ids of the messages whose versions the agent answers come from, ending
+ *     with this version's message
  * @param lastUpdated when this record was produced (processing time, UTC)
  */
 public record AggregatedIntelligence(

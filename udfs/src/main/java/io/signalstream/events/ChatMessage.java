@@ -12,14 +12,13 @@ import java.util.TreeMap;
  * {@code timestamp} is ISO-8601 UTC. {@link #source()} is not part of the input JSON: it is the
  * Kafka coordinates the message was read from.
  *
- * @param messageId unique id of the message within its conversation (derived if the input had
- *     none)
+ * @param messageId unique id of the message within its conversation (derived if the input had none)
  * @param tenantId the tenant (company) the conversation belongs to
  * @param conversationId the conversation id, unique within a tenant
  * @param sender {@code customer}, {@code agent} or {@code system}
  * @param message the message body
- * @param channel the channel it was sent on (e.g. {@code twitter}, {@code chat}); {@code
- *     unknown} if absent
+ * @param channel the channel it was sent on (e.g. {@code twitter}, {@code chat}); {@code unknown}
+ *     if absent
  * @param timestamp when the message was sent; the Kafka record time when the input had none
  * @param metadata free-form string metadata
  * @param source Kafka coordinates of the input record

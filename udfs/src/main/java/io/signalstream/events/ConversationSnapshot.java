@@ -33,7 +33,8 @@ public record ConversationSnapshot(
         SourceRef source) {
 
     public ConversationSnapshot {
-        recentMessages = recentMessages == null ? new ArrayList<>() : new ArrayList<>(recentMessages);
+        recentMessages =
+                recentMessages == null ? new ArrayList<>() : new ArrayList<>(recentMessages);
         scheduledAgents =
                 scheduledAgents == null ? new ArrayList<>() : new ArrayList<>(scheduledAgents);
     }

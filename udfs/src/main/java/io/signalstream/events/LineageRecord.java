@@ -10,8 +10,8 @@ import java.util.TreeMap;
  * The provenance of one aggregated output, published on {@code support.lineage} in the common
  * envelope {@code {event_id, event_type, tenant_id, timestamp, source, data}}.
  *
- * @param eventId deterministic UUID of (tenant, conversation, version): a replay produces the
- *     same id
+ * @param eventId deterministic UUID of (tenant, conversation, version): a replay produces the same
+ *     id
  * @param eventType always {@link #EVENT_TYPE}
  * @param tenantId tenant id
  * @param timestamp when the output was produced (UTC)

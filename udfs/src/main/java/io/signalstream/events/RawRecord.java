@@ -4,9 +4,8 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * A Kafka record exactly as it was read, before any parsing: parsing happens in an operator so
- * that a record that cannot be parsed is routed to the dead-letter queue instead of failing the
- * source.
+ * A Kafka record exactly as it was read, before any parsing: parsing happens in an operator so that
+ * a record that cannot be parsed is routed to the dead-letter queue instead of failing the source.
  *
  * @param topic source topic
  * @param partition source partition

@@ -3,8 +3,8 @@ package io.signalstream.events;
 /**
  * Where a record came from in Kafka: the topic, partition and offset of the input record.
  *
- * <p>Carried along the pipeline so every output can name its inputs in the lineage record and
- * every dead letter can name the record that was rejected.
+ * <p>Carried along the pipeline so every output can name its inputs in the lineage record and every
+ * dead letter can name the record that was rejected.
  *
  * @param topic Kafka topic name
  * @param partition partition number (0-based)

@@ -3,8 +3,7 @@ package io.signalstream.events;
 import java.time.Instant;
 
 /**
- * One message of a conversation's transcript window, as kept in keyed state and sent to the
- * agents.
+ * One message of a conversation's transcript window, as kept in keyed state and sent to the agents.
  *
  * @param messageId the message id
  * @param sender {@code customer}, {@code agent} or {@code system}

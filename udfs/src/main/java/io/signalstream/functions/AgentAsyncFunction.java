@@ -7,7 +7,17 @@ import io.signalstream.agents.ProviderStats;
 import io.signalstream.events.AgentResult;
 import io.signalstream.events.AgentStatus;
 import io.signalstream.events.ConversationSnapshot;
-import io.signalstream.agents.ProviderStats;
+
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.streaming.api.functions.async.ResultFuture;
+import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
+
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -16,38 +26,28 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
-import org.apache.flink.metrics.Gauge;
-import org.apache.flink.metrics.Histogram;
-import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
-import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.metrics.Counter;
-import org.apache.flink.metrics.MetricGroup;
-import org.apache.flink.streaming.api.functions.async.ResultFuture;
-import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 
 /**
  * Calls one agent for a conversation snapshot through Flink async I/O.
  *
  * <p>The provider is created in {@link #open} and answers on its own threads; the callback only
- * completes the {@link ResultFuture}, so the task thread never blocks. A call that fails
- * becomes a {@code failed} result (which the operator's retry strategy may retry) and a call
- * that outlives the operator timeout becomes a {@code timeout} result: an agent can never fail
- * the job or lose the record. The function holds no keyed or checkpointed state; everything it
- * needs travels in the snapshot. It only counts the attempts of the calls in flight (Flink's
- * retry calls {@link #asyncInvoke} again with the same {@link ResultFuture}), so each result says
- * how many attempts it took; after a restore, in-flight calls start again at attempt 1.
+ * completes the {@link ResultFuture}, so the task thread never blocks. A call that fails becomes a
+ * {@code failed} result (which the operator's retry strategy may retry) and a call that outlives
+ * the operator timeout becomes a {@code timeout} result: an agent can never fail the job or lose
+ * the record. The function holds no keyed or checkpointed state; everything it needs travels in the
+ * snapshot. It only counts the attempts of the calls in flight (Flink's retry calls {@link
+ * #asyncInvoke} again with the same {@link ResultFuture}), so each result says how many attempts it
+ * took; after a restore, in-flight calls start again at attempt 1.
  *
- * <p>Metrics, in the group {@code agent=<agent>, provider=<provider>} of the operator:
- * counters {@code requests} (calls, retries included), {@code successes} (status ok), {@code
- * failures} (status failed), {@code fallbacks}, {@code timeouts}, {@code retries} (calls Flink's
- * retry strategy made again), {@code prompt_tokens}, {@code completion_tokens}, {@code results}
- * per {@code status}; gauge {@code in_flight}; histogram {@code latency_ms} (wall time of a call,
- * from {@link #asyncInvoke} to its result). For a remote provider, gauges {@code llm_requests},
- * {@code llm_cache_hits}, {@code llm_cache_misses}, {@code llm_retries}, {@code llm_repairs},
- * {@code llm_failures}, {@code llm_fallbacks}, {@code llm_circuit_rejections} read the
- * provider's counters of this TaskManager ({@link ProviderStats#of}), which all agents on
- * that provider share.
+ * <p>Metrics, in the group {@code agent=<agent>, provider=<provider>} of the operator: counters
+ * {@code requests} (calls, retries included), {@code successes} (status ok), {@code failures}
+ * (status failed), {@code fallbacks}, {@code timeouts}, {@code retries} (calls Flink's retry
+ * strategy made again), {@code prompt_tokens}, {@code completion_tokens}, {@code results} per
+ * {@code status}; gauge {@code in_flight}; histogram {@code latency_ms} (wall time of a call, from
+ * {@link #asyncInvoke} to its result). For a remote provider, gauges {@code llm_requests}, {@code
+ * llm_cache_hits}, {@code llm_cache_misses}, {@code llm_retries}, {@code llm_repairs}, {@code
+ * llm_failures}, {@code llm_fallbacks}, {@code llm_circuit_rejections} read the provider's counters
+ * of this TaskManager ({@link ProviderStats#of}), which all agents on that provider share.
  */
 public class AgentAsyncFunction extends RichAsyncFunction<ConversationSnapshot, AgentResult> {
 
@@ -78,8 +78,8 @@ public class AgentAsyncFunction extends RichAsyncFunction<ConversationSnapshot, 
      * @param spec the agent
      * @param conf job configuration, for the provider's settings
      * @param timeoutMs the async operator's timeout in milliseconds, reported in timeout results
-     * @param maxAttempts the retry strategy's attempts in total: a failed result at this attempt
-     *     is final
+     * @param maxAttempts the retry strategy's attempts in total: a failed result at this attempt is
+     *     final
      */
     public AgentAsyncFunction(AgentSpec spec, Configuration conf, long timeoutMs, int maxAttempts) {
         this.spec = spec;
@@ -110,7 +110,8 @@ public class AgentAsyncFunction extends RichAsyncFunction<ConversationSnapshot, 
         successes = group.counter("successes");
         fallbacks = group.counter("fallbacks");
         retries = group.counter("retries");
-        latencyMs = group.histogram("latency_ms", new DescriptiveStatisticsHistogram(LATENCY_WINDOW));
+        latencyMs =
+                group.histogram("latency_ms", new DescriptiveStatisticsHistogram(LATENCY_WINDOW));
         // Calls started and neither completed nor timed out (a call that completes after its
         // timeout is removed only once).
         inFlight = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));

@@ -8,10 +8,12 @@ import io.signalstream.agents.local.LocalAgentProvider;
 import io.signalstream.config.AgentOptions;
 import io.signalstream.llm.OpenAiProvider;
 import io.signalstream.llm.ProviderSettings;
+
+import org.apache.flink.configuration.ReadableConfig;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
-import org.apache.flink.configuration.ReadableConfig;
 
 /**
  * Creates providers by name: {@code local} is the in-process analyzers; any other name is an
@@ -35,7 +37,9 @@ public final class AgentProviders {
             String name = raw.trim();
             if (!AgentOptions.ALL_AGENTS.contains(name)) {
                 throw new IllegalArgumentException(
-                        "unknown agent '" + name + "' in signalstream.agents.enabled: use "
+                        "unknown agent '"
+                                + name
+                                + "' in signalstream.agents.enabled: use "
                                 + AgentOptions.ALL_AGENTS);
             }
             AgentTrigger trigger =

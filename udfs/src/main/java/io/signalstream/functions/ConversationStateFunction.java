@@ -4,12 +4,7 @@ import io.signalstream.agents.AgentSpec;
 import io.signalstream.events.ChatMessage;
 import io.signalstream.events.ConversationSnapshot;
 import io.signalstream.events.TranscriptEntry;
-import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+
 import org.apache.flink.annotation.VisibleForTesting;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
@@ -26,9 +21,16 @@ import org.apache.flink.metrics.Gauge;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
 /**
- * Keeps each conversation's state, keyed by {@code tenant_id:conversation_id}, and emits one
- * {@link ConversationSnapshot} per accepted message.
+ * Keeps each conversation's state, keyed by {@code tenant_id:conversation_id}, and emits one {@link
+ * ConversationSnapshot} per accepted message.
  *
  * <p>Keyed state, all with an idle TTL (a conversation nobody writes to for {@code ttl} is
  * forgotten; it would otherwise grow without bound):
@@ -45,13 +47,13 @@ import org.apache.flink.util.Collector;
  * <p>Versions are assigned in arrival order (1, 2, …); the agents scheduled for a version are
  * decided here from each agent's {@link io.signalstream.agents.AgentTrigger}.
  *
- * <p>Metrics: {@code redelivered_messages}, {@code conversations_started} (messages that began
- * a conversation, version 1, also after its state expired) and the gauge {@code
+ * <p>Metrics: {@code redelivered_messages}, {@code conversations_started} (messages that began a
+ * conversation, version 1, also after its state expired) and the gauge {@code
  * active_conversations}: the conversations of this subtask with a message in the last {@link
- * #ACTIVE_WINDOW} (or the state TTL, if shorter), in processing time. Flink cannot count the
- * keys with live state cheaply, so this is the practical proxy: it is kept on the heap only
- * (memory proportional to the active conversations, not to the state), restarts from zero
- * after a restore and fills again within the window.
+ * #ACTIVE_WINDOW} (or the state TTL, if shorter), in processing time. Flink cannot count the keys
+ * with live state cheaply, so this is the practical proxy: it is kept on the heap only (memory
+ * proportional to the active conversations, not to the state), restarts from zero after a restore
+ * and fills again within the window.
  */
 public class ConversationStateFunction
         extends KeyedProcessFunction<String, ChatMessage, ConversationSnapshot> {
@@ -200,8 +202,10 @@ public class ConversationStateFunction
     public static class ConversationCounters {
         /** Accepted messages so far. */
         public long messageCount;
+
         /** Earliest message timestamp, epoch ms. */
         public long firstActivityMs;
+
         /** Latest message timestamp, epoch ms. */
         public long lastActivityMs;
 

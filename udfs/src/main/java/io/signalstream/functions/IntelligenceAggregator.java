@@ -5,15 +5,7 @@ import io.signalstream.events.AggregatedIntelligence;
 import io.signalstream.events.ConversationSnapshot;
 import io.signalstream.events.LineageRecord;
 import io.signalstream.events.SourceRef;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
-import java.util.UUID;
+
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
@@ -29,34 +21,44 @@ import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+
 /**
  * Joins the agents' results with the conversation snapshots, keyed by {@code
  * tenant_id:conversation_id}, and emits exactly one {@link AggregatedIntelligence} per version,
  * plus its {@link LineageRecord} on the {@link #LINEAGE} side output.
  *
  * <p>The snapshot of a version is the join anchor: its {@code scheduled_agents} say which results
- * to expect. A version is emitted when every expected agent has answered, or when its join
- * window (processing time, from the snapshot's arrival) closes, then with {@code complete=false}
- * and the {@code missing_agents}. Versions are emitted in order, so the compacted output topic
- * ends on the newest version of each conversation; a version whose window closed does not wait
- * for an earlier one whose snapshot never came.
+ * to expect. A version is emitted when every expected agent has answered, or when its join window
+ * (processing time, from the snapshot's arrival) closes, then with {@code complete=false} and the
+ * {@code missing_agents}. Versions are emitted in order, so the compacted output topic ends on the
+ * newest version of each conversation; a version whose window closed does not wait for an earlier
+ * one whose snapshot never came.
  *
- * <p>Each output carries the newest answer of every agent at or before its version. A result
- * for a version that was already emitted is stale (a newer one has been published) and is
- * ignored; it is still on its {@code support.ai.<agent>} topic.
+ * <p>Each output carries the newest answer of every agent at or before its version. A result for a
+ * version that was already emitted is stale (a newer one has been published) and is ignored; it is
+ * still on its {@code support.ai.<agent>} topic.
  *
- * <p>Keyed state (idle TTL): {@code last-emitted-version}, {@code anchors} (version → snapshot
- * and deadline), {@code pending-results} ({@code version/agent} → result, results may arrive
- * before their snapshot), {@code latest-answers} (agent → newest answer and its input).
+ * <p>Keyed state (idle TTL): {@code last-emitted-version}, {@code anchors} (version → snapshot and
+ * deadline), {@code pending-results} ({@code version/agent} → result, results may arrive before
+ * their snapshot), {@code latest-answers} (agent → newest answer and its input).
  *
  * <p>Metrics: counters {@code aggregated_complete}, {@code aggregated_partial}, {@code
- * stale_results}; histograms {@code end_to_end_latency_ms} (from the Kafka record time of the
- * input message, which the source puts on the stream record and every operator keeps, to the
- * emission of its aggregated output: what a reader of the output topic waits, minus the
- * checkpoint that commits it) and {@code join_wait_ms} (from the snapshot's arrival here to the
- * emission). The input record time is held on the heap per pending version, not in state: a
- * version pending across a restore is not measured. The message's own {@code timestamp} is not
- * used, since replayed or late data would make the latency meaningless.
+ * stale_results}; histograms {@code end_to_end_latency_ms} (from the Kafka record time of the input
+ * message, which the source puts on the stream record and every operator keeps, to the emission of
+ * its aggregated output: what a reader of the output topic waits, minus the checkpoint that commits
+ * it) and {@code join_wait_ms} (from the snapshot's arrival here to the emission). The input record
+ * time is held on the heap per pending version, not in state: a version pending across a restore is
+ * not measured. The message's own {@code timestamp} is not used, since replayed or late data would
+ * make the latency meaningless.
  */
 public class IntelligenceAggregator
         extends KeyedCoProcessFunction<
@@ -106,7 +108,8 @@ public class IntelligenceAggregator
     @Override
     public void open(OpenContext openContext) {
         StateTtlConfig ttlConfig = IdleStateTtl.of(ttl);
-        ValueStateDescriptor<Long> last = new ValueStateDescriptor<>("last-emitted-version", Types.LONG);
+        ValueStateDescriptor<Long> last =
+                new ValueStateDescriptor<>("last-emitted-version", Types.LONG);
         MapStateDescriptor<Long, PendingAnchor> anchorDesc =
                 new MapStateDescriptor<>(
                         "anchors", Types.LONG, TypeInformation.of(PendingAnchor.class));
@@ -130,9 +133,11 @@ public class IntelligenceAggregator
         stale = metrics.counter("stale_results");
         endToEndLatencyMs =
                 metrics.histogram(
-                        "end_to_end_latency_ms", new DescriptiveStatisticsHistogram(LATENCY_WINDOW));
+                        "end_to_end_latency_ms",
+                        new DescriptiveStatisticsHistogram(LATENCY_WINDOW));
         joinWaitMs =
-                metrics.histogram("join_wait_ms", new DescriptiveStatisticsHistogram(LATENCY_WINDOW));
+                metrics.histogram(
+                        "join_wait_ms", new DescriptiveStatisticsHistogram(LATENCY_WINDOW));
         inputRecordTimes = new HashMap<>();
     }
 
@@ -154,7 +159,8 @@ public class IntelligenceAggregator
             if (inputRecordTimes.size() >= MAX_TRACKED_VERSIONS) {
                 inputRecordTimes.clear();
             }
-            inputRecordTimes.put(pendingKey(snapshot.version(), ctx.getCurrentKey()), ctx.timestamp());
+            inputRecordTimes.put(
+                    pendingKey(snapshot.version(), ctx.getCurrentKey()), ctx.timestamp());
         }
         anchors.put(snapshot.version(), new PendingAnchor(snapshot, deadline));
         ctx.timerService().registerProcessingTimeTimer(deadline);
@@ -162,7 +168,8 @@ public class IntelligenceAggregator
     }
 
     @Override
-    public void processElement2(AgentResult result, Context ctx, Collector<AggregatedIntelligence> out)
+    public void processElement2(
+            AgentResult result, Context ctx, Collector<AggregatedIntelligence> out)
             throws Exception {
         if (result.version() <= lastEmittedVersion()) {
             stale.inc();
@@ -215,7 +222,8 @@ public class IntelligenceAggregator
         return true;
     }
 
-    private void emit(ConversationSnapshot s, long now, Context ctx, Collector<AggregatedIntelligence> out)
+    private void emit(
+            ConversationSnapshot s, long now, Context ctx, Collector<AggregatedIntelligence> out)
             throws Exception {
         long v = s.version();
         List<String> missing = new ArrayList<>();
@@ -247,13 +255,21 @@ public class IntelligenceAggregator
             inputs.put(
                     r.version(),
                     new LineageRecord.Input(
-                            src.topic(), src.partition(), src.offset(), r.messageId(), r.version()));
+                            src.topic(),
+                            src.partition(),
+                            src.offset(),
+                            r.messageId(),
+                            r.version()));
         }
         SourceRef src = s.source();
         inputs.put(
                 v,
                 new LineageRecord.Input(
-                        src.topic(), src.partition(), src.offset(), s.lastMessage().messageId(), v));
+                        src.topic(),
+                        src.partition(),
+                        src.offset(),
+                        s.lastMessage().messageId(),
+                        v));
         List<String> messageIds = new ArrayList<>();
         for (LineageRecord.Input in : inputs.values()) {
             messageIds.add(in.messageId());

@@ -5,10 +5,7 @@ import io.signalstream.events.DeadLetter;
 import io.signalstream.events.RawRecord;
 import io.signalstream.serde.ChatMessageParser;
 import io.signalstream.serde.MessageValidationException;
-import java.time.Instant;
-import java.util.Base64;
-import java.util.HashMap;
-import java.util.Map;
+
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
@@ -16,6 +13,11 @@ import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
+
+import java.time.Instant;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * Parses and validates raw input records. Valid messages go to the main output; every invalid
@@ -37,7 +39,9 @@ public class ParseAndValidateFunction extends ProcessFunction<RawRecord, ChatMes
     private transient MetricGroup deadLetterMetrics;
     private transient Map<String, Counter> deadLettersByReason;
 
-    /** @param parser the validation rules */
+    /**
+     * @param parser the validation rules
+     */
     public ParseAndValidateFunction(ChatMessageParser parser) {
         this.parser = parser;
     }
@@ -55,13 +59,13 @@ public class ParseAndValidateFunction extends ProcessFunction<RawRecord, ChatMes
             out.collect(parser.parse(record, now));
         } catch (MessageValidationException e) {
             count(e.errorType());
-            ctx.output(DEAD_LETTERS, deadLetter(record, e.errorType(), e.getMessage(), e.tenantId(), now));
+            ctx.output(
+                    DEAD_LETTERS,
+                    deadLetter(record, e.errorType(), e.getMessage(), e.tenantId(), now));
         } catch (RuntimeException e) {
             // A bug in validation must not lose the record either.
             count("internal_error");
-            ctx.output(
-                    DEAD_LETTERS,
-                    deadLetter(record, "internal_error", e.toString(), null, now));
+            ctx.output(DEAD_LETTERS, deadLetter(record, "internal_error", e.toString(), null, now));
         }
     }
 
@@ -73,8 +77,8 @@ public class ParseAndValidateFunction extends ProcessFunction<RawRecord, ChatMes
     }
 
     /**
-     * Builds the dead letter of a raw record: the original value as UTF-8 text if it decodes,
-     * else base64.
+     * Builds the dead letter of a raw record: the original value as UTF-8 text if it decodes, else
+     * base64.
      */
     public static DeadLetter deadLetter(
             RawRecord record, String errorType, String message, String tenantId, Instant now) {

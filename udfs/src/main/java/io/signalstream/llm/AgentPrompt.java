@@ -1,16 +1,18 @@
 package io.signalstream.llm;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.networknt.schema.JsonSchema;
-import com.networknt.schema.JsonSchemaFactory;
-import com.networknt.schema.SpecVersion;
-import com.networknt.schema.ValidationMessage;
 import io.signalstream.agents.AgentResults;
 import io.signalstream.agents.local.PiiDetector;
 import io.signalstream.agents.local.PiiEntity;
 import io.signalstream.events.ConversationSnapshot;
 import io.signalstream.events.TranscriptEntry;
 import io.signalstream.serde.Json;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SpecVersion;
+import com.networknt.schema.ValidationMessage;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -25,10 +27,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code ### system} and a {@code ### user} section) and the JSON schema its answer must meet
  * ({@code schemas/<agent>.schema.json}, draft-07).
  *
- * <p>Template variables: {@code {{tenant_id}}}, {@code {{last_message}}} (the newest message)
- * and {@code {{transcript}}} (the snapshot's window, one {@code sender: text} line each). With
- * redaction on, every PII span the local recognizers find in the rendered user prompt is
- * replaced by a typed placeholder ({@code <EMAIL_ADDRESS_1>}) before the prompt is used.
+ * <p>Template variables: {@code {{tenant_id}}}, {@code {{last_message}}} (the newest message) and
+ * {@code {{transcript}}} (the snapshot's window, one {@code sender: text} line each). With
+ * redaction on, every PII span the local recognizers find in the rendered user prompt is replaced
+ * by a typed placeholder ({@code <EMAIL_ADDRESS_1>}) before the prompt is used.
  */
 public final class AgentPrompt {
 
@@ -48,7 +50,9 @@ public final class AgentPrompt {
         int u = template.indexOf("### user");
         if (s < 0 || u < s) {
             throw new IllegalStateException(
-                    "prompt template of " + agent + " needs a '### system' then a '### user' section");
+                    "prompt template of "
+                            + agent
+                            + " needs a '### system' then a '### user' section");
         }
         this.agent = agent;
         this.version = version;

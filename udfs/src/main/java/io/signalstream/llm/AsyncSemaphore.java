@@ -5,15 +5,17 @@ import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * A semaphore whose {@link #acquire()} returns a future instead of blocking: the bound on
- * requests in flight to a provider, waited for without holding a thread.
+ * A semaphore whose {@link #acquire()} returns a future instead of blocking: the bound on requests
+ * in flight to a provider, waited for without holding a thread.
  */
 final class AsyncSemaphore {
 
     private final Queue<CompletableFuture<Void>> waiters = new ArrayDeque<>();
     private int available;
 
-    /** @param permits permits, at least 1 */
+    /**
+     * @param permits permits, at least 1
+     */
     AsyncSemaphore(int permits) {
         this.available = Math.max(1, permits);
     }

@@ -1,15 +1,17 @@
 package io.signalstream.llm;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.signalstream.serde.Json;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The state of one agent call across its attempts and its repair request: the conversation
- * sent so far, the deadline, the attempt count and the token usage the provider reported.
- * Confined to one call; its fields are touched by one callback at a time.
+ * The state of one agent call across its attempts and its repair request: the conversation sent so
+ * far, the deadline, the attempt count and the token usage the provider reported. Confined to one
+ * call; its fields are touched by one callback at a time.
  */
 final class ChatCall {
 
@@ -17,8 +19,8 @@ final class ChatCall {
     interface Admission {
         /**
          * Returns a future completed when the attempt may be sent; failed (with {@link
-         * IllegalArgumentException} for a request that can never be admitted, or any other
-         * error) when it may not.
+         * IllegalArgumentException} for a request that can never be admitted, or any other error)
+         * when it may not.
          */
         CompletableFuture<Void> admit();
 
@@ -30,15 +32,21 @@ final class ChatCall {
     }
 
     final AgentPrompt prompt;
+
     /** The chat messages ({@code role}, {@code content}) sent with every attempt. */
     final List<ObjectNode> messages = new ArrayList<>();
+
     /** {@link System#nanoTime()} after which no attempt is sent. */
     final long deadlineNanos;
+
     final Admission admission;
+
     /** Attempts made (repair requests included). */
     int attempts;
+
     long promptTokens;
     long completionTokens;
+
     /** Whether the request in flight asked for json_schema (the shared flag may flip meanwhile). */
     volatile boolean sentJsonSchema;
 
@@ -48,7 +56,10 @@ final class ChatCall {
      * @param deadlineNanos {@link System#nanoTime()} deadline of the whole call
      * @param admission the per-attempt admission
      */
-    ChatCall(AgentPrompt prompt, AgentPrompt.Rendered rendered, long deadlineNanos,
+    ChatCall(
+            AgentPrompt prompt,
+            AgentPrompt.Rendered rendered,
+            long deadlineNanos,
             Admission admission) {
         this.prompt = prompt;
         this.deadlineNanos = deadlineNanos;
@@ -70,8 +81,8 @@ final class ChatCall {
     }
 
     /**
-     * Why a call ends without an answer. {@code providerFault} tells whether it counts as a
-     * failure of the provider (for the circuit breaker) or is an unexpected local error.
+     * Why a call ends without an answer. {@code providerFault} tells whether it counts as a failure
+     * of the provider (for the circuit breaker) or is an unexpected local error.
      */
     static final class Failure extends RuntimeException {
         private static final long serialVersionUID = 1L;

@@ -1,10 +1,14 @@
 package io.signalstream.llm;
 
+import io.signalstream.agents.JitteredBackoffRetryStrategy;
+import io.signalstream.serde.Json;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.signalstream.agents.JitteredBackoffRetryStrategy;
-import io.signalstream.serde.Json;
+import org.asynchttpclient.BoundRequestBuilder;
+import org.asynchttpclient.Response;
+
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.ZonedDateTime;
@@ -14,8 +18,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.asynchttpclient.BoundRequestBuilder;
-import org.asynchttpclient.Response;
 
 /**
  * Client of an OpenAI-compatible {@code POST /chat/completions}: sends a {@link ChatCall}'s
@@ -24,14 +26,13 @@ import org.asynchttpclient.Response;
  * arrives, never blocking the caller.
  *
  * <p>Every attempt first passes the call's {@link ChatCall.Admission} and then must start before
- * the call's deadline; its HTTP timeout is the request timeout, cut to what is left of the
- * deadline (at least 100 ms). 429, 5xx, timeouts, connection errors, malformed bodies and
- * answers without content are retried after {@code max(Retry-After,}
- * {@link JitteredBackoffRetryStrategy#equalJitterMs equal-jitter backoff}{@code )} of the
- * attempt number, up to {@code maxAttempts} and only when the retry starts before the deadline;
- * 400, 401, 403 and 404 are not retried and are logged once. A 400 naming {@code
- * response_format} to a json_schema request switches the provider to json_object for good and
- * re-sends without counting an attempt.
+ * the call's deadline; its HTTP timeout is the request timeout, cut to what is left of the deadline
+ * (at least 100 ms). 429, 5xx, timeouts, connection errors, malformed bodies and answers without
+ * content are retried after {@code max(Retry-After,} {@link
+ * JitteredBackoffRetryStrategy#equalJitterMs equal-jitter backoff}{@code )} of the attempt number,
+ * up to {@code maxAttempts} and only when the retry starts before the deadline; 400, 401, 403 and
+ * 404 are not retried and are logged once. A 400 naming {@code response_format} to a json_schema
+ * request switches the provider to json_object for good and re-sends without counting an attempt.
  */
 final class ChatCompletionsClient {
 
@@ -48,11 +49,11 @@ final class ChatCompletionsClient {
     }
 
     /**
-     * Sends the call's current messages (counting one more attempt on {@code call}) and
-     * retries as described in the class comment.
+     * Sends the call's current messages (counting one more attempt on {@code call}) and retries as
+     * described in the class comment.
      *
-     * @return a future completed with the text of the first choice's message content; failed
-     *     with {@link ChatCall.Failure} when the call gives up
+     * @return a future completed with the text of the first choice's message content; failed with
+     *     {@link ChatCall.Failure} when the call gives up
      */
     CompletableFuture<String> complete(ChatCall call) {
         CompletableFuture<String> content = new CompletableFuture<>();
@@ -74,35 +75,41 @@ final class ChatCompletionsClient {
             call.attempts++;
             call.admission
                     .admit()
-                    .thenCompose(v -> {
-                        CompletableFuture<Response> sent;
-                        try {
-                            if (call.pastDeadline()) {
-                                throw new DeadlineException();
-                            }
-                            sent = send();
-                        } catch (RuntimeException e) {
-                            sent = CompletableFuture.failedFuture(e);
-                        }
-                        return sent.whenComplete((r, e) -> call.admission.release());
-                    })
-                    .whenComplete((response, error) -> {
-                        try {
-                            handle(response, error);
-                        } catch (RuntimeException e) {
-                            content.completeExceptionally(
-                                    new ChatCall.Failure("unexpected error: " + e, false));
-                        }
-                    });
+                    .thenCompose(
+                            v -> {
+                                CompletableFuture<Response> sent;
+                                try {
+                                    if (call.pastDeadline()) {
+                                        throw new DeadlineException();
+                                    }
+                                    sent = send();
+                                } catch (RuntimeException e) {
+                                    sent = CompletableFuture.failedFuture(e);
+                                }
+                                return sent.whenComplete((r, e) -> call.admission.release());
+                            })
+                    .whenComplete(
+                            (response, error) -> {
+                                try {
+                                    handle(response, error);
+                                } catch (RuntimeException e) {
+                                    content.completeExceptionally(
+                                            new ChatCall.Failure("unexpected error: " + e, false));
+                                }
+                            });
         }
 
         private CompletableFuture<Response> send() {
             long remainingMs =
                     TimeUnit.NANOSECONDS.toMillis(call.deadlineNanos - System.nanoTime());
-            Duration timeout = Duration.ofMillis(Math.max(
-                    100, Math.min(settings.requestTimeout().toMillis(), remainingMs)));
+            Duration timeout =
+                    Duration.ofMillis(
+                            Math.max(
+                                    100,
+                                    Math.min(settings.requestTimeout().toMillis(), remainingMs)));
             BoundRequestBuilder request =
-                    rt.http.preparePost(settings.baseUrl() + "/chat/completions")
+                    rt.http
+                            .preparePost(settings.baseUrl() + "/chat/completions")
                             .setHeader("Content-Type", "application/json")
                             .setRequestTimeout(timeout)
                             .setBody(Json.toBytes(body()));
@@ -124,9 +131,11 @@ final class ChatCompletionsClient {
             for (int i = 0; i < call.messages.size(); i++) {
                 ObjectNode m = call.messages.get(i).deepCopy();
                 if (i == 0 && !jsonSchema) {
-                    m.put("content", m.get("content").asText()
-                            + "\nThe JSON must match this schema:\n"
-                            + Json.toString(strictSchema(call.prompt)));
+                    m.put(
+                            "content",
+                            m.get("content").asText()
+                                    + "\nThe JSON must match this schema:\n"
+                                    + Json.toString(strictSchema(call.prompt)));
                 }
                 msgs.add(m);
             }
@@ -168,7 +177,8 @@ final class ChatCompletionsClient {
                 // already in flight with json_schema take this branch too, whatever the
                 // shared flag says by now.
                 if (rt.jsonSchemaSupported.compareAndSet(true, false)) {
-                    rt.warnOnce("json_schema",
+                    rt.warnOnce(
+                            "json_schema",
                             "server rejects response_format json_schema; using json_object");
                 }
                 call.attempts--;
@@ -209,10 +219,13 @@ final class ChatCompletionsClient {
 
         private void retryOrFail(String reason, long retryAfterMs) {
             if (call.attempts < settings.maxAttempts()) {
-                long backoff = Math.max(retryAfterMs, JitteredBackoffRetryStrategy.equalJitterMs(
-                        settings.initialBackoff().toMillis(),
-                        settings.maxBackoff().toMillis(),
-                        call.attempts));
+                long backoff =
+                        Math.max(
+                                retryAfterMs,
+                                JitteredBackoffRetryStrategy.equalJitterMs(
+                                        settings.initialBackoff().toMillis(),
+                                        settings.maxBackoff().toMillis(),
+                                        call.attempts));
                 if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff)
                         < call.deadlineNanos) {
                     rt.stats.retries.incrementAndGet();
@@ -248,8 +261,8 @@ final class ChatCompletionsClient {
     }
 
     /**
-     * Milliseconds to wait from a {@code Retry-After} header: delta-seconds or an HTTP date
-     * (RFC 9110 §10.2.3); 0 when absent or unreadable.
+     * Milliseconds to wait from a {@code Retry-After} header: delta-seconds or an HTTP date (RFC
+     * 9110 §10.2.3); 0 when absent or unreadable.
      */
     static long retryAfterMs(String header) {
         if (header == null || header.isBlank()) {

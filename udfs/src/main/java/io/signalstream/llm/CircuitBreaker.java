@@ -2,6 +2,7 @@ package io.signalstream.llm;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig.SlidingWindowType;
+
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -12,11 +13,11 @@ import java.util.function.LongSupplier;
 
 /**
  * Circuit breaker for one LLM provider: after {@code failureThreshold} consecutive failures it
- * stops sending requests for {@code coolDown}, then lets exactly one probe through and closes
- * again only if the probe succeeds (M. Nygard, "Release It!", Pragmatic Bookshelf, 2007; M.
- * Fowler, "CircuitBreaker", martinfowler.com, 2014). The state machine is Resilience4j's
- * ({@code io.github.resilience4j.circuitbreaker}); this class configures it and adds two
- * timing rules Resilience4j does not have (see below).
+ * stops sending requests for {@code coolDown}, then lets exactly one probe through and closes again
+ * only if the probe succeeds (M. Nygard, "Release It!", Pragmatic Bookshelf, 2007; M. Fowler,
+ * "CircuitBreaker", martinfowler.com, 2014). The state machine is Resilience4j's ({@code
+ * io.github.resilience4j.circuitbreaker}); this class configures it and adds two timing rules
+ * Resilience4j does not have (see below).
  *
  * <pre>
  *   CLOSED --(failureThreshold consecutive failures)--> OPEN
@@ -34,16 +35,16 @@ import java.util.function.LongSupplier;
  * <p>Kept here because Resilience4j does not express them: (1) the cool-down is measured in
  * nanoseconds and ends <em>at</em> {@code coolDown} (Resilience4j rounds its open wait to
  * milliseconds and lets a call through only strictly after it), so this class moves OPEN to
- * HALF_OPEN itself; (2) a probe whose outcome is never reported is replaced after another
- * cool-down (Resilience4j's {@code maxWaitDurationInHalfOpenState} runs on its own wall-clock
- * timer and reopens instead), by releasing the probe's permission.
+ * HALF_OPEN itself; (2) a probe whose outcome is never reported is replaced after another cool-down
+ * (Resilience4j's {@code maxWaitDurationInHalfOpenState} runs on its own wall-clock timer and
+ * reopens instead), by releasing the probe's permission.
  *
  * <p>Outcomes reported while OPEN (late answers to requests sent before the circuit opened) are
  * ignored: they neither close the circuit nor extend the cool-down. The breaker cannot tell the
  * probe's outcome from a late one while HALF_OPEN; the first outcome reported decides.
  *
- * <p>Thread-safe: every method is synchronized (so the two rules above see a consistent state)
- * and does O(1) work without blocking.
+ * <p>Thread-safe: every method is synchronized (so the two rules above see a consistent state) and
+ * does O(1) work without blocking.
  */
 public final class CircuitBreaker {
 
@@ -58,8 +59,11 @@ public final class CircuitBreaker {
     }
 
     /** What a failure is reported to Resilience4j as (it needs a throwable). */
-    private static final Exception FAILURE = new Exception("provider call failed", null, false,
-            false) { private static final long serialVersionUID = 1L; };
+    private static final Exception FAILURE =
+            new Exception("provider call failed", null, false, false) {
+                private static final long serialVersionUID = 1L;
+            };
+
     /** Resilience4j's own open wait is only a backstop (see the class comment); keep it sane. */
     private static final Duration MAX_LIBRARY_WAIT = Duration.ofDays(3650);
 
@@ -69,8 +73,10 @@ public final class CircuitBreaker {
 
     /** When the circuit last opened; written by the transition listener. */
     private long openedAt;
+
     /** When the current HALF_OPEN probe was let through. */
     private long probeAt;
+
     private int opened;
 
     /**
@@ -95,29 +101,37 @@ public final class CircuitBreaker {
         }
         this.coolDownNanos = saturatedNanos(coolDown);
         this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
-        Duration libraryWait = coolDown.compareTo(MAX_LIBRARY_WAIT) > 0 ? MAX_LIBRARY_WAIT
-                : coolDown.compareTo(Duration.ofMillis(1)) < 0 ? Duration.ofMillis(1) : coolDown;
-        CircuitBreakerConfig config = CircuitBreakerConfig.custom()
-                .slidingWindowType(SlidingWindowType.COUNT_BASED)
-                .slidingWindowSize(failureThreshold)
-                .minimumNumberOfCalls(failureThreshold)
-                .failureRateThreshold(100)
-                .permittedNumberOfCallsInHalfOpenState(1)
-                .automaticTransitionFromOpenToHalfOpenEnabled(false)
-                .waitDurationInOpenState(libraryWait)
-                .writableStackTraceEnabled(false)
-                .clock(new NanoClock(nanoClock))
-                .build();
+        Duration libraryWait =
+                coolDown.compareTo(MAX_LIBRARY_WAIT) > 0
+                        ? MAX_LIBRARY_WAIT
+                        : coolDown.compareTo(Duration.ofMillis(1)) < 0
+                                ? Duration.ofMillis(1)
+                                : coolDown;
+        CircuitBreakerConfig config =
+                CircuitBreakerConfig.custom()
+                        .slidingWindowType(SlidingWindowType.COUNT_BASED)
+                        .slidingWindowSize(failureThreshold)
+                        .minimumNumberOfCalls(failureThreshold)
+                        .failureRateThreshold(100)
+                        .permittedNumberOfCallsInHalfOpenState(1)
+                        .automaticTransitionFromOpenToHalfOpenEnabled(false)
+                        .waitDurationInOpenState(libraryWait)
+                        .writableStackTraceEnabled(false)
+                        .clock(new NanoClock(nanoClock))
+                        .build();
         this.delegate = io.github.resilience4j.circuitbreaker.CircuitBreaker.of("llm", config);
         // Listeners run synchronously in the thread that causes the transition, i.e. inside
         // one of this class's synchronized methods.
-        delegate.getEventPublisher().onStateTransition(e -> {
-            if (e.getStateTransition().getToState()
-                    == io.github.resilience4j.circuitbreaker.CircuitBreaker.State.OPEN) {
-                openedAt = nanoClock.getAsLong();
-                opened++;
-            }
-        });
+        delegate.getEventPublisher()
+                .onStateTransition(
+                        e -> {
+                            if (e.getStateTransition().getToState()
+                                    == io.github.resilience4j.circuitbreaker.CircuitBreaker.State
+                                            .OPEN) {
+                                openedAt = nanoClock.getAsLong();
+                                opened++;
+                            }
+                        });
     }
 
     /**
@@ -153,9 +167,8 @@ public final class CircuitBreaker {
     }
 
     /**
-     * Reports a failed request: CLOSED: counts it and opens the circuit at {@code
-     * failureThreshold} consecutive failures; HALF_OPEN → OPEN with a new cool-down; OPEN:
-     * ignored.
+     * Reports a failed request: CLOSED: counts it and opens the circuit at {@code failureThreshold}
+     * consecutive failures; HALF_OPEN → OPEN with a new cool-down; OPEN: ignored.
      */
     public synchronized void onFailure() {
         delegate.onError(0, TimeUnit.NANOSECONDS, FAILURE);

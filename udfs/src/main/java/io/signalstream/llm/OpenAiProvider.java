@@ -1,6 +1,5 @@
 package io.signalstream.llm;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.signalstream.agents.AgentProvider;
 import io.signalstream.agents.AgentResults;
 import io.signalstream.agents.ProviderException;
@@ -9,6 +8,9 @@ import io.signalstream.events.AgentStatus;
 import io.signalstream.events.ConversationSnapshot;
 import io.signalstream.events.Usage;
 import io.signalstream.serde.Json;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -18,21 +20,21 @@ import java.util.concurrent.TimeUnit;
  * An agent provider that calls an OpenAI-compatible {@code /v1/chat/completions} server over
  * async-http-client, never blocking the caller.
  *
- * <p>One call: render the agent's prompt (PII redacted by default) → answer from the response
- * cache if the same (provider, model, prompt) was answered before → refuse if the circuit is
- * open → wait (without a thread) for the request and token budget and an in-flight slot → POST
- * with {@code response_format} {@code json_schema} (or {@code json_object} for servers without
- * it) → validate the answer against the agent's schema, with one repair request if it breaks
- * it. 429, 5xx, timeouts, connection errors and malformed bodies are retried with jittered
- * exponential backoff computed from the attempt number, honouring {@code Retry-After}, as long
- * as the call's deadline allows; 400, 401, 403 and 404 are not retried and are logged once.
- * A call without a valid answer completes exceptionally with a {@link ProviderException}, which
- * {@link io.signalstream.agents.FallbackAgentProvider} turns into the fallback provider's answer.
+ * <p>One call: render the agent's prompt (PII redacted by default) → answer from the response cache
+ * if the same (provider, model, prompt) was answered before → refuse if the circuit is open → wait
+ * (without a thread) for the request and token budget and an in-flight slot → POST with {@code
+ * response_format} {@code json_schema} (or {@code json_object} for servers without it) → validate
+ * the answer against the agent's schema, with one repair request if it breaks it. 429, 5xx,
+ * timeouts, connection errors and malformed bodies are retried with jittered exponential backoff
+ * computed from the attempt number, honouring {@code Retry-After}, as long as the call's deadline
+ * allows; 400, 401, 403 and 404 are not retried and are logged once. A call without a valid answer
+ * completes exceptionally with a {@link ProviderException}, which {@link
+ * io.signalstream.agents.FallbackAgentProvider} turns into the fallback provider's answer.
  *
- * <p>This class orchestrates (cache, circuit breaker, budget and in-flight bound as each
- * attempt's {@link ChatCall.Admission}, counters, the result); the HTTP exchange and its retries
- * are {@link ChatCompletionsClient}'s, the schema check and repair {@link StructuredAnswer}'s and
- * the PII merge {@link PiiAnswerMerge}'s.
+ * <p>This class orchestrates (cache, circuit breaker, budget and in-flight bound as each attempt's
+ * {@link ChatCall.Admission}, counters, the result); the HTTP exchange and its retries are {@link
+ * ChatCompletionsClient}'s, the schema check and repair {@link StructuredAnswer}'s and the PII
+ * merge {@link PiiAnswerMerge}'s.
  */
 public final class OpenAiProvider implements AgentProvider {
 
@@ -51,8 +53,7 @@ public final class OpenAiProvider implements AgentProvider {
     public OpenAiProvider(ProviderSettings settings) {
         this.settings = settings;
         this.rt = ProviderRuntime.acquire(settings);
-        this.structured =
-                new StructuredAnswer(new ChatCompletionsClient(settings, rt), rt.stats);
+        this.structured = new StructuredAnswer(new ChatCompletionsClient(settings, rt), rt.stats);
     }
 
     @Override
@@ -67,8 +68,15 @@ public final class OpenAiProvider implements AgentProvider {
         AgentPrompt.Rendered rendered = prompt.render(snapshot, settings.redactPii());
         String cacheKey =
                 AgentResults.hash(
-                        settings.name() + "\n" + settings.model() + "\n" + prompt.promptVersion()
-                                + "\n" + rendered.system() + "\n" + rendered.user());
+                        settings.name()
+                                + "\n"
+                                + settings.model()
+                                + "\n"
+                                + prompt.promptVersion()
+                                + "\n"
+                                + rendered.system()
+                                + "\n"
+                                + rendered.user());
         if (rt.cache != null) {
             JsonNode cached = rt.cache.getIfPresent(cacheKey);
             if (cached != null) {
@@ -84,33 +92,53 @@ public final class OpenAiProvider implements AgentProvider {
                     new ProviderException("circuit open for provider " + settings.name(), 0));
         }
         long estimatedTokens = rendered.estimatedTokens() + settings.maxTokens();
-        ChatCall call = new ChatCall(prompt, rendered, start + settings.callDeadline().toNanos(),
-                admission(snapshot.tenantId(), estimatedTokens));
+        ChatCall call =
+                new ChatCall(
+                        prompt,
+                        rendered,
+                        start + settings.callDeadline().toNanos(),
+                        admission(snapshot.tenantId(), estimatedTokens));
         CompletableFuture<JsonNode> outcome = new CompletableFuture<>();
-        structured.ask(call).whenComplete((answer, error) -> {
-            if (error == null) {
-                rt.breaker.onSuccess();
-                outcome.complete(answer);
-                return;
-            }
-            ChatCall.Failure failure = error instanceof ChatCall.Failure f
-                    ? f : new ChatCall.Failure("unexpected error: " + error, false);
-            if (failure.providerFault) {
-                rt.breaker.onFailure();
-            }
-            rt.stats.failures.incrementAndGet();
-            outcome.completeExceptionally(new ProviderException(
-                    failure.getMessage() + " (" + call.attempts + " attempts)", call.attempts));
-        });
+        structured
+                .ask(call)
+                .whenComplete(
+                        (answer, error) -> {
+                            if (error == null) {
+                                rt.breaker.onSuccess();
+                                outcome.complete(answer);
+                                return;
+                            }
+                            ChatCall.Failure failure =
+                                    error instanceof ChatCall.Failure f
+                                            ? f
+                                            : new ChatCall.Failure(
+                                                    "unexpected error: " + error, false);
+                            if (failure.providerFault) {
+                                rt.breaker.onFailure();
+                            }
+                            rt.stats.failures.incrementAndGet();
+                            outcome.completeExceptionally(
+                                    new ProviderException(
+                                            failure.getMessage()
+                                                    + " ("
+                                                    + call.attempts
+                                                    + " attempts)",
+                                            call.attempts));
+                        });
         return outcome.thenApply(
                 answer -> {
                     if (rt.cache != null) {
                         rt.cache.put(cacheKey, answer);
                     }
                     return result(
-                            snapshot, agent, prompt, cacheKey, answer,
+                            snapshot,
+                            agent,
+                            prompt,
+                            cacheKey,
+                            answer,
                             new Usage(call.promptTokens, call.completionTokens),
-                            call.attempts, start);
+                            call.attempts,
+                            start);
                 });
     }
 
@@ -148,9 +176,10 @@ public final class OpenAiProvider implements AgentProvider {
             Usage usage,
             int attempts,
             long startNanos) {
-        Map<String, Object> result = "pii".equals(agent)
-                ? PiiAnswerMerge.merge(s.lastMessage().message(), answer)
-                : toMap(answer);
+        Map<String, Object> result =
+                "pii".equals(agent)
+                        ? PiiAnswerMerge.merge(s.lastMessage().message(), answer)
+                        : toMap(answer);
         return new AgentResult(
                 s.tenantId(),
                 s.conversationId(),

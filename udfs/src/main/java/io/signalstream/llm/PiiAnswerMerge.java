@@ -1,8 +1,10 @@
 package io.signalstream.llm;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.signalstream.agents.local.PiiDetector;
 import io.signalstream.agents.local.PiiEntity;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,15 +17,15 @@ import java.util.Map;
 final class PiiAnswerMerge {
 
     private static final PiiDetector PII = new PiiDetector();
+
     /** Score given to a span found only by the model. */
     private static final double MODEL_SCORE = 0.7;
 
-    private PiiAnswerMerge() {
-    }
+    private PiiAnswerMerge() {}
 
     /**
-     * Merges the local recognizers' spans with the model's. The model saw the redacted text, so
-     * its placeholders ({@code <...>}) are skipped; each other entity text is located at every
+     * Merges the local recognizers' spans with the model's. The model saw the redacted text, so its
+     * placeholders ({@code <...>}) are skipped; each other entity text is located at every
      * occurrence in {@code original} and kept where it overlaps no span found so far.
      *
      * @param original the original (unredacted) message
@@ -42,8 +44,13 @@ final class PiiAnswerMerge {
             int from = 0;
             int at;
             while ((at = original.indexOf(text, from)) >= 0) {
-                PiiEntity candidate = new PiiEntity(
-                        e.path("type").asText("OTHER"), at, at + text.length(), MODEL_SCORE, text);
+                PiiEntity candidate =
+                        new PiiEntity(
+                                e.path("type").asText("OTHER"),
+                                at,
+                                at + text.length(),
+                                MODEL_SCORE,
+                                text);
                 if (spans.stream().noneMatch(candidate::overlaps)) {
                     spans.add(candidate);
                 }

@@ -1,9 +1,15 @@
 package io.signalstream.llm;
 
+import io.signalstream.agents.ProviderStats;
+
+import com.fasterxml.jackson.databind.JsonNode;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import com.fasterxml.jackson.databind.JsonNode;
-import io.signalstream.agents.ProviderStats;
+import org.asynchttpclient.AsyncHttpClient;
+import org.asynchttpclient.Dsl;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -12,18 +18,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import org.asynchttpclient.AsyncHttpClient;
-import org.asynchttpclient.Dsl;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * What all calls to one provider share inside a TaskManager JVM: the HTTP client, the request
- * and token budget, the circuit breaker, the in-flight bound, the response cache and the
- * counters. Every agent operator subtask of the JVM that uses the provider holds a reference
- * ({@link #acquire}/{@link #release}); the last release closes it. Budgets are therefore per
- * TaskManager: divide the provider's quota by the number of TaskManagers.
+ * What all calls to one provider share inside a TaskManager JVM: the HTTP client, the request and
+ * token budget, the circuit breaker, the in-flight bound, the response cache and the counters.
+ * Every agent operator subtask of the JVM that uses the provider holds a reference ({@link
+ * #acquire}/{@link #release}); the last release closes it. Budgets are therefore per TaskManager:
+ * divide the provider's quota by the number of TaskManagers.
  */
 public final class ProviderRuntime {
 
@@ -78,7 +79,9 @@ public final class ProviderRuntime {
                         System::nanoTime);
         this.breaker =
                 new CircuitBreaker(
-                        Math.max(1, s.circuitFailureThreshold()), s.circuitCoolDown(), System::nanoTime);
+                        Math.max(1, s.circuitFailureThreshold()),
+                        s.circuitCoolDown(),
+                        System::nanoTime);
         this.inFlight = new AsyncSemaphore(s.maxInFlight());
         this.cache =
                 s.cacheSize() > 0

@@ -2,18 +2,20 @@ package io.signalstream.llm;
 
 import io.signalstream.config.AgentOptions;
 import io.signalstream.config.ProviderOptions;
+
+import org.apache.flink.configuration.ReadableConfig;
+
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import org.apache.flink.configuration.ReadableConfig;
 
 /**
- * The settings of one OpenAI-compatible provider, read from {@link ProviderOptions}. The API
- * key is not part of it: {@link #apiKey()} reads it when the client is created, from the file
- * or environment variable the settings name, so it never travels in the job graph or a log.
+ * The settings of one OpenAI-compatible provider, read from {@link ProviderOptions}. The API key is
+ * not part of it: {@link #apiKey()} reads it when the client is created, from the file or
+ * environment variable the settings name, so it never travels in the job graph or a log.
  *
  * @param name provider name, e.g. {@code openai}
  * @param baseUrl base URL ending in {@code /v1}, without a trailing slash
@@ -76,28 +78,43 @@ public record ProviderSettings(
         }
         if (!url.startsWith("http://") && !url.startsWith("https://")) {
             throw new IllegalArgumentException(
-                    "signalstream.providers." + name + ".base-url must be an http(s) URL, got '" + url + "'");
+                    "signalstream.providers."
+                            + name
+                            + ".base-url must be an http(s) URL, got '"
+                            + url
+                            + "'");
         }
         String format = conf.get(ProviderOptions.responseFormat(name));
         if (!format.equals("json_schema") && !format.equals("json_object")) {
             throw new IllegalArgumentException(
-                    "signalstream.providers." + name + ".response-format must be json_schema or json_object");
+                    "signalstream.providers."
+                            + name
+                            + ".response-format must be json_schema or json_object");
         }
         double share = conf.get(ProviderOptions.tenantShare(name));
         if (!(share > 0 && share <= 1)) {
             throw new IllegalArgumentException(
-                    "signalstream.providers." + name + ".tenant-share must be in (0, 1], got " + share);
+                    "signalstream.providers."
+                            + name
+                            + ".tenant-share must be in (0, 1], got "
+                            + share);
         }
         int rpm = conf.get(ProviderOptions.requestsPerMinute(name));
         if (rpm > 0 && share < 1 && share * rpm < 1) {
             throw new IllegalArgumentException(
-                    "signalstream.providers." + name + ".tenant-share × requests-per-minute must be"
-                            + " at least 1 request, got " + share + " × " + rpm);
+                    "signalstream.providers."
+                            + name
+                            + ".tenant-share × requests-per-minute must be"
+                            + " at least 1 request, got "
+                            + share
+                            + " × "
+                            + rpm);
         }
         Duration operatorTimeout = conf.get(AgentOptions.TIMEOUT);
-        Duration margin = operatorTimeout.dividedBy(10).compareTo(Duration.ofSeconds(1)) > 0
-                ? operatorTimeout.dividedBy(10)
-                : Duration.ofMillis(Math.min(1000, operatorTimeout.toMillis() / 4));
+        Duration margin =
+                operatorTimeout.dividedBy(10).compareTo(Duration.ofSeconds(1)) > 0
+                        ? operatorTimeout.dividedBy(10)
+                        : Duration.ofMillis(Math.min(1000, operatorTimeout.toMillis() / 4));
         return new ProviderSettings(
                 name,
                 url,
@@ -124,8 +141,8 @@ public record ProviderSettings(
     }
 
     /**
-     * The API key: the content of {@code apiKeyFile} if set, else the environment variable
-     * {@code apiKeyEnv}, else null (local servers need none).
+     * The API key: the content of {@code apiKeyFile} if set, else the environment variable {@code
+     * apiKeyEnv}, else null (local servers need none).
      *
      * @throws IllegalStateException if the key file cannot be read
      */
@@ -135,7 +152,8 @@ public record ProviderSettings(
                 return Files.readString(Path.of(apiKeyFile), StandardCharsets.UTF_8).trim();
             } catch (IOException e) {
                 throw new IllegalStateException(
-                        "cannot read the API key file of provider " + name + ": " + e.getMessage(), e);
+                        "cannot read the API key file of provider " + name + ": " + e.getMessage(),
+                        e);
             }
         }
         String key = System.getenv(apiKeyEnv);

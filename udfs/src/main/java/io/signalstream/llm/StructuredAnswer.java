@@ -1,18 +1,19 @@
 package io.signalstream.llm;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.signalstream.agents.ProviderStats;
 import io.signalstream.serde.Json;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Turns a chat completion into the agent's structured answer: strips Markdown code fences,
- * parses the content as JSON and validates it against the agent's schema ({@link
- * AgentPrompt#validate}). An answer that is not JSON or breaks the schema gets one repair
- * request, if the deadline has not passed: the model's answer and the list of problems are
- * appended to the conversation and it is asked again (counted in {@code
- * ProviderStats.repairs}). A second bad answer ends the call.
+ * Turns a chat completion into the agent's structured answer: strips Markdown code fences, parses
+ * the content as JSON and validates it against the agent's schema ({@link AgentPrompt#validate}).
+ * An answer that is not JSON or breaks the schema gets one repair request, if the deadline has not
+ * passed: the model's answer and the list of problems are appended to the conversation and it is
+ * asked again (counted in {@code ProviderStats.repairs}). A second bad answer ends the call.
  */
 final class StructuredAnswer {
 
@@ -41,18 +42,20 @@ final class StructuredAnswer {
     }
 
     private void round(ChatCall call, boolean repaired, CompletableFuture<JsonNode> answer) {
-        client.complete(call).whenComplete((content, error) -> {
-            if (error != null) {
-                answer.completeExceptionally(error);
-                return;
-            }
-            try {
-                check(call, content, repaired, answer);
-            } catch (RuntimeException e) {
-                answer.completeExceptionally(
-                        new ChatCall.Failure("unexpected error: " + e, false));
-            }
-        });
+        client.complete(call)
+                .whenComplete(
+                        (content, error) -> {
+                            if (error != null) {
+                                answer.completeExceptionally(error);
+                                return;
+                            }
+                            try {
+                                check(call, content, repaired, answer);
+                            } catch (RuntimeException e) {
+                                answer.completeExceptionally(
+                                        new ChatCall.Failure("unexpected error: " + e, false));
+                            }
+                        });
     }
 
     private void check(
@@ -70,13 +73,18 @@ final class StructuredAnswer {
         } else if (!repaired && !call.pastDeadline()) {
             stats.repairs.incrementAndGet();
             call.messages.add(ChatCall.message("assistant", content));
-            call.messages.add(ChatCall.message("user", "Your answer does not match the schema: "
-                    + String.join("; ", problems)
-                    + ". Reply again with only the corrected JSON object."));
+            call.messages.add(
+                    ChatCall.message(
+                            "user",
+                            "Your answer does not match the schema: "
+                                    + String.join("; ", problems)
+                                    + ". Reply again with only the corrected JSON object."));
             round(call, true, answer);
         } else {
-            answer.completeExceptionally(new ChatCall.Failure(
-                    "answer does not match the schema: " + String.join("; ", problems), true));
+            answer.completeExceptionally(
+                    new ChatCall.Failure(
+                            "answer does not match the schema: " + String.join("; ", problems),
+                            true));
         }
     }
 

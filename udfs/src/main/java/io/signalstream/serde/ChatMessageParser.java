@@ -1,10 +1,12 @@
 package io.signalstream.serde;
 
+import io.signalstream.events.ChatMessage;
+import io.signalstream.events.RawRecord;
+
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.signalstream.events.ChatMessage;
-import io.signalstream.events.RawRecord;
+
 import java.io.Serializable;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -32,10 +34,9 @@ import java.util.TreeMap;
  *   <li>{@code null_value}: the Kafka value is null
  *   <li>{@code oversized_record}: the value is larger than {@code 4 × maxMessageBytes}
  *   <li>{@code invalid_utf8}: the value is not valid UTF-8
- *   <li>{@code malformed_json}: not parseable JSON; {@code not_an_object}: JSON but not an
- *       object
- *   <li>{@code missing_field}: {@code tenant_id}, {@code conversation_id}, {@code sender} or
- *       {@code message} absent or null
+ *   <li>{@code malformed_json}: not parseable JSON; {@code not_an_object}: JSON but not an object
+ *   <li>{@code missing_field}: {@code tenant_id}, {@code conversation_id}, {@code sender} or {@code
+ *       message} absent or null
  *   <li>{@code wrong_type}: a field of the wrong JSON type
  *   <li>{@code invalid_id}: an id that is empty, longer than {@code maxIdLength} characters, or
  *       contains control characters or {@code ':'} in the tenant id (the key separator)
@@ -46,12 +47,11 @@ import java.util.TreeMap;
  *       processing time plus {@code maxFutureSkew}
  * </ul>
  *
- * <p>A missing {@code timestamp} takes the Kafka record timestamp; a missing {@code message_id}
- * is derived from a SHA-256 of tenant, conversation, timestamp, sender and text, so a
- * re-delivered copy gets the same id. When the timestamp is missing too, the Kafka record
- * timestamp takes its place in the hash: two identical messages sent at different times stay
- * two messages (a producer that wants re-sends de-duplicated must send a {@code message_id} or
- * a {@code timestamp}).
+ * <p>A missing {@code timestamp} takes the Kafka record timestamp; a missing {@code message_id} is
+ * derived from a SHA-256 of tenant, conversation, timestamp, sender and text, so a re-delivered
+ * copy gets the same id. When the timestamp is missing too, the Kafka record timestamp takes its
+ * place in the hash: two identical messages sent at different times stay two messages (a producer
+ * that wants re-sends de-duplicated must send a {@code message_id} or a {@code timestamp}).
  */
 public final class ChatMessageParser implements Serializable {
 
@@ -115,7 +115,8 @@ public final class ChatMessageParser implements Serializable {
         if (node == null || !node.isObject()) {
             throw invalid(
                     "not_an_object",
-                    "expected a JSON object, got " + (node == null ? "nothing" : node.getNodeType()),
+                    "expected a JSON object, got "
+                            + (node == null ? "nothing" : node.getNodeType()),
                     null);
         }
         String tenant = optionalText(node, "tenant_id", null);
@@ -157,9 +158,7 @@ public final class ChatMessageParser implements Serializable {
         if (messageId == null) {
             JsonNode ts = node.get("timestamp");
             String when =
-                    ts == null || ts.isNull()
-                            ? "kafka:" + record.kafkaTimestamp()
-                            : ts.asText();
+                    ts == null || ts.isNull() ? "kafka:" + record.kafkaTimestamp() : ts.asText();
             messageId = deriveMessageId(tenant, conversation, when, sender, message);
         } else {
             checkId("message_id", messageId, tenant);
@@ -180,7 +179,8 @@ public final class ChatMessageParser implements Serializable {
             throws MessageValidationException {
         JsonNode ts = node.get("timestamp");
         if (ts == null || ts.isNull()) {
-            return Instant.ofEpochMilli(record.kafkaTimestamp() > 0 ? record.kafkaTimestamp() : now.toEpochMilli());
+            return Instant.ofEpochMilli(
+                    record.kafkaTimestamp() > 0 ? record.kafkaTimestamp() : now.toEpochMilli());
         }
         if (!ts.isTextual()) {
             throw invalid("wrong_type", "timestamp must be an ISO-8601 string", tenant);
@@ -303,17 +303,14 @@ public final class ChatMessageParser implements Serializable {
 
     /**
      * The id of a message that came without one: {@code "m-"} + the first 24 hex digits of the
-     * SHA-256 of tenant, conversation, {@code when} (the timestamp text, or {@code
-     * "kafka:<record timestamp>"}), sender and message.
+     * SHA-256 of tenant, conversation, {@code when} (the timestamp text, or {@code "kafka:<record
+     * timestamp>"}), sender and message.
      */
     static String deriveMessageId(
             String tenant, String conversation, String when, String sender, String message) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            for (String part :
-                    new String[] {
-                        tenant, conversation, when, sender, message
-                    }) {
+            for (String part : new String[] {tenant, conversation, when, sender, message}) {
                 sha.update(part.getBytes(StandardCharsets.UTF_8));
                 sha.update((byte) 0);
             }

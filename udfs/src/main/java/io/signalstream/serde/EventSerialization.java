@@ -5,10 +5,13 @@ import io.signalstream.events.AggregatedIntelligence;
 import io.signalstream.events.ConversationSnapshot;
 import io.signalstream.events.DeadLetter;
 import io.signalstream.events.LineageRecord;
-import java.nio.charset.StandardCharsets;
+
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.util.function.SerializableFunction;
+
 import org.apache.kafka.clients.producer.ProducerRecord;
+
+import java.nio.charset.StandardCharsets;
 
 /**
  * The Kafka record serializers of every output topic: JSON values (see {@link Json}) and the key

@@ -1,7 +1,8 @@
 package io.signalstream.sql;
 
-import java.util.List;
 import org.apache.flink.table.functions.ScalarFunction;
+
+import java.util.List;
 
 /**
  * {@code INTENT(text) -> STRING}: the intent the job's keyword rules ({@code

@@ -5,9 +5,9 @@ import io.signalstream.agents.local.PiiDetector;
 import io.signalstream.agents.local.VaderSentimentAnalyzer;
 
 /**
- * One shared instance of each local analyzer per JVM (class loader), created on first use:
- * they are thread-safe and immutable, and their construction (lexicon, rules, phone metadata)
- * is too costly to repeat per function instance or per row.
+ * One shared instance of each local analyzer per JVM (class loader), created on first use: they are
+ * thread-safe and immutable, and their construction (lexicon, rules, phone metadata) is too costly
+ * to repeat per function instance or per row.
  */
 final class LocalAnalyzers {
 
@@ -33,8 +33,7 @@ final class LocalAnalyzers {
     }
 
     private static final class VaderHolder {
-        static final VaderSentimentAnalyzer INSTANCE =
-                VaderSentimentAnalyzer.forSupportChat();
+        static final VaderSentimentAnalyzer INSTANCE = VaderSentimentAnalyzer.forSupportChat();
     }
 
     private static final class InsightsHolder {

@@ -1,6 +1,7 @@
 package io.signalstream.sql;
 
 import io.signalstream.agents.local.PiiEntity;
+
 import org.apache.flink.table.annotation.DataTypeHint;
 import org.apache.flink.table.annotation.FunctionHint;
 import org.apache.flink.table.functions.TableFunction;
@@ -8,9 +9,9 @@ import org.apache.flink.types.Row;
 
 /**
  * {@code PII_ENTITIES(text)}: a table function with one row per PII finding of the local
- * recognizers: {@code pii_type STRING, start_offset INT, end_offset INT, score DOUBLE} (offsets
- * in UTF-16 code units, end exclusive, as in the {@code pii} agent's {@code entities}). The
- * matched text itself is deliberately not returned. No rows for NULL or PII-free text.
+ * recognizers: {@code pii_type STRING, start_offset INT, end_offset INT, score DOUBLE} (offsets in
+ * UTF-16 code units, end exclusive, as in the {@code pii} agent's {@code entities}). The matched
+ * text itself is deliberately not returned. No rows for NULL or PII-free text.
  *
  * <pre>{@code
  * CREATE FUNCTION PII_ENTITIES AS 'io.signalstream.sql.PiiEntities' LANGUAGE JAVA;

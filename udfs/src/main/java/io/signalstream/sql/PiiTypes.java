@@ -1,16 +1,18 @@
 package io.signalstream.sql;
 
 import io.signalstream.agents.local.PiiEntity;
-import java.util.LinkedHashSet;
-import java.util.Set;
+
 import org.apache.flink.table.annotation.DataTypeHint;
 import org.apache.flink.table.functions.ScalarFunction;
 
+import java.util.LinkedHashSet;
+import java.util.Set;
+
 /**
- * {@code PII_TYPES(text) -> ARRAY<STRING>}: the distinct PII types the local recognizers find
- * in the text ({@code EMAIL_ADDRESS}, {@code CREDIT_CARD}, {@code IBAN_CODE}, {@code
- * PHONE_NUMBER}, {@code US_SSN}, {@code IP_ADDRESS}), in order of first appearance; an empty
- * array when there is none. NULL in, NULL out.
+ * {@code PII_TYPES(text) -> ARRAY<STRING>}: the distinct PII types the local recognizers find in
+ * the text ({@code EMAIL_ADDRESS}, {@code CREDIT_CARD}, {@code IBAN_CODE}, {@code PHONE_NUMBER},
+ * {@code US_SSN}, {@code IP_ADDRESS}), in order of first appearance; an empty array when there is
+ * none. NULL in, NULL out.
  *
  * <pre>{@code CREATE FUNCTION PII_TYPES AS 'io.signalstream.sql.PiiTypes' LANGUAGE JAVA;}</pre>
  */

@@ -4,8 +4,8 @@ import org.apache.flink.table.functions.ScalarFunction;
 
 /**
  * {@code REDACT_PII(text) -> STRING}: the text with every PII finding of the local recognizers
- * replaced by a typed, numbered placeholder such as {@code <EMAIL_ADDRESS_1>}, exactly as the
- * job's {@code pii} agent writes {@code redacted_text}. NULL in, NULL out.
+ * replaced by a typed, numbered placeholder such as {@code <EMAIL_ADDRESS_1>}, exactly as the job's
+ * {@code pii} agent writes {@code redacted_text}. NULL in, NULL out.
  *
  * <pre>{@code CREATE FUNCTION REDACT_PII AS 'io.signalstream.sql.RedactPii' LANGUAGE JAVA;}</pre>
  */

@@ -3,8 +3,8 @@ package io.signalstream.sql;
 import org.apache.flink.table.functions.ScalarFunction;
 
 /**
- * {@code SENTIMENT_SCORE(text) -> DOUBLE}: the VADER compound score of the text, in [-1, 1]
- * (0 for a text without tokens). NULL in, NULL out.
+ * {@code SENTIMENT_SCORE(text) -> DOUBLE}: the VADER compound score of the text, in [-1, 1] (0 for
+ * a text without tokens). NULL in, NULL out.
  *
  * <pre>{@code
  * CREATE FUNCTION SENTIMENT_SCORE AS 'io.signalstream.sql.SentimentScore' LANGUAGE JAVA;

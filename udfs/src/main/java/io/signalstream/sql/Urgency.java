@@ -1,12 +1,13 @@
 package io.signalstream.sql;
 
-import java.util.List;
 import org.apache.flink.table.functions.ScalarFunction;
 
+import java.util.List;
+
 /**
- * {@code URGENCY(text) -> STRING}: {@code low}, {@code medium}, {@code high} or {@code
- * critical}, as the job's keyword rules rate one customer message on its own (with its VADER
- * score, as the {@code insights} agent does). NULL in, NULL out.
+ * {@code URGENCY(text) -> STRING}: {@code low}, {@code medium}, {@code high} or {@code critical},
+ * as the job's keyword rules rate one customer message on its own (with its VADER score, as the
+ * {@code insights} agent does). NULL in, NULL out.
  *
  * <pre>{@code CREATE FUNCTION URGENCY AS 'io.signalstream.sql.Urgency' LANGUAGE JAVA;}</pre>
  */

@@ -1,8 +1,5 @@
 package io.signalstream.agents;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import io.signalstream.events.ChatMessage;
 import io.signalstream.events.SourceRef;
 
@@ -14,6 +11,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 class AgentTriggerTest {
 
     private static final Instant T0 = Instant.parse("2020-03-27T21:48:19Z");
@@ -24,9 +24,9 @@ class AgentTriggerTest {
         String text =
                 "customer".equals(sender)
                         ? "@AdobeCare I\u2019ve also updated my drivers to see if that was the"
-                              + " issue. Which didn\u2019t work"
+                                + " issue. Which didn\u2019t work"
                         : "@OGYouTubeGod I see! Does it happen with any specific kind of media"
-                              + " format?";
+                                + " format?";
         return new ChatMessage(
                 "m-" + ts.toEpochMilli(),
                 "AdobeCare",

@@ -10,15 +10,11 @@ import io.signalstream.events.SourceRef;
 import io.signalstream.functions.ConversationStateFunction;
 import io.signalstream.serde.ChatMessageParser;
 import io.signalstream.serde.Json;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.time.Instant;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
+
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -32,10 +28,17 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
 /**
  * JMH microbenchmarks of the hot paths: parsing and validating an input record, serialising a
- * snapshot, the PII recognizers on a real message, and the keyed state function's work per
- * message (heap state backend, operator harness). Run from the repository root:
+ * snapshot, the PII recognizers on a real message, and the keyed state function's work per message
+ * (heap state backend, operator harness). Run from the repository root:
  *
  * <pre>
  * mvn -B -q -pl udfs test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
@@ -52,36 +55,78 @@ public class HotPathBenchmarks {
 
     /** Line 1 of the bundled conversations: a real message with an e-mail address. */
     static final String TEXT =
-            "@TeamYouTube Hello dear youtube officers, my channel has been suspended 1 year, I sent an"
-                    + " e-mail, no answer, please open my channel back :( channel link: https:"
-                    + " //www.youtube.com/channel/UCW97Zu1780HRMZoMMhlW06g\n\nmy e-mail address:"
-                    + " zekidemir089@gmail.com";
+            "@TeamYouTube Hello dear youtube officers, my channel has been suspended 1 year, I sent"
+                    + " an e-mail, no answer, please open my channel back :( channel link: https:"
+                    + " //www.youtube.com/channel/UCW97Zu1780HRMZoMMhlW06g\n\n"
+                    + "my e-mail address: zekidemir089@gmail.com";
 
     private final ChatMessageParser parser = ChatMessageParser.withDefaults();
     private final PiiDetector pii = new PiiDetector();
     private RawRecord record;
     private ConversationSnapshot snapshot;
-    private KeyedOneInputStreamOperatorTestHarness<String, ChatMessage, ConversationSnapshot> harness;
+    private KeyedOneInputStreamOperatorTestHarness<String, ChatMessage, ConversationSnapshot>
+            harness;
     private long n;
 
     @Setup(Level.Trial)
     public void setUp() throws Exception {
-        String json = Json.toString(Map.of(
-                "message_id", "1245403438755852288", "tenant_id", "TeamYouTube",
-                "conversation_id", "LgwAXtbbEm0mBvDrGmjk", "sender", "customer", "message", TEXT,
-                "timestamp", "2020-04-01T17:31:32Z"));
-        record = new RawRecord("support.messages.raw", 0, 1, 0, null, json.getBytes(StandardCharsets.UTF_8));
+        String json =
+                Json.toString(
+                        Map.of(
+                                "message_id",
+                                "1245403438755852288",
+                                "tenant_id",
+                                "TeamYouTube",
+                                "conversation_id",
+                                "LgwAXtbbEm0mBvDrGmjk",
+                                "sender",
+                                "customer",
+                                "message",
+                                TEXT,
+                                "timestamp",
+                                "2020-04-01T17:31:32Z"));
+        record =
+                new RawRecord(
+                        "support.messages.raw",
+                        0,
+                        1,
+                        0,
+                        null,
+                        json.getBytes(StandardCharsets.UTF_8));
         ChatMessage m = parser.parse(record, Instant.parse("2024-01-01T00:00:00Z"));
-        snapshot = new ConversationSnapshot(m.tenantId(), m.conversationId(), 1, 1,
-                io.signalstream.events.TranscriptEntry.of(m), List.of(io.signalstream.events.TranscriptEntry.of(m)),
-                m.timestamp(), m.timestamp(), List.of("pii", "sentiment"), m.source());
+        snapshot =
+                new ConversationSnapshot(
+                        m.tenantId(),
+                        m.conversationId(),
+                        1,
+                        1,
+                        io.signalstream.events.TranscriptEntry.of(m),
+                        List.of(io.signalstream.events.TranscriptEntry.of(m)),
+                        m.timestamp(),
+                        m.timestamp(),
+                        List.of("pii", "sentiment"),
+                        m.source());
         Duration gap = Duration.ofMinutes(5);
-        harness = new KeyedOneInputStreamOperatorTestHarness<>(
-                new KeyedProcessOperator<>(new ConversationStateFunction(List.of(
-                        new AgentSpec("pii", AgentTrigger.parse("customer-messages", 3, gap), "local", "local"),
-                        new AgentSpec("summary", AgentTrigger.parse("debounced", 3, gap), "local", "local")),
-                        20, Duration.ofDays(7))),
-                ChatMessage::conversationKey, Types.STRING);
+        harness =
+                new KeyedOneInputStreamOperatorTestHarness<>(
+                        new KeyedProcessOperator<>(
+                                new ConversationStateFunction(
+                                        List.of(
+                                                new AgentSpec(
+                                                        "pii",
+                                                        AgentTrigger.parse(
+                                                                "customer-messages", 3, gap),
+                                                        "local",
+                                                        "local"),
+                                                new AgentSpec(
+                                                        "summary",
+                                                        AgentTrigger.parse("debounced", 3, gap),
+                                                        "local",
+                                                        "local")),
+                                        20,
+                                        Duration.ofDays(7))),
+                        ChatMessage::conversationKey,
+                        Types.STRING);
         harness.open();
     }
 
@@ -108,9 +153,18 @@ public class HotPathBenchmarks {
     @Benchmark
     public int stateFunctionPerMessage() throws Exception {
         long i = n++;
-        harness.processElement(new ChatMessage("m" + i, "acme", "c" + (i % 1000), i % 2 == 0 ? "customer" : "agent",
-                "my order is late, please help", "chat", Instant.ofEpochSecond(i), Map.of(),
-                new SourceRef("t", 0, i)), i);
+        harness.processElement(
+                new ChatMessage(
+                        "m" + i,
+                        "acme",
+                        "c" + (i % 1000),
+                        i % 2 == 0 ? "customer" : "agent",
+                        "my order is late, please help",
+                        "chat",
+                        Instant.ofEpochSecond(i),
+                        Map.of(),
+                        new SourceRef("t", 0, i)),
+                i);
         int size = harness.getOutput().size();
         if (size > 10_000) {
             harness.getOutput().clear();

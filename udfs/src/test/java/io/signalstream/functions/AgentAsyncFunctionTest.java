@@ -1,13 +1,11 @@
 package io.signalstream.functions;
 
-import io.signalstream.agents.JitteredBackoffRetryStrategy;
-import io.signalstream.agents.AgentResults;
-import io.signalstream.agents.local.LocalAgentProvider;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.signalstream.agents.AgentProvider;
+import io.signalstream.agents.AgentResults;
 import io.signalstream.agents.AgentSpec;
 import io.signalstream.agents.AgentTrigger;
+import io.signalstream.agents.JitteredBackoffRetryStrategy;
+import io.signalstream.agents.local.LocalAgentProvider;
 import io.signalstream.config.AgentOptions;
 import io.signalstream.events.AgentResult;
 import io.signalstream.events.AgentStatus;
@@ -26,6 +24,7 @@ import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
 import org.apache.flink.streaming.runtime.tasks.mailbox.Mail;
 import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -37,6 +36,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 class AgentAsyncFunctionTest {
 
@@ -74,7 +75,10 @@ class AgentAsyncFunctionTest {
 
     private static AgentSpec spec(String agent) {
         return new AgentSpec(
-                agent, AgentTrigger.parse("customer-messages", 3, Duration.ofMinutes(5)), "local", "local");
+                agent,
+                AgentTrigger.parse("customer-messages", 3, Duration.ofMinutes(5)),
+                "local",
+                "local");
     }
 
     private static Configuration conf() {
@@ -217,7 +221,8 @@ class AgentAsyncFunctionTest {
         String text =
                 "I'm going to fucking puke\nMy \"It\" review has been banned world wide because of"
                         + " copyright...";
-        try (var h = harness(new AgentAsyncFunction(spec("sentiment"), conf(), TIMEOUT_MS, 3), null)) {
+        try (var h =
+                harness(new AgentAsyncFunction(spec("sentiment"), conf(), TIMEOUT_MS, 3), null)) {
             h.open();
             h.processElement(snapshot(2, text), 10L);
             h.endInput();
@@ -366,15 +371,16 @@ class AgentAsyncFunctionTest {
     }
 
     /**
-     * Advances processing time in 5 ms steps and runs the retry mails the timers enqueue until
-     * the harness has output. Simulated time stops at 1 s (all retries are due by then, the
-     * async timeout is not); the loop runs on in real time, up to 30 s, while the attempts
-     * complete on the provider's executor, so a slow machine only makes it take longer.
+     * Advances processing time in 5 ms steps and runs the retry mails the timers enqueue until the
+     * harness has output. Simulated time stops at 1 s (all retries are due by then, the async
+     * timeout is not); the loop runs on in real time, up to 30 s, while the attempts complete on
+     * the provider's executor, so a slow machine only makes it take longer.
      */
     private static void runRetriesUntilOutput(OneInputStreamOperatorTestHarness<?, ?> h)
             throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        for (long t = 0; System.nanoTime() < deadline && h.extractOutputValues().isEmpty();
+        for (long t = 0;
+                System.nanoTime() < deadline && h.extractOutputValues().isEmpty();
                 t += 5) {
             h.setProcessingTime(Math.min(t, 1000));
             drainMailbox(h);

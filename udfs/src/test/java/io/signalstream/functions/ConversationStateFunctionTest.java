@@ -1,8 +1,5 @@
 package io.signalstream.functions;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import io.signalstream.agents.AgentSpec;
 import io.signalstream.agents.AgentTrigger;
 import io.signalstream.events.ChatMessage;
@@ -15,6 +12,7 @@ import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
+
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -22,6 +20,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class ConversationStateFunctionTest {
 
@@ -76,10 +77,18 @@ class ConversationStateFunctionTest {
 
     private static List<AgentSpec> agents() {
         return List.of(
-                new AgentSpec("pii", AgentTrigger.parse("customer-messages", 3, IDLE_GAP), "local", "local"),
                 new AgentSpec(
-                        "sentiment", AgentTrigger.parse("every-message", 3, IDLE_GAP), "local", "local"),
-                new AgentSpec("summary", AgentTrigger.parse("debounced", 3, IDLE_GAP), "local", "local"));
+                        "pii",
+                        AgentTrigger.parse("customer-messages", 3, IDLE_GAP),
+                        "local",
+                        "local"),
+                new AgentSpec(
+                        "sentiment",
+                        AgentTrigger.parse("every-message", 3, IDLE_GAP),
+                        "local",
+                        "local"),
+                new AgentSpec(
+                        "summary", AgentTrigger.parse("debounced", 3, IDLE_GAP), "local", "local"));
     }
 
     private static ConversationStateFunction function(int window) {

@@ -1,7 +1,5 @@
 package io.signalstream.functions;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.signalstream.events.AgentResult;
 import io.signalstream.events.AgentStatus;
 import io.signalstream.events.AggregatedIntelligence;
@@ -15,6 +13,7 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
+
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -27,6 +26,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 class IntelligenceAggregatorTest {
 
@@ -41,11 +42,11 @@ class IntelligenceAggregatorTest {
     /** Real turns of conversation NFUDPkkooFvg5tf3xszV (TeamYouTube) in ibm-twcc-dev.jsonl. */
     private static final String[] TEXTS = {
         "I'm going to fucking puke\n"
-            + "My \"It\" review has been banned world wide because of copyright...",
+                + "My \"It\" review has been banned world wide because of copyright...",
         "@YouTube can you please help me?\n"
-            + "My review is fair use and it has been blocked world wide.",
+                + "My review is fair use and it has been blocked world wide.",
         "@SoulsMindPalace If you believe your video is protected by fair use, you have the option"
-            + " to dispute the claim.",
+                + " to dispute the claim.",
     };
 
     private KeyedTwoInputStreamOperatorTestHarness<

@@ -1,20 +1,23 @@
 package io.signalstream.functions;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.signalstream.events.AggregatedIntelligence;
 import io.signalstream.events.ConversationSnapshot;
 import io.signalstream.events.TranscriptEntry;
-import java.util.List;
+
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.util.OperatorSnapshotUtil;
+
 import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * State written by an earlier state schema restores into the current code: the snapshots under
  * {@code src/test/resources/state-snapshots/} were written by {@link StateSnapshots} with the
- * schema of their version suffix. A change to a state type that breaks restoring them fails
- * here, before it breaks a savepoint upgrade in production.
+ * schema of their version suffix. A change to a state type that breaks restoring them fails here,
+ * before it breaks a savepoint upgrade in production.
  */
 class StateSchemaCompatibilityTest {
 
@@ -34,8 +37,11 @@ class StateSchemaCompatibilityTest {
             ConversationSnapshot s = out.get(0);
             assertThat(s.version()).isEqualTo(4);
             assertThat(s.messageCount()).isEqualTo(4);
-            assertThat(s.firstActivity()).isEqualTo(StateSnapshots.message(1, "customer").timestamp());
-            assertThat(s.recentMessages()).extracting(TranscriptEntry::messageId).containsExactly("m1", "m2", "m3", "m4");
+            assertThat(s.firstActivity())
+                    .isEqualTo(StateSnapshots.message(1, "customer").timestamp());
+            assertThat(s.recentMessages())
+                    .extracting(TranscriptEntry::messageId)
+                    .containsExactly("m1", "m2", "m3", "m4");
             assertThat(s.scheduledAgents()).containsExactly("pii", "sentiment");
         }
     }
@@ -54,7 +60,8 @@ class StateSchemaCompatibilityTest {
             h.open();
             h.processElement1(v4, 11);
             @SuppressWarnings("unchecked")
-            List<AggregatedIntelligence> out = (List<AggregatedIntelligence>) (List<?>) h.extractOutputValues();
+            List<AggregatedIntelligence> out =
+                    (List<AggregatedIntelligence>) (List<?>) h.extractOutputValues();
             assertThat(out).hasSize(1);
             AggregatedIntelligence a = out.get(0);
             assertThat(a.version()).isEqualTo(4);

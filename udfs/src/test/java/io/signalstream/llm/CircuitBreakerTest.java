@@ -1,8 +1,5 @@
 package io.signalstream.llm;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import io.signalstream.llm.CircuitBreaker.State;
 
 import org.junit.jupiter.api.Test;
@@ -18,6 +15,9 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class CircuitBreakerTest {
 
@@ -171,7 +171,7 @@ class CircuitBreakerTest {
         clock.addAndGet(COOL_DOWN_NANOS / 2);
 
         b.onSuccess(); // a late answer does not close it
-        fail(b, 5);    // late failures neither reopen nor extend the cool-down
+        fail(b, 5); // late failures neither reopen nor extend the cool-down
 
         assertThat(b.state()).isEqualTo(State.OPEN);
         assertThat(b.opened()).isEqualTo(1);
@@ -183,7 +183,7 @@ class CircuitBreakerTest {
     void openedCountsEveryOpening() {
         CircuitBreaker b = breaker(1);
         for (int i = 1; i <= 5; i++) {
-            b.onFailure();                    // CLOSED -> OPEN, or HALF_OPEN -> OPEN
+            b.onFailure(); // CLOSED -> OPEN, or HALF_OPEN -> OPEN
             clock.addAndGet(COOL_DOWN_NANOS);
             assertThat(b.allowRequest()).isTrue();
             assertThat(b.opened()).isEqualTo(i);
@@ -214,12 +214,14 @@ class CircuitBreakerTest {
         int perThread = 999;
         CircuitBreaker b = breaker(threads * perThread + threads);
 
-        runConcurrently(threads, () -> {
-            for (int i = 0; i < perThread; i++) {
-                b.allowRequest();
-                b.onFailure();
-            }
-        });
+        runConcurrently(
+                threads,
+                () -> {
+                    for (int i = 0; i < perThread; i++) {
+                        b.allowRequest();
+                        b.onFailure();
+                    }
+                });
         assertThat(b.state()).isEqualTo(State.CLOSED);
 
         runConcurrently(threads, b::onFailure);
@@ -231,24 +233,28 @@ class CircuitBreakerTest {
     void concurrentFailuresOpenTheCircuitOnceAndExactlyOneRacingCallerProbes() throws Exception {
         CircuitBreaker b = breaker(5);
 
-        runConcurrently(8, () -> {
-            for (int i = 0; i < 1_000; i++) {
-                b.allowRequest();
-                b.onFailure();
-            }
-        });
+        runConcurrently(
+                8,
+                () -> {
+                    for (int i = 0; i < 1_000; i++) {
+                        b.allowRequest();
+                        b.onFailure();
+                    }
+                });
         assertThat(b.state()).isEqualTo(State.OPEN);
         assertThat(b.opened()).isEqualTo(1);
 
         clock.addAndGet(COOL_DOWN_NANOS);
         AtomicInteger probes = new AtomicInteger();
-        runConcurrently(16, () -> {
-            for (int i = 0; i < 100; i++) {
-                if (b.allowRequest()) {
-                    probes.incrementAndGet();
-                }
-            }
-        });
+        runConcurrently(
+                16,
+                () -> {
+                    for (int i = 0; i < 100; i++) {
+                        if (b.allowRequest()) {
+                            probes.incrementAndGet();
+                        }
+                    }
+                });
 
         assertThat(probes).hasValue(1);
         assertThat(b.state()).isEqualTo(State.HALF_OPEN);
@@ -258,21 +264,23 @@ class CircuitBreakerTest {
     void mixedConcurrentTrafficLeavesAWorkingBreaker() throws Exception {
         CircuitBreaker b = breaker(3);
 
-        runConcurrently(8, () -> {
-            ThreadLocalRandom random = ThreadLocalRandom.current();
-            for (int i = 0; i < 20_000; i++) {
-                if (random.nextInt(50) == 0) {
-                    clock.addAndGet(COOL_DOWN_NANOS / 3);
-                }
-                if (b.allowRequest()) {
-                    if (random.nextInt(4) == 0) {
-                        b.onSuccess();
-                    } else {
-                        b.onFailure();
+        runConcurrently(
+                8,
+                () -> {
+                    ThreadLocalRandom random = ThreadLocalRandom.current();
+                    for (int i = 0; i < 20_000; i++) {
+                        if (random.nextInt(50) == 0) {
+                            clock.addAndGet(COOL_DOWN_NANOS / 3);
+                        }
+                        if (b.allowRequest()) {
+                            if (random.nextInt(4) == 0) {
+                                b.onSuccess();
+                            } else {
+                                b.onFailure();
+                            }
+                        }
                     }
-                }
-            }
-        });
+                });
 
         assertThat(b.opened()).isPositive();
         // Whatever state the storm left, the breaker still follows its state machine.
@@ -293,11 +301,13 @@ class CircuitBreakerTest {
             CountDownLatch start = new CountDownLatch(1);
             List<Future<?>> futures = new ArrayList<>();
             for (int t = 0; t < threads; t++) {
-                futures.add(pool.submit(() -> {
-                    start.await();
-                    body.run();
-                    return null;
-                }));
+                futures.add(
+                        pool.submit(
+                                () -> {
+                                    start.await();
+                                    body.run();
+                                    return null;
+                                }));
             }
             start.countDown();
             for (Future<?> f : futures) {

@@ -1,9 +1,5 @@
 package io.signalstream.llm;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.offset;
-
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -31,6 +27,10 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.offset;
 
 class RateBudgetTest {
 
@@ -140,7 +140,8 @@ class RateBudgetTest {
         assertThat(lastGrantMinutes).isCloseTo((total - rpm) / (double) rpm, offset(0.01));
         // schedule, don't poll: about one wake-up per deferred grant
         assertThat(scheduler.ran()).isLessThanOrEqualTo(total);
-        System.out.printf("RateBudget long run: max grants in any 60 s window %d,"
+        System.out.printf(
+                "RateBudget long run: max grants in any 60 s window %d,"
                         + " in steady-state windows %d, last grant after %.3f min,"
                         + " %d scheduler wake-ups for %d grants%n",
                 maxAnyWindow, maxSteadyWindow, lastGrantMinutes, scheduler.ran(), total);
@@ -400,11 +401,13 @@ class RateBudgetTest {
                 // never return. Each one hands back a future, pending once the bucket is empty.
                 pending += f.isDone() ? 0 : 1;
             }
-            assertThat(n - pending).as("granted at once: at most the bucket's 60 requests")
+            assertThat(n - pending)
+                    .as("granted at once: at most the bucket's 60 requests")
                     .isLessThanOrEqualTo(60);
             assertThat(b.waiting()).isGreaterThan(n + 1_900);
             // Timings are printed, not asserted (they depend on the machine's load).
-            System.out.printf("RateBudget acquire, budget exhausted: mean %.1f µs, max %.2f ms%n",
+            System.out.printf(
+                    "RateBudget acquire, budget exhausted: mean %.1f µs, max %.2f ms%n",
                     sum / (double) n / 1e3, max / 1e6);
         } finally {
             real.shutdownNow();
@@ -467,17 +470,20 @@ class RateBudgetTest {
             List<Future<List<CompletableFuture<Void>>>> results = new ArrayList<>();
             for (int t = 0; t < 8; t++) {
                 String tenant = "t" + t;
-                results.add(pool.submit(() -> {
-                    start.await();
-                    return acquireMany(b, tenant, 0, 500);
-                }));
+                results.add(
+                        pool.submit(
+                                () -> {
+                                    start.await();
+                                    return acquireMany(b, tenant, 0, 500);
+                                }));
             }
             start.countDown();
             long done = 0;
             for (Future<List<CompletableFuture<Void>>> r : results) {
-                done += r.get(30, TimeUnit.SECONDS).stream()
-                        .filter(CompletableFuture::isDone)
-                        .count();
+                done +=
+                        r.get(30, TimeUnit.SECONDS).stream()
+                                .filter(CompletableFuture::isDone)
+                                .count();
             }
             assertThat(done).isEqualTo(1_000);
             assertThat(b.granted()).isEqualTo(1_000);
@@ -508,7 +514,8 @@ class RateBudgetTest {
             // loaded machine.
             assertThat(at61).isBetween(900 * MILLI, 10_000 * MILLI);
             assertThat(at62).isBetween(1_900 * MILLI, 11_000 * MILLI);
-            System.out.printf("RateBudget real time at 60 rpm: 61st granted after %.3f s,"
+            System.out.printf(
+                    "RateBudget real time at 60 rpm: 61st granted after %.3f s,"
                             + " 62nd after %.3f s%n",
                     at61 / 1e9, at62 / 1e9);
         } finally {
@@ -523,8 +530,9 @@ class RateBudgetTest {
             implements ScheduledExecutorService {
         private final AtomicLong clock;
         private final PriorityQueue<Task<?>> tasks =
-                new PriorityQueue<>(Comparator.<Task<?>>comparingLong(t -> t.due)
-                        .thenComparingLong(t -> t.seq));
+                new PriorityQueue<>(
+                        Comparator.<Task<?>>comparingLong(t -> t.due)
+                                .thenComparingLong(t -> t.seq));
         private long seq;
         private long ran;
         private boolean shutdown;

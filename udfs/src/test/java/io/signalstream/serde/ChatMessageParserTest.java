@@ -1,15 +1,10 @@
 package io.signalstream.serde;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.catchThrowableOfType;
-
-import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import io.signalstream.events.ChatMessage;
 import io.signalstream.events.RawRecord;
 import io.signalstream.events.SourceRef;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -20,6 +15,10 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 class ChatMessageParserTest {
 
@@ -479,7 +478,8 @@ class ChatMessageParserTest {
         RawRecord sameRecordReadAgain =
                 new RawRecord("support.messages.raw", 3, 99L, KAFKA_TS, null, first.value());
         RawRecord sentAgainLater =
-                new RawRecord("support.messages.raw", 3, 100L, KAFKA_TS + 60_000, null, first.value());
+                new RawRecord(
+                        "support.messages.raw", 3, 100L, KAFKA_TS + 60_000, null, first.value());
 
         String a = parser.parse(first, NOW).messageId();
         assertThat(parser.parse(sameRecordReadAgain, NOW).messageId()).isEqualTo(a);

@@ -1,10 +1,5 @@
 package io.signalstream.serde;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
-import com.fasterxml.jackson.databind.JsonNode;
-
 import io.signalstream.events.AgentResult;
 import io.signalstream.events.AggregatedIntelligence;
 import io.signalstream.events.ChatMessage;
@@ -15,6 +10,7 @@ import io.signalstream.events.SourceRef;
 import io.signalstream.events.TranscriptEntry;
 import io.signalstream.events.Usage;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 
@@ -25,6 +21,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class JsonRoundTripTest {
 

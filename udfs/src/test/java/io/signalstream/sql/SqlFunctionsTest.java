@@ -1,32 +1,40 @@
 package io.signalstream.sql;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.signalstream.agents.local.Insights;
 import io.signalstream.agents.local.InsightsRules;
 import io.signalstream.agents.local.VaderSentimentAnalyzer;
-import java.util.ArrayList;
-import java.util.List;
+
 import org.apache.flink.types.Row;
 import org.apache.flink.util.Collector;
+
 import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** The SQL functions called directly, as the planner calls them. */
 class SqlFunctionsTest {
 
     private static final String MAIL_AND_IP =
-            "mail me at jane.doe@example.com or john@example.org, I am on 192.168.10.20 and jane.doe@example.com";
+            "mail me at jane.doe@example.com or john@example.org, I am on 192.168.10.20 and"
+                    + " jane.doe@example.com";
 
     @Test
     void redactPiiReplacesEachValueByANumberedPlaceholder() {
-        assertThat(new RedactPii().eval("mail me at a@b.com")).isEqualTo("mail me at <EMAIL_ADDRESS_1>");
+        assertThat(new RedactPii().eval("mail me at a@b.com"))
+                .isEqualTo("mail me at <EMAIL_ADDRESS_1>");
         assertThat(new RedactPii().eval(MAIL_AND_IP))
-                .isEqualTo("mail me at <EMAIL_ADDRESS_1> or <EMAIL_ADDRESS_2>, I am on <IP_ADDRESS_1> and <EMAIL_ADDRESS_1>");
+                .isEqualTo(
+                        "mail me at <EMAIL_ADDRESS_1> or <EMAIL_ADDRESS_2>, I am on <IP_ADDRESS_1>"
+                                + " and <EMAIL_ADDRESS_1>");
     }
 
     @Test
     void redactPiiLeavesCleanTextAndNullAlone() {
-        assertThat(new RedactPii().eval("my order 12 never arrived")).isEqualTo("my order 12 never arrived");
+        assertThat(new RedactPii().eval("my order 12 never arrived"))
+                .isEqualTo("my order 12 never arrived");
         assertThat(new RedactPii().eval("")).isEmpty();
         assertThat(new RedactPii().eval(null)).isNull();
     }
@@ -43,7 +51,8 @@ class SqlFunctionsTest {
     @Test
     void piiEntitiesEmitsOneRowPerFindingWithOffsets() {
         List<Row> rows = entities(MAIL_AND_IP);
-        assertThat(rows).extracting(r -> r.getField(0))
+        assertThat(rows)
+                .extracting(r -> r.getField(0))
                 .containsExactly("EMAIL_ADDRESS", "EMAIL_ADDRESS", "IP_ADDRESS", "EMAIL_ADDRESS");
         for (Row r : rows) {
             String value = MAIL_AND_IP.substring((Integer) r.getField(1), (Integer) r.getField(2));
@@ -72,18 +81,24 @@ class SqlFunctionsTest {
 
     @Test
     void intentAndUrgencyComeFromTheInsightsRules() {
-        assertThat(new Intent().eval("Please refund me, I want my money back")).isEqualTo("refund_request");
+        assertThat(new Intent().eval("Please refund me, I want my money back"))
+                .isEqualTo("refund_request");
         InsightsRules rules = new InsightsRules();
         VaderSentimentAnalyzer vader = new VaderSentimentAnalyzer();
-        for (String text : List.of(
-                "I cannot log in to my account, the password reset does not work",
-                "Where is my package? It was due last week",
-                "cancel my subscription now")) {
+        for (String text :
+                List.of(
+                        "I cannot log in to my account, the password reset does not work",
+                        "Where is my package? It was due last week",
+                        "cancel my subscription now")) {
             Insights expected = rules.analyze(text, List.of(), vader.analyze(text).compound());
             assertThat(new Intent().eval(text)).as(text).isEqualTo(expected.intent());
             assertThat(new Urgency().eval(text)).as(text).isEqualTo(expected.urgency());
         }
-        assertThat(new Urgency().eval("My account was hacked and money was stolen, I will contact my lawyer"))
+        assertThat(
+                        new Urgency()
+                                .eval(
+                                        "My account was hacked and money was stolen, I will contact"
+                                                + " my lawyer"))
                 .isEqualTo("critical");
         assertThat(new Urgency().eval("hi")).isIn("low", "medium");
         assertThat(new Intent().eval(null)).isNull();
@@ -93,15 +108,16 @@ class SqlFunctionsTest {
     private static List<Row> entities(String text) {
         List<Row> out = new ArrayList<>();
         PiiEntities f = new PiiEntities();
-        f.setCollector(new Collector<>() {
-            @Override
-            public void collect(Row record) {
-                out.add(record);
-            }
+        f.setCollector(
+                new Collector<>() {
+                    @Override
+                    public void collect(Row record) {
+                        out.add(record);
+                    }
 
-            @Override
-            public void close() {}
-        });
+                    @Override
+                    public void close() {}
+                });
         f.eval(text);
         return out;
     }

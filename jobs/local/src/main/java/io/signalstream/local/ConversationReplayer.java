@@ -1,9 +1,16 @@
 package io.signalstream.local;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.signalstream.events.ConversationKeys;
 import io.signalstream.serde.Json;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -22,24 +29,18 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Future;
 import java.util.function.IntConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * Replays a conversation file into the input topic, conversation by conversation, each in turn
  * order, keyed {@code tenant_id:conversation_id}.
  *
- * <p>Input lines are in the shared data format ({@code conversation_id, tenant_id, sender,
- * message, timestamp, turn_index, source_msg_id}) or already in the input event format; they
- * are mapped to input events ({@code source_msg_id} becomes {@code message_id}, {@code
- * turn_index} goes to {@code metadata}). A turn without a timestamp (the agent turns of the
- * bundled data have none) is stamped one minute after the turn before it and marked {@code
- * metadata.timestamp_inferred=true}, so event-time gaps inside a conversation stay meaningful.
- * A line that is not a JSON object is sent as it is, so the job's dead-letter queue can be seen
- * at work.
+ * <p>Input lines are in the shared data format ({@code conversation_id, tenant_id, sender, message,
+ * timestamp, turn_index, source_msg_id}) or already in the input event format; they are mapped to
+ * input events ({@code source_msg_id} becomes {@code message_id}, {@code turn_index} goes to {@code
+ * metadata}). A turn without a timestamp (the agent turns of the bundled data have none) is stamped
+ * one minute after the turn before it and marked {@code metadata.timestamp_inferred=true}, so
+ * event-time gaps inside a conversation stay meaningful. A line that is not a JSON object is sent
+ * as it is, so the job's dead-letter queue can be seen at work.
  */
 public final class ConversationReplayer {
 
@@ -73,7 +74,8 @@ public final class ConversationReplayer {
             if (in == null) {
                 throw new IOException("bundled data " + DEFAULT_DATA + " is missing from the jar");
             }
-            BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+            BufferedReader r =
+                    new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
             return r.lines().filter(l -> !l.isBlank()).toList();
         }
     }
@@ -94,9 +96,12 @@ public final class ConversationReplayer {
             } catch (IOException e) {
                 node = null;
             }
-            String conv = node != null && node.isObject()
-                    ? node.path("tenant_id").asText("") + ":" + node.path("conversation_id").asText("")
-                    : "\u0000line-" + i;
+            String conv =
+                    node != null && node.isObject()
+                            ? node.path("tenant_id").asText("")
+                                    + ":"
+                                    + node.path("conversation_id").asText("")
+                            : "\u0000line-" + i;
             byConversation
                     .computeIfAbsent(conv, k -> new ArrayList<>())
                     .add(new Object[] {i++, line, node});
@@ -105,10 +110,12 @@ public final class ConversationReplayer {
         for (List<Object[]> turns : byConversation.values()) {
             turns.sort(
                     Comparator.comparingLong(
-                            (Object[] t) ->
-                                    t[2] == null
-                                            ? 0
-                                            : ((JsonNode) t[2]).path("turn_index").asLong(0))
+                                    (Object[] t) ->
+                                            t[2] == null
+                                                    ? 0
+                                                    : ((JsonNode) t[2])
+                                                            .path("turn_index")
+                                                            .asLong(0))
                             .thenComparingInt(t -> (Integer) t[0]));
             Instant previous = null;
             for (Object[] t : turns) {
@@ -152,9 +159,10 @@ public final class ConversationReplayer {
         if (!e.hasNonNull("message_id") && e.hasNonNull("source_msg_id")) {
             e.put("message_id", e.get("source_msg_id").asText());
         }
-        ObjectNode meta = e.has("metadata") && e.get("metadata").isObject()
-                ? (ObjectNode) e.get("metadata")
-                : Json.MAPPER.createObjectNode();
+        ObjectNode meta =
+                e.has("metadata") && e.get("metadata").isObject()
+                        ? (ObjectNode) e.get("metadata")
+                        : Json.MAPPER.createObjectNode();
         if (e.has("turn_index")) {
             meta.set("turn_index", e.get("turn_index"));
         }
@@ -207,7 +215,8 @@ public final class ConversationReplayer {
                 new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
             for (int n = 0; n < events.size(); n++) {
                 Map.Entry<String, byte[]> e = events.get(n);
-                byte[] key = e.getKey().isEmpty() ? null : e.getKey().getBytes(StandardCharsets.UTF_8);
+                byte[] key =
+                        e.getKey().isEmpty() ? null : e.getKey().getBytes(StandardCharsets.UTF_8);
                 sent.add(producer.send(new ProducerRecord<>(topic, key, e.getValue())));
                 progress.accept(n + 1);
                 if (messagesPerSecond > 0) {
@@ -228,7 +237,12 @@ public final class ConversationReplayer {
             if (!e.getKey().isEmpty()) {
                 messageId = Json.MAPPER.readTree(e.getValue()).path("message_id").asText(null);
             }
-            out.add(new Produced(md.partition(), md.offset(), e.getKey().isEmpty() ? null : e.getKey(), messageId));
+            out.add(
+                    new Produced(
+                            md.partition(),
+                            md.offset(),
+                            e.getKey().isEmpty() ? null : e.getKey(),
+                            messageId));
         }
         return out;
     }

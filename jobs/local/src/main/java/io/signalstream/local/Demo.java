@@ -1,14 +1,21 @@
 package io.signalstream.local;
 
-import io.signalstream.jobs.kafka.KafkaTopics;
-import io.signalstream.jobs.JobConfigLoader;
-import com.fasterxml.jackson.databind.JsonNode;
+import io.signalstream.agents.ProviderStats;
 import io.signalstream.config.JobOptions;
 import io.signalstream.config.ProviderOptions;
-import io.signalstream.local.llm.LoopbackLlmServer;
-import io.signalstream.agents.ProviderStats;
 import io.signalstream.jobs.ConversationIntelligenceJob;
+import io.signalstream.jobs.JobConfigLoader;
+import io.signalstream.jobs.kafka.KafkaTopics;
+import io.signalstream.local.llm.LoopbackLlmServer;
 import io.signalstream.serde.Json;
+
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,16 +27,12 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.flink.api.common.JobStatus;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
  * The local demo: an in-process KRaft broker, the job on a MiniCluster with RocksDB and
- * exactly-once checkpoints, a replay of real conversations, and a read_committed view of what
- * comes out. It ends when every input record has its output (or a dead letter), or when the
- * timeout passes.
+ * exactly-once checkpoints, a replay of real conversations, and a read_committed view of what comes
+ * out. It ends when every input record has its output (or a dead letter), or when the timeout
+ * passes.
  */
 public final class Demo {
 
@@ -81,7 +84,9 @@ public final class Demo {
         out.printf(
                 "SignalStream demo: %d messages from %s%n",
                 events.size(),
-                settings.data() == null ? "the bundled IBM customer-care conversations" : settings.data());
+                settings.data() == null
+                        ? "the bundled IBM customer-care conversations"
+                        : settings.data());
         LoopbackLlmServer llmServer = null;
         Configuration userConf = new Configuration(settings.conf());
         if (settings.llmLoopback()) {
@@ -95,14 +100,16 @@ public final class Demo {
             ProviderOptions.useForAllAgents(
                     userConf, "openai", llmServer.baseUrl(), "loopback", Duration.ofSeconds(20));
             out.printf(
-                    "LLM: provider openai against the loopback server %s (fault rate %.2f, delay 0..%d ms)%n",
+                    "LLM: provider openai against the loopback server %s (fault rate %.2f, delay"
+                            + " 0..%d ms)%n",
                     llmServer.baseUrl(), settings.llmFaultRate(), settings.llmMaxDelayMs());
         }
         for (String provider : ProviderStats.all().keySet()) {
             ProviderStats.of(provider).reset();
         }
-        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(settings.workDir().resolve("kafka"));
-                AutoCloseable closeLlm = llmServer == null ? () -> { } : llmServer) {
+        try (EmbeddedKafkaBroker broker =
+                        EmbeddedKafkaBroker.start(settings.workDir().resolve("kafka"));
+                AutoCloseable closeLlm = llmServer == null ? () -> {} : llmServer) {
             out.printf("Kafka broker (KRaft, in-process) on %s%n", broker.bootstrapServers());
             Configuration conf =
                     LocalFlinkConfig.withLocalDefaults(
@@ -112,12 +119,14 @@ public final class Demo {
             KafkaTopics.create(
                     broker.bootstrapServers(), kafkaProps, KafkaTopics.layout(conf, 4, (short) 1));
 
-            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+            StreamExecutionEnvironment env =
+                    StreamExecutionEnvironment.getExecutionEnvironment(conf);
             long start = System.nanoTime();
             JobClient job =
                     ConversationIntelligenceJob.kafka(conf, kafkaProps)
                             .executeAsync(env, "signalstream-demo");
-            out.printf("Flink job %s submitted (MiniCluster, parallelism %d, RocksDB, exactly-once)%n",
+            out.printf(
+                    "Flink job %s submitted (MiniCluster, parallelism %d, RocksDB, exactly-once)%n",
                     job.getJobID(), settings.parallelism());
             AtomicInteger sent = new AtomicInteger();
             CompletableFuture<List<ConversationReplayer.Produced>> producing =
@@ -136,7 +145,8 @@ public final class Demo {
                                 }
                             });
             DemoReport report;
-            try (OutputTracker tracker = new OutputTracker(broker.bootstrapServers(), kafkaProps, conf)) {
+            try (OutputTracker tracker =
+                    new OutputTracker(broker.bootstrapServers(), kafkaProps, conf)) {
                 long deadline = System.nanoTime() + settings.timeout().toNanos();
                 long lastDraw = 0;
                 List<ConversationReplayer.Produced> produced = null;
@@ -150,7 +160,8 @@ public final class Demo {
                         missing = tracker.missing(produced).size();
                     }
                     long redraw = System.console() != null ? 1_000_000_000L : 5_000_000_000L;
-                    if (System.nanoTime() - lastDraw > redraw || (produced != null && missing == 0)) {
+                    if (System.nanoTime() - lastDraw > redraw
+                            || (produced != null && missing == 0)) {
                         progress(sent.get(), events.size(), tracker, start);
                         lastDraw = System.nanoTime();
                     }
@@ -204,7 +215,8 @@ public final class Demo {
         int filled = total == 0 ? width : Math.min(width, done * width / total);
         out.printf(
                 Locale.ROOT,
-                (terminal ? "\r" : "") + "[%s%s] %4d/%d outputs  sent %d  snapshots %d  dlq %d  %.1fs "
+                (terminal ? "\r" : "")
+                        + "[%s%s] %4d/%d outputs  sent %d  snapshots %d  dlq %d  %.1fs "
                         + (terminal ? "" : "%n"),
                 "#".repeat(filled),
                 " ".repeat(width - filled),
@@ -250,22 +262,31 @@ public final class Demo {
         out.printf("  %-32s %6d%n", "support.messages.raw (in)", r.messagesIn());
         out.printf("  %-32s %6d%n", "support.conversations.state", r.snapshots());
         r.agentResults().forEach((a, n) -> out.printf("  %-32s %6d%n", "support.ai." + a, n));
-        out.printf("  %-32s %6d  (complete %d, partial %d)%n",
+        out.printf(
+                "  %-32s %6d  (complete %d, partial %d)%n",
                 "support.ai.aggregated", r.aggregatedOut(), r.complete(), r.partial());
         out.printf("  %-32s %6d%n", "support.lineage", r.lineageOut());
         out.printf("  %-32s %6d  %s%n", "support.dlq", r.deadLettered(), r.deadLetterReasons());
         out.printf("  agent statuses: %s%n", r.agentStatuses());
-        r.llm().forEach((provider, stats) -> {
-            long hits = stats.getOrDefault("cache_hits", 0L);
-            long lookups = hits + stats.getOrDefault("cache_misses", 0L);
-            out.printf(Locale.ROOT,
-                    "  LLM provider %s: %d requests (%.2f per input message), cache hit rate %.3f, %s%n",
-                    provider, stats.get("requests"), (double) stats.get("requests") / Math.max(1, r.messagesIn()),
-                    lookups == 0 ? 0.0 : (double) hits / lookups, stats);
-        });
+        r.llm()
+                .forEach(
+                        (provider, stats) -> {
+                            long hits = stats.getOrDefault("cache_hits", 0L);
+                            long lookups = hits + stats.getOrDefault("cache_misses", 0L);
+                            out.printf(
+                                    Locale.ROOT,
+                                    "  LLM provider %s: %d requests (%.2f per input message), cache"
+                                            + " hit rate %.3f, %s%n",
+                                    provider,
+                                    stats.get("requests"),
+                                    (double) stats.get("requests") / Math.max(1, r.messagesIn()),
+                                    lookups == 0 ? 0.0 : (double) hits / lookups,
+                                    stats);
+                        });
 
         out.println();
-        out.println("A few aggregated records (newest version of negative or urgent conversations):");
+        out.println(
+                "A few aggregated records (newest version of negative or urgent conversations):");
         latest.values().stream()
                 .filter(
                         v ->
@@ -276,7 +297,11 @@ public final class Demo {
         latest.values().stream()
                 .filter(v -> v.path("version").asLong() >= 3)
                 .findFirst()
-                .ifPresent(v -> out.println("One of them in full:\n" + Json.toPrettyString(v).indent(2)));
+                .ifPresent(
+                        v ->
+                                out.println(
+                                        "One of them in full:\n"
+                                                + Json.toPrettyString(v).indent(2)));
 
         Map<String, int[]> perTenant = new TreeMap<>();
         for (JsonNode v : latest.values()) {
@@ -298,8 +323,15 @@ public final class Demo {
                 "PII found in %d conversations: %s%n",
                 tracker.conversationsWithPii().size(), tracker.piiTypes());
         out.println();
-        out.printf(Locale.ROOT,
-                "messages_in %d, aggregated_out %d, dead_lettered %d, missing %d, duplicates %d, elapsed %.1f s%n",
-                r.messagesIn(), r.aggregatedOut(), r.deadLettered(), r.missing(), r.duplicates(), r.elapsedS());
+        out.printf(
+                Locale.ROOT,
+                "messages_in %d, aggregated_out %d, dead_lettered %d, missing %d, duplicates %d,"
+                        + " elapsed %.1f s%n",
+                r.messagesIn(),
+                r.aggregatedOut(),
+                r.deadLettered(),
+                r.missing(),
+                r.duplicates(),
+                r.elapsedS());
     }
 }

@@ -1,7 +1,23 @@
 package io.signalstream.local;
 
-import io.signalstream.jobs.kafka.Polling;
 import io.signalstream.jobs.kafka.KafkaTopics;
+import io.signalstream.jobs.kafka.Polling;
+
+import kafka.server.KafkaRaftServer;
+import kafka.server.Server;
+import kafka.tools.StorageTool;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListTopicsOptions;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.utils.Time;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -30,54 +46,39 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-import kafka.server.KafkaRaftServer;
-import kafka.server.Server;
-import kafka.tools.StorageTool;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.ListTopicsOptions;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.common.KafkaFuture;
-import org.apache.kafka.common.Node;
-import org.apache.kafka.common.Uuid;
-import org.apache.kafka.common.errors.TopicExistsException;
-import org.apache.kafka.common.utils.Time;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 /**
- * A real, single-node Apache Kafka broker running in KRaft combined mode (broker and controller
- * in one node) inside the current JVM, listening on {@code 127.0.0.1} only.
+ * A real, single-node Apache Kafka broker running in KRaft combined mode (broker and controller in
+ * one node) inside the current JVM, listening on {@code 127.0.0.1} only.
  *
  * <p>This is the embedded default of the {@code demo} command and of the integration tests: no
- * Docker, no external process, no network other than loopback. The broker is
- * {@link KafkaRaftServer} from {@code org.apache.kafka:kafka_2.13}, exactly the server the
- * {@code kafka-server-start.sh} script runs.
+ * Docker, no external process, no network other than loopback. The broker is {@link
+ * KafkaRaftServer} from {@code org.apache.kafka:kafka_2.13}, exactly the server the {@code
+ * kafka-server-start.sh} script runs.
  *
- * <p>Storage: the log directory is formatted on first use (random cluster id, node id
- * {@value #NODE_ID}, the latest production KRaft metadata version of the Kafka release on the
- * classpath), like {@code kafka-storage.sh format} does. A directory that is already formatted is
- * reused as is, so a broker can be {@linkplain #stop() stopped} and started again with
- * {@link #start(Path, int)} on the same directory and port, keeping its topics, records, committed
- * offsets and transaction state. The controller quorum is static
- * ({@code controller.quorum.voters}), so the internal controller port may differ between runs.
+ * <p>Storage: the log directory is formatted on first use (random cluster id, node id {@value
+ * #NODE_ID}, the latest production KRaft metadata version of the Kafka release on the classpath),
+ * like {@code kafka-storage.sh format} does. A directory that is already formatted is reused as is,
+ * so a broker can be {@linkplain #stop() stopped} and started again with {@link #start(Path, int)}
+ * on the same directory and port, keeping its topics, records, committed offsets and transaction
+ * state. The controller quorum is static ({@code controller.quorum.voters}), so the internal
+ * controller port may differ between runs.
  *
  * <p>Single-node defaults (all replication factors and min ISRs are 1, {@code num.partitions=2},
  * {@code auto.create.topics.enable=false}, {@code group.initial.rebalance.delay.ms=0}, small
- * segments); see {@link #defaultBrokerProperties}. Any of them can be replaced through
- * {@link #start(Path, int, Map)}.
+ * segments); see {@link #defaultBrokerProperties}. Any of them can be replaced through {@link
+ * #start(Path, int, Map)}.
  *
- * <p><b>Transactions:</b> {@code transaction.max.timeout.ms} is left at the Kafka default of
- * 15 minutes ({@value #TRANSACTION_MAX_TIMEOUT_MS} ms). Transactional producers, in particular
- * Flink's exactly-once Kafka sink, must set {@code transaction.timeout.ms} to at most this value,
- * otherwise {@code initTransactions()} fails with {@code InvalidTxnTimeoutException}.
+ * <p><b>Transactions:</b> {@code transaction.max.timeout.ms} is left at the Kafka default of 15
+ * minutes ({@value #TRANSACTION_MAX_TIMEOUT_MS} ms). Transactional producers, in particular Flink's
+ * exactly-once Kafka sink, must set {@code transaction.timeout.ms} to at most this value, otherwise
+ * {@code initTransactions()} fails with {@code InvalidTxnTimeoutException}.
  *
  * <p><b>Process-wide effects:</b> Kafka logs through SLF4J; this class ships no logging
  * configuration. Kafka's fatal-fault handlers call {@code org.apache.kafka.common.utils.Exit.halt}
  * on unrecoverable metadata errors, which terminates the JVM; this class does not change that.
  *
- * <p>Instances are thread-safe. An instance runs once: after {@link #stop()} use
- * {@link #start(Path, int)} again to get a new running broker.
+ * <p>Instances are thread-safe. An instance runs once: after {@link #stop()} use {@link
+ * #start(Path, int)} again to get a new running broker.
  */
 public final class EmbeddedKafkaBroker implements AutoCloseable {
 
@@ -100,9 +101,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     public static final String CONTROLLER_LISTENER_NAME = "CONTROLLER";
 
     /**
-     * Override key (not a Kafka property) whose value is appended to {@code listeners} and
-     * {@code advertised.listeners}, e.g. {@code SASL://127.0.0.1:9095} for a second, secured
-     * listener next to the plaintext one this class uses itself.
+     * Override key (not a Kafka property) whose value is appended to {@code listeners} and {@code
+     * advertised.listeners}, e.g. {@code SASL://127.0.0.1:9095} for a second, secured listener next
+     * to the plaintext one this class uses itself.
      */
     public static final String EXTRA_LISTENERS = "extra.listeners";
 
@@ -158,8 +159,13 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         }
     }
 
-    private EmbeddedKafkaBroker(Path logDir, int port, int controllerPort, String clusterId,
-            Server server, Map<String, String> adminClientProperties) {
+    private EmbeddedKafkaBroker(
+            Path logDir,
+            int port,
+            int controllerPort,
+            String clusterId,
+            Server server,
+            Map<String, String> adminClientProperties) {
         this.logDir = logDir;
         this.port = port;
         this.controllerPort = controllerPort;
@@ -173,10 +179,10 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      *
      * @param logDir the Kafka log (and KRaft metadata) directory; created if missing, formatted if
      *     not formatted yet, reused otherwise
-     * @return the running broker, ready to serve requests: registered, and every partition
-     *     already in the log directory is served by its leader again
-     * @throws IllegalStateException if the broker cannot be started or is not ready within
-     *     {@link #STARTUP_TIMEOUT}, or the directory is formatted for another node
+     * @return the running broker, ready to serve requests: registered, and every partition already
+     *     in the log directory is served by its leader again
+     * @throws IllegalStateException if the broker cannot be started or is not ready within {@link
+     *     #STARTUP_TIMEOUT}, or the directory is formatted for another node
      * @throws UncheckedIOException if the directory cannot be created or formatted
      */
     public static EmbeddedKafkaBroker start(Path logDir) {
@@ -190,8 +196,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      *     not formatted yet, reused otherwise
      * @param port the TCP port of the client listener, 0 to pick a free one (the port actually
      *     bound is reported by {@link #port()})
-     * @return the running broker, ready to serve requests: registered, and every partition
-     *     already in the log directory is served by its leader again
+     * @return the running broker, ready to serve requests: registered, and every partition already
+     *     in the log directory is served by its leader again
      * @throws IllegalArgumentException if {@code port} is not in {@code [0, 65535]}
      * @throws IllegalStateException if the broker cannot be started (for example the port is in
      *     use) or is not ready within {@link #STARTUP_TIMEOUT}
@@ -206,22 +212,22 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      *
      * <p>{@code overrides} are applied on top of {@link #defaultBrokerProperties(int, int)} and win
      * over them (for example {@code listener.security.protocol.map} and {@code sasl.*} settings),
-     * except {@code log.dir}/{@code log.dirs}, which are always {@code logDir}.
-     * Properties prefixed with {@code admin.client.} are not passed to the broker; they are given,
-     * without the prefix, to the Admin client this class uses for readiness checks and
-     * {@link #createTopics(Map)} (for example {@code admin.client.sasl.jaas.config}).
+     * except {@code log.dir}/{@code log.dirs}, which are always {@code logDir}. Properties prefixed
+     * with {@code admin.client.} are not passed to the broker; they are given, without the prefix,
+     * to the Admin client this class uses for readiness checks and {@link #createTopics(Map)} (for
+     * example {@code admin.client.sasl.jaas.config}).
      *
      * @param logDir the Kafka log (and KRaft metadata) directory; created if missing, formatted if
      *     not formatted yet, reused otherwise
      * @param port the TCP port of the client listener, 0 to pick a free one
      * @param overrides extra or replacing broker properties, may be empty, not {@code null}
-     * @return the running broker, ready to serve requests: registered, and every partition
-     *     already in the log directory is served by its leader again
+     * @return the running broker, ready to serve requests: registered, and every partition already
+     *     in the log directory is served by its leader again
      * @throws IllegalArgumentException if {@code port} is out of range
-     * @throws org.apache.kafka.common.config.ConfigException if the resulting broker
-     *     configuration is invalid
-     * @throws IllegalStateException if the broker cannot be started or is not ready within
-     *     {@link #STARTUP_TIMEOUT}
+     * @throws org.apache.kafka.common.config.ConfigException if the resulting broker configuration
+     *     is invalid
+     * @throws IllegalStateException if the broker cannot be started or is not ready within {@link
+     *     #STARTUP_TIMEOUT}
      * @throws UncheckedIOException if the directory cannot be created or formatted
      */
     public static EmbeddedKafkaBroker start(Path logDir, int port, Map<String, String> overrides) {
@@ -238,13 +244,14 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         }
         Map<String, String> brokerOverrides = new LinkedHashMap<>();
         Map<String, String> adminProps = new HashMap<>();
-        overrides.forEach((k, v) -> {
-            if (k.startsWith("admin.client.")) {
-                adminProps.put(k.substring("admin.client.".length()), v);
-            } else {
-                brokerOverrides.put(k, v);
-            }
-        });
+        overrides.forEach(
+                (k, v) -> {
+                    if (k.startsWith("admin.client.")) {
+                        adminProps.put(k.substring("admin.client.".length()), v);
+                    } else {
+                        brokerOverrides.put(k, v);
+                    }
+                });
 
         RuntimeException lastBindFailure = null;
         for (int attempt = 1; attempt <= BIND_ATTEMPTS; attempt++) {
@@ -262,18 +269,28 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
                     // the controller port is picked anew anyway.
                     sleepQuietly(Duration.ofMillis(500));
                 }
-                LOG.warn("Embedded Kafka could not bind its ports (attempt {}/{}): {}",
-                        attempt, BIND_ATTEMPTS, e.getMessage());
+                LOG.warn(
+                        "Embedded Kafka could not bind its ports (attempt {}/{}): {}",
+                        attempt,
+                        BIND_ATTEMPTS,
+                        e.getMessage());
             }
         }
-        throw new IllegalStateException("Embedded Kafka broker could not bind 127.0.0.1:"
-                + (port == 0 ? "<free port>" : port) + " after " + BIND_ATTEMPTS
-                + " attempts (port already in use?)",
+        throw new IllegalStateException(
+                "Embedded Kafka broker could not bind 127.0.0.1:"
+                        + (port == 0 ? "<free port>" : port)
+                        + " after "
+                        + BIND_ATTEMPTS
+                        + " attempts (port already in use?)",
                 lastBindFailure);
     }
 
-    private static EmbeddedKafkaBroker startOnce(Path dir, int brokerPort, int controllerPort,
-            Map<String, String> overrides, Map<String, String> adminProps) {
+    private static EmbeddedKafkaBroker startOnce(
+            Path dir,
+            int brokerPort,
+            int controllerPort,
+            Map<String, String> overrides,
+            Map<String, String> adminProps) {
         Properties props = new Properties();
         props.putAll(defaultBrokerProperties(brokerPort, controllerPort));
         props.putAll(overrides);
@@ -281,7 +298,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         if (extra != null && !extra.isBlank()) {
             props.setProperty("listeners", props.getProperty("listeners") + "," + extra);
             props.setProperty(
-                    "advertised.listeners", props.getProperty("advertised.listeners") + "," + extra);
+                    "advertised.listeners",
+                    props.getProperty("advertised.listeners") + "," + extra);
         }
         // Formatting and reuse detection are tied to this one directory: not overridable.
         props.remove("log.dir");
@@ -293,8 +311,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
         long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
         Server server = newRaftServer(config);
-        EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(dir, brokerPort, controllerPort,
-                clusterId, server, Map.copyOf(adminProps));
+        EmbeddedKafkaBroker broker =
+                new EmbeddedKafkaBroker(
+                        dir, brokerPort, controllerPort, clusterId, server, Map.copyOf(adminProps));
         try {
             server.startup();
             broker.awaitReady(deadline);
@@ -303,17 +322,28 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             if (isBindFailure(e) || e instanceof IllegalStateException) {
                 throw e;
             }
-            throw new IllegalStateException("Embedded Kafka broker failed to start on "
-                    + HOST + ":" + brokerPort + " with log dir " + dir + ": " + e, e);
+            throw new IllegalStateException(
+                    "Embedded Kafka broker failed to start on "
+                            + HOST
+                            + ":"
+                            + brokerPort
+                            + " with log dir "
+                            + dir
+                            + ": "
+                            + e,
+                    e);
         }
-        LOG.info("Embedded Kafka broker started at {} (cluster id {}, log dir {})",
-                broker.bootstrapServers(), clusterId, dir);
+        LOG.info(
+                "Embedded Kafka broker started at {} (cluster id {}, log dir {})",
+                broker.bootstrapServers(),
+                clusterId,
+                dir);
         return broker;
     }
 
     /**
-     * The built-in broker properties for a single-node combined broker/controller, before
-     * {@code log.dirs} and user overrides are applied.
+     * The built-in broker properties for a single-node combined broker/controller, before {@code
+     * log.dirs} and user overrides are applied.
      *
      * @param brokerPort the client listener port
      * @param controllerPort the controller listener port
@@ -323,10 +353,22 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         Map<String, String> p = new LinkedHashMap<>();
         p.put("process.roles", "broker,controller");
         p.put("node.id", Integer.toString(NODE_ID));
-        p.put("listeners", BROKER_LISTENER_NAME + "://" + HOST + ":" + brokerPort + ","
-                + CONTROLLER_LISTENER_NAME + "://" + HOST + ":" + controllerPort);
+        p.put(
+                "listeners",
+                BROKER_LISTENER_NAME
+                        + "://"
+                        + HOST
+                        + ":"
+                        + brokerPort
+                        + ","
+                        + CONTROLLER_LISTENER_NAME
+                        + "://"
+                        + HOST
+                        + ":"
+                        + controllerPort);
         p.put("advertised.listeners", BROKER_LISTENER_NAME + "://" + HOST + ":" + brokerPort);
-        p.put("listener.security.protocol.map",
+        p.put(
+                "listener.security.protocol.map",
                 BROKER_LISTENER_NAME + ":PLAINTEXT," + CONTROLLER_LISTENER_NAME + ":PLAINTEXT");
         p.put("inter.broker.listener.name", BROKER_LISTENER_NAME);
         p.put("controller.listener.names", CONTROLLER_LISTENER_NAME);
@@ -419,14 +461,14 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     }
 
     /**
-     * Creates topics with replication factor 1 and waits, up to {@link #ADMIN_TIMEOUT}, until
-     * every partition is served by its leader. Idempotent: topics that already exist are left unchanged
+     * Creates topics with replication factor 1 and waits, up to {@link #ADMIN_TIMEOUT}, until every
+     * partition is served by its leader. Idempotent: topics that already exist are left unchanged
      * (their partition count and configs are not altered) and are not an error.
      *
      * @param topics topic names mapped to their specs; empty is a no-op
      * @throws IllegalStateException if the broker is stopped, a creation fails for another reason
-     *     than the topic already existing, or the topics are not ready within
-     *     {@link #ADMIN_TIMEOUT}
+     *     than the topic already existing, or the topics are not ready within {@link
+     *     #ADMIN_TIMEOUT}
      */
     public void createTopics(Map<String, TopicSpec> topics) {
         Objects.requireNonNull(topics, "topics");
@@ -436,29 +478,53 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         Admin client = adminOrThrow();
         long deadline = System.nanoTime() + ADMIN_TIMEOUT.toNanos();
         List<NewTopic> newTopics = new ArrayList<>();
-        topics.forEach((name, spec) -> newTopics.add(
-                new NewTopic(name, Optional.of(spec.partitions()), Optional.of((short) 1))
-                        .configs(spec.configs())));
+        topics.forEach(
+                (name, spec) ->
+                        newTopics.add(
+                                new NewTopic(
+                                                name,
+                                                Optional.of(spec.partitions()),
+                                                Optional.of((short) 1))
+                                        .configs(spec.configs())));
         Map<String, KafkaFuture<Void>> results = client.createTopics(newTopics).values();
         for (Map.Entry<String, KafkaFuture<Void>> e : results.entrySet()) {
             try {
                 e.getValue().get(Polling.remainingMillis(deadline), TimeUnit.MILLISECONDS);
             } catch (ExecutionException ex) {
                 if (!(ex.getCause() instanceof TopicExistsException)) {
-                    throw new IllegalStateException("Cannot create topic '" + e.getKey() + "' on "
-                            + bootstrapServers() + ": " + ex.getCause(), ex.getCause());
+                    throw new IllegalStateException(
+                            "Cannot create topic '"
+                                    + e.getKey()
+                                    + "' on "
+                                    + bootstrapServers()
+                                    + ": "
+                                    + ex.getCause(),
+                            ex.getCause());
                 }
             } catch (TimeoutException ex) {
-                throw new IllegalStateException("Timed out after " + ADMIN_TIMEOUT
-                        + " creating topic '" + e.getKey() + "' on " + bootstrapServers(), ex);
+                throw new IllegalStateException(
+                        "Timed out after "
+                                + ADMIN_TIMEOUT
+                                + " creating topic '"
+                                + e.getKey()
+                                + "' on "
+                                + bootstrapServers(),
+                        ex);
             } catch (InterruptedException ex) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("Interrupted while creating topics", ex);
             }
         }
-        KafkaTopics.awaitServed(client, topics.keySet(), deadline,
-                "Topics " + topics.keySet() + " on " + bootstrapServers()
-                        + " were not served by a leader within " + ADMIN_TIMEOUT);
+        KafkaTopics.awaitServed(
+                client,
+                topics.keySet(),
+                deadline,
+                "Topics "
+                        + topics.keySet()
+                        + " on "
+                        + bootstrapServers()
+                        + " were not served by a leader within "
+                        + ADMIN_TIMEOUT);
     }
 
     /**
@@ -485,8 +551,10 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
                     server.shutdown();
                     server.awaitShutdown();
                 } catch (RuntimeException e) {
-                    LOG.warn("Error shutting down the embedded Kafka broker at {}",
-                            bootstrapServers(), e);
+                    LOG.warn(
+                            "Error shutting down the embedded Kafka broker at {}",
+                            bootstrapServers(),
+                            e);
                 }
                 server = null;
             }
@@ -511,8 +579,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      * Formats the directory unless a {@code meta.properties} file is already present, and returns
      * the cluster id stored in it. Formatting goes through {@link StorageTool#execute}, the
      * in-process entry point of {@code kafka-storage.sh format} that returns an exit code instead
-     * of calling {@code Exit}; it formats with the latest production metadata version of the
-     * Kafka release on the classpath and {@code kraft.version=0} (static quorum).
+     * of calling {@code Exit}; it formats with the latest production metadata version of the Kafka
+     * release on the classpath and {@code kraft.version=0} (static quorum).
      */
     private static String formatIfNeeded(Path dir, Properties brokerProps) {
         Path metaFile = dir.resolve(META_PROPERTIES);
@@ -529,14 +597,26 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             }
             int exitCode;
             try (PrintStream out = new PrintStream(formatterOutput, true, StandardCharsets.UTF_8)) {
-                exitCode = StorageTool.execute(new String[] {
-                    "format", "--config", configFile.toString(), "--cluster-id", clusterId
-                }, out);
+                exitCode =
+                        StorageTool.execute(
+                                new String[] {
+                                    "format",
+                                    "--config",
+                                    configFile.toString(),
+                                    "--cluster-id",
+                                    clusterId
+                                },
+                                out);
             }
             String output = formatterOutput.toString(StandardCharsets.UTF_8).trim();
             if (exitCode != 0) {
-                throw new IllegalStateException("Formatting Kafka storage " + dir
-                        + " failed with exit code " + exitCode + ": " + output);
+                throw new IllegalStateException(
+                        "Formatting Kafka storage "
+                                + dir
+                                + " failed with exit code "
+                                + exitCode
+                                + ": "
+                                + output);
             }
             LOG.debug("Formatted Kafka storage {}: {}", dir, output);
         } catch (IOException e) {
@@ -545,8 +625,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             if (e instanceof IllegalStateException) {
                 throw e;
             }
-            throw new IllegalStateException("Cannot format Kafka storage directory " + dir + ": "
-                    + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "Cannot format Kafka storage directory " + dir + ": " + e.getMessage(), e);
         } finally {
             if (configFile != null) {
                 try {
@@ -561,20 +641,24 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
     /**
      * {@code KafkaConfig.fromProps(props, false)} (no config dump in the log). Called reflectively
-     * because {@code kafka.server.KafkaConfig} extends
-     * {@code org.apache.kafka.server.config.AbstractKafkaConfig} from {@code kafka-server}, which
-     * {@code kafka_2.13} declares with runtime scope, so javac cannot see the type hierarchy.
+     * because {@code kafka.server.KafkaConfig} extends {@code
+     * org.apache.kafka.server.config.AbstractKafkaConfig} from {@code kafka-server}, which {@code
+     * kafka_2.13} declares with runtime scope, so javac cannot see the type hierarchy.
      */
     private static Object newKafkaConfig(Properties props) {
         try {
             Class<?> configClass = Class.forName(KAFKA_CONFIG_CLASS);
-            return configClass.getMethod("fromProps", Properties.class, boolean.class)
+            return configClass
+                    .getMethod("fromProps", Properties.class, boolean.class)
                     .invoke(null, props, false);
         } catch (InvocationTargetException e) {
             throw rethrow(e.getCause(), "Invalid embedded Kafka broker configuration");
         } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("Kafka " + KAFKA_CONFIG_CLASS
-                    + ".fromProps(Properties, boolean) not found; is kafka_2.13 4.x on the classpath?",
+            throw new IllegalStateException(
+                    "Kafka "
+                            + KAFKA_CONFIG_CLASS
+                            + ".fromProps(Properties, boolean) not found; is kafka_2.13 4.x on the"
+                            + " classpath?",
                     e);
         }
     }
@@ -588,8 +672,10 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         } catch (InvocationTargetException e) {
             throw rethrow(e.getCause(), "Cannot create the embedded Kafka server");
         } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("Kafka KafkaRaftServer(KafkaConfig, Time) not found; "
-                    + "is kafka_2.13 4.x on the classpath?", e);
+            throw new IllegalStateException(
+                    "Kafka KafkaRaftServer(KafkaConfig, Time) not found; "
+                            + "is kafka_2.13 4.x on the classpath?",
+                    e);
         }
     }
 
@@ -612,35 +698,51 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         }
         String nodeId = meta.getProperty("node.id");
         if (nodeId != null && !nodeId.trim().equals(Integer.toString(NODE_ID))) {
-            throw new IllegalStateException(metaFile + " is formatted for node.id " + nodeId
-                    + ", the embedded broker is node " + NODE_ID);
+            throw new IllegalStateException(
+                    metaFile
+                            + " is formatted for node.id "
+                            + nodeId
+                            + ", the embedded broker is node "
+                            + NODE_ID);
         }
         return meta.getProperty("cluster.id", "unknown");
     }
 
     /**
      * Waits until the node is registered and, on a restart over an existing log directory, every
-     * partition already there (internal ones too) is served by its leader again, so that a
-     * client connecting right after {@code start} does not race the leader election.
+     * partition already there (internal ones too) is served by its leader again, so that a client
+     * connecting right after {@code start} does not race the leader election.
      */
     private void awaitReady(long deadline) {
         Admin client = adminOrThrow();
-        String notReady = "Embedded Kafka broker at " + bootstrapServers()
-                + " was not ready within " + STARTUP_TIMEOUT;
-        Polling.until(deadline, notReady + " (describeCluster did not list node " + NODE_ID + ")",
+        String notReady =
+                "Embedded Kafka broker at "
+                        + bootstrapServers()
+                        + " was not ready within "
+                        + STARTUP_TIMEOUT;
+        Polling.until(
+                deadline,
+                notReady + " (describeCluster did not list node " + NODE_ID + ")",
                 d -> {
-                    Collection<Node> nodes = client.describeCluster().nodes()
-                            .get(Polling.callMillis(d), TimeUnit.MILLISECONDS);
-                    boolean registered = nodes.stream()
-                            .anyMatch(n -> n.id() == NODE_ID && n.port() == port);
+                    Collection<Node> nodes =
+                            client.describeCluster()
+                                    .nodes()
+                                    .get(Polling.callMillis(d), TimeUnit.MILLISECONDS);
+                    boolean registered =
+                            nodes.stream().anyMatch(n -> n.id() == NODE_ID && n.port() == port);
                     return registered ? null : "cluster nodes are " + nodes;
                 });
         Set<String> existing = new HashSet<>();
-        Polling.until(deadline, notReady + " (could not list its topics)", d -> {
-            existing.addAll(client.listTopics(new ListTopicsOptions().listInternal(true)).names()
-                    .get(Polling.callMillis(d), TimeUnit.MILLISECONDS));
-            return null;
-        });
+        Polling.until(
+                deadline,
+                notReady + " (could not list its topics)",
+                d -> {
+                    existing.addAll(
+                            client.listTopics(new ListTopicsOptions().listInternal(true))
+                                    .names()
+                                    .get(Polling.callMillis(d), TimeUnit.MILLISECONDS));
+                    return null;
+                });
         if (!existing.isEmpty()) {
             KafkaTopics.awaitServed(client, existing, deadline, notReady);
         }
@@ -649,8 +751,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     private Admin adminOrThrow() {
         synchronized (lock) {
             if (stopped) {
-                throw new IllegalStateException("Embedded Kafka broker at " + bootstrapServers()
-                        + " is stopped");
+                throw new IllegalStateException(
+                        "Embedded Kafka broker at " + bootstrapServers() + " is stopped");
             }
             if (admin == null) {
                 Map<String, Object> conf = new HashMap<>();
@@ -705,7 +807,6 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         }
         throw new IllegalStateException("Cannot find a free port on " + HOST);
     }
-
 
     private static void sleepQuietly(Duration d) {
         try {

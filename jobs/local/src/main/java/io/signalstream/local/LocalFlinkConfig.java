@@ -1,22 +1,24 @@
 package io.signalstream.local;
 
 import io.signalstream.jobs.JobConfigLoader;
+
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.CoreOptions;
+import org.apache.flink.configuration.RestartStrategyOptions;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import org.apache.flink.configuration.CheckpointingOptions;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.CoreOptions;
-import org.apache.flink.configuration.RestartStrategyOptions;
 
 /**
  * Flink settings of the local runtime (MiniCluster).
  *
- * <p>The base is the same {@code flink-conf/config.yaml} the cluster uses (bundled in the jar
- * as {@value #BUNDLED_CONFIG}): RocksDB with incremental, exactly-once checkpoints retained on
+ * <p>The base is the same {@code flink-conf/config.yaml} the cluster uses (bundled in the jar as
+ * {@value #BUNDLED_CONFIG}): RocksDB with incremental, exactly-once checkpoints retained on
  * cancellation, the TTL compaction filter, the exponential-delay restart strategy and the
  * Prometheus reporter. On top of it, the local overrides:
  *
@@ -24,10 +26,10 @@ import org.apache.flink.configuration.RestartStrategyOptions;
  *   <li>checkpoints and savepoints under the work directory, temporary files there too;
  *   <li>checkpoints every 2 s (min pause 500 ms), so a demo run shows its output quickly;
  *   <li>restart backoff 500 ms .. 10 s instead of 1 s .. 1 min;
- *   <li>the Prometheus reporter on the first free port of 9249-9259 (several local runs may
- *       share a machine);
- *   <li>no TaskManager / JobManager memory sizes or slot count: the MiniCluster lives in this
- *       JVM and gets as many slots as the job's parallelism.
+ *   <li>the Prometheus reporter on the first free port of 9249-9259 (several local runs may share a
+ *       machine);
+ *   <li>no TaskManager / JobManager memory sizes or slot count: the MiniCluster lives in this JVM
+ *       and gets as many slots as the job's parallelism.
  * </ul>
  *
  * Anything set in the given configuration wins over both.
@@ -57,7 +59,8 @@ public final class LocalFlinkConfig {
      * @param parallelism default parallelism
      * @throws UncheckedIOException if the bundled file cannot be read
      */
-    public static Configuration withLocalDefaults(Configuration base, Path workDir, int parallelism) {
+    public static Configuration withLocalDefaults(
+            Configuration base, Path workDir, int parallelism) {
         Configuration c = new Configuration();
         for (Map.Entry<String, String> e : bundledConfig().toMap().entrySet()) {
             if (!isClusterOnly(e.getKey())) {
@@ -99,7 +102,8 @@ public final class LocalFlinkConfig {
             try (InputStream in =
                     LocalFlinkConfig.class.getClassLoader().getResourceAsStream(BUNDLED_CONFIG)) {
                 if (in == null) {
-                    throw new IOException("resource " + BUNDLED_CONFIG + " is not on the class path");
+                    throw new IOException(
+                            "resource " + BUNDLED_CONFIG + " is not on the class path");
                 }
                 bundled = JobConfigLoader.readFlinkYaml(in);
             } catch (IOException e) {

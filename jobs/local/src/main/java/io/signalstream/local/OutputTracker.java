@@ -1,9 +1,19 @@
 package io.signalstream.local;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.signalstream.config.AgentOptions;
 import io.signalstream.config.JobOptions;
 import io.signalstream.serde.Json;
+
+import org.apache.flink.configuration.ReadableConfig;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -13,20 +23,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.TreeMap;
-import org.apache.flink.configuration.ReadableConfig;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import java.util.TreeSet;
 
 /**
- * Reads every output topic as a {@code read_committed} consumer would and accounts for each
- * input record: it must end either as a snapshot whose version has exactly one aggregated
- * record (and one lineage record), or in the dead-letter topic.
+ * Reads every output topic as a {@code read_committed} consumer would and accounts for each input
+ * record: it must end either as a snapshot whose version has exactly one aggregated record (and one
+ * lineage record), or in the dead-letter topic.
  *
  * <p>Not thread-safe: one thread polls.
  */
@@ -41,17 +44,22 @@ public final class OutputTracker implements AutoCloseable {
 
     /** input "partition:offset" → "key#version" of its snapshot. */
     private final Map<String, String> snapshotBySource = new HashMap<>();
+
     private final Map<String, Integer> snapshots = new HashMap<>();
     private final Map<String, Integer> aggregated = new HashMap<>();
     private final Map<String, Integer> lineage = new HashMap<>();
+
     /** input "partition:offset" → dead-letter reason. */
     private final Map<String, String> deadLetters = new HashMap<>();
+
     private final Map<String, Integer> agentResults = new TreeMap<>();
     private final Map<String, Integer> agentStatuses = new TreeMap<>();
     private final Map<String, Integer> piiTypes = new TreeMap<>();
     private final Set<String> conversationsWithPii = new TreeSet<>();
+
     /** conversation key → newest aggregated record. */
     private final Map<String, JsonNode> latestAggregated = new TreeMap<>();
+
     private int complete;
     private int partial;
     private int lineageRecords;
@@ -63,7 +71,8 @@ public final class OutputTracker implements AutoCloseable {
      * @param clientProperties extra consumer properties (security)
      * @param conf job configuration, for the topic names
      */
-    public OutputTracker(String bootstrapServers, Properties clientProperties, ReadableConfig conf) {
+    public OutputTracker(
+            String bootstrapServers, Properties clientProperties, ReadableConfig conf) {
         Properties props = new Properties();
         props.putAll(clientProperties);
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
@@ -71,13 +80,16 @@ public final class OutputTracker implements AutoCloseable {
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "2000");
-        consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        consumer =
+                new KafkaConsumer<>(
+                        props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         stateTopic = conf.get(JobOptions.TOPIC_STATE);
         aggregatedTopic = conf.get(JobOptions.TOPIC_AGGREGATED);
         lineageTopic = conf.get(JobOptions.TOPIC_LINEAGE);
         dlqTopic = conf.get(JobOptions.TOPIC_DLQ);
         agentPrefix = conf.get(JobOptions.TOPIC_AGENT_PREFIX);
-        List<String> topics = new ArrayList<>(List.of(stateTopic, aggregatedTopic, lineageTopic, dlqTopic));
+        List<String> topics =
+                new ArrayList<>(List.of(stateTopic, aggregatedTopic, lineageTopic, dlqTopic));
         for (String agent : conf.get(AgentOptions.ENABLED)) {
             topics.add(agentPrefix + agent.trim());
         }
@@ -108,7 +120,8 @@ public final class OutputTracker implements AutoCloseable {
                 String id = versionId(v);
                 snapshots.merge(id, 1, Integer::sum);
                 JsonNode src = v.path("source");
-                snapshotBySource.put(src.path("partition").asInt() + ":" + src.path("offset").asLong(), id);
+                snapshotBySource.put(
+                        src.path("partition").asInt() + ":" + src.path("offset").asLong(), id);
             } else if (topic.equals(aggregatedTopic)) {
                 aggregated.merge(versionId(v), 1, Integer::sum);
                 if (v.path("complete").asBoolean()) {
@@ -137,7 +150,9 @@ public final class OutputTracker implements AutoCloseable {
                     for (JsonNode e : v.path("result").path("entities")) {
                         piiTypes.merge(e.path("type").asText(), 1, Integer::sum);
                         conversationsWithPii.add(
-                                v.path("tenant_id").asText() + ":" + v.path("conversation_id").asText());
+                                v.path("tenant_id").asText()
+                                        + ":"
+                                        + v.path("conversation_id").asText());
                     }
                 }
             }
@@ -146,15 +161,20 @@ public final class OutputTracker implements AutoCloseable {
     }
 
     private static String versionId(JsonNode v) {
-        return v.path("tenant_id").asText() + ":" + v.path("conversation_id").asText() + "#" + v.path("version").asLong();
+        return v.path("tenant_id").asText()
+                + ":"
+                + v.path("conversation_id").asText()
+                + "#"
+                + v.path("version").asLong();
     }
 
     /**
-     * Input records of {@code produced} that have neither an aggregated output nor a dead
-     * letter yet. Records whose message id repeats an earlier one in the same conversation are
-     * expected to be dropped as re-deliveries and are not counted.
+     * Input records of {@code produced} that have neither an aggregated output nor a dead letter
+     * yet. Records whose message id repeats an earlier one in the same conversation are expected to
+     * be dropped as re-deliveries and are not counted.
      */
-    public List<ConversationReplayer.Produced> missing(List<ConversationReplayer.Produced> produced) {
+    public List<ConversationReplayer.Produced> missing(
+            List<ConversationReplayer.Produced> produced) {
         List<ConversationReplayer.Produced> out = new ArrayList<>();
         Set<String> ids = new java.util.HashSet<>();
         for (ConversationReplayer.Produced p : produced) {

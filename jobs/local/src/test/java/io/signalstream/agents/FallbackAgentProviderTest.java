@@ -1,8 +1,6 @@
 package io.signalstream.agents;
 
 import io.signalstream.agents.local.LocalAgentProvider;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.signalstream.config.AgentOptions;
 import io.signalstream.config.ProviderOptions;
 import io.signalstream.events.AgentResult;
@@ -11,12 +9,13 @@ import io.signalstream.events.ConversationSnapshot;
 import io.signalstream.events.SourceRef;
 import io.signalstream.events.TranscriptEntry;
 import io.signalstream.events.Usage;
-import io.signalstream.local.llm.LoopbackLlmServer;
-import io.signalstream.local.llm.LoopbackLlmServer.Reply;
 import io.signalstream.llm.OpenAiProvider;
 import io.signalstream.llm.ProviderSettings;
+import io.signalstream.local.llm.LoopbackLlmServer;
+import io.signalstream.local.llm.LoopbackLlmServer.Reply;
 
 import org.apache.flink.configuration.Configuration;
+
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -34,9 +33,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 /**
- * Tests of {@link FallbackAgentProvider} with an {@link OpenAiProvider} primary against a real
- * HTTP server on 127.0.0.1 and the {@link LocalAgentProvider} as fallback.
+ * Tests of {@link FallbackAgentProvider} with an {@link OpenAiProvider} primary against a real HTTP
+ * server on 127.0.0.1 and the {@link LocalAgentProvider} as fallback.
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class FallbackAgentProviderTest {
@@ -119,25 +120,29 @@ class FallbackAgentProviderTest {
         String name = newName();
         AtomicReference<AgentResult> fromPrimary = new AtomicReference<>();
         OpenAiProvider openAi = openAi(name, conf(name, server.baseUrl()));
-        AgentProvider recording = new AgentProvider() {
-            @Override
-            public String name() {
-                return openAi.name();
-            }
+        AgentProvider recording =
+                new AgentProvider() {
+                    @Override
+                    public String name() {
+                        return openAi.name();
+                    }
 
-            @Override
-            public CompletableFuture<AgentResult> analyze(String agent, ConversationSnapshot s) {
-                return openAi.analyze(agent, s).thenApply(r -> {
-                    fromPrimary.set(r);
-                    return r;
-                });
-            }
+                    @Override
+                    public CompletableFuture<AgentResult> analyze(
+                            String agent, ConversationSnapshot s) {
+                        return openAi.analyze(agent, s)
+                                .thenApply(
+                                        r -> {
+                                            fromPrimary.set(r);
+                                            return r;
+                                        });
+                    }
 
-            @Override
-            public void close() {
-                openAi.close();
-            }
-        };
+                    @Override
+                    public void close() {
+                        openAi.close();
+                    }
+                };
         CountingProvider fallback = new CountingProvider(new LocalAgentProvider(1));
         FallbackAgentProvider provider = track(new FallbackAgentProvider(recording, fallback));
 
@@ -156,21 +161,27 @@ class FallbackAgentProviderTest {
     @Test
     @Timeout(value = 15, unit = TimeUnit.SECONDS)
     void primaryCompletingWithAFailedResultIsAnsweredByTheFallback() throws Exception {
-        AgentProvider failing = new AgentProvider() {
-            @Override
-            public String name() {
-                return "stub-failing";
-            }
+        AgentProvider failing =
+                new AgentProvider() {
+                    @Override
+                    public String name() {
+                        return "stub-failing";
+                    }
 
-            @Override
-            public CompletableFuture<AgentResult> analyze(String agent, ConversationSnapshot s) {
-                return CompletableFuture.completedFuture(AgentResults.failed(
-                        s, agent, name(), new IllegalStateException("model unavailable")));
-            }
+                    @Override
+                    public CompletableFuture<AgentResult> analyze(
+                            String agent, ConversationSnapshot s) {
+                        return CompletableFuture.completedFuture(
+                                AgentResults.failed(
+                                        s,
+                                        agent,
+                                        name(),
+                                        new IllegalStateException("model unavailable")));
+                    }
 
-            @Override
-            public void close() {}
-        };
+                    @Override
+                    public void close() {}
+                };
         ProviderStats.of("stub-failing").reset();
         FallbackAgentProvider provider =
                 track(new FallbackAgentProvider(failing, new LocalAgentProvider(1)));
@@ -192,24 +203,27 @@ class FallbackAgentProviderTest {
     @Test
     @Timeout(value = 15, unit = TimeUnit.SECONDS)
     void primaryThrowingIsAnsweredByTheFallback() throws Exception {
-        AgentProvider throwing = new AgentProvider() {
-            @Override
-            public String name() {
-                return "stub-throwing";
-            }
+        AgentProvider throwing =
+                new AgentProvider() {
+                    @Override
+                    public String name() {
+                        return "stub-throwing";
+                    }
 
-            @Override
-            public CompletableFuture<AgentResult> analyze(String agent, ConversationSnapshot s) {
-                throw new IllegalStateException("bug in the primary");
-            }
+                    @Override
+                    public CompletableFuture<AgentResult> analyze(
+                            String agent, ConversationSnapshot s) {
+                        throw new IllegalStateException("bug in the primary");
+                    }
 
-            @Override
-            public void close() {}
-        };
+                    @Override
+                    public void close() {}
+                };
         FallbackAgentProvider provider =
                 track(new FallbackAgentProvider(throwing, new LocalAgentProvider(1)));
 
-        AgentResult r = provider.analyze("sentiment", snapshot("c-throw")).get(12, TimeUnit.SECONDS);
+        AgentResult r =
+                provider.analyze("sentiment", snapshot("c-throw")).get(12, TimeUnit.SECONDS);
 
         assertThat(r.status()).isEqualTo(AgentStatus.FALLBACK);
         assertThat(r.error()).startsWith("stub-throwing failed:").contains("bug in the primary");
@@ -228,8 +242,10 @@ class FallbackAgentProviderTest {
         FallbackAgentProvider provider =
                 track(new FallbackAgentProvider(openAi(name, c), new LocalAgentProvider(1)));
 
-        AgentResult first = provider.analyze("sentiment", snapshot("c-cb1")).get(12, TimeUnit.SECONDS);
-        AgentResult second = provider.analyze("sentiment", snapshot("c-cb2")).get(12, TimeUnit.SECONDS);
+        AgentResult first =
+                provider.analyze("sentiment", snapshot("c-cb1")).get(12, TimeUnit.SECONDS);
+        AgentResult second =
+                provider.analyze("sentiment", snapshot("c-cb2")).get(12, TimeUnit.SECONDS);
 
         assertThat(first.status()).isEqualTo(AgentStatus.FALLBACK);
         assertThat(first.error()).contains("HTTP 503");
@@ -302,14 +318,27 @@ class FallbackAgentProviderTest {
     }
 
     private static ConversationSnapshot snapshot(String conversation) {
-        TranscriptEntry greeting = new TranscriptEntry(
-                conversation + "-m1", "agent", "Hi, how can I help you today?",
-                Instant.parse("2024-05-01T10:00:00Z"));
-        TranscriptEntry last = new TranscriptEntry(
-                conversation + "-m2", "customer", TEXT, Instant.parse("2024-05-01T10:01:00Z"));
+        TranscriptEntry greeting =
+                new TranscriptEntry(
+                        conversation + "-m1",
+                        "agent",
+                        "Hi, how can I help you today?",
+                        Instant.parse("2024-05-01T10:00:00Z"));
+        TranscriptEntry last =
+                new TranscriptEntry(
+                        conversation + "-m2",
+                        "customer",
+                        TEXT,
+                        Instant.parse("2024-05-01T10:01:00Z"));
         return new ConversationSnapshot(
-                "acme", conversation, 2, 2, last, List.of(greeting, last),
-                greeting.timestamp(), last.timestamp(),
+                "acme",
+                conversation,
+                2,
+                2,
+                last,
+                List.of(greeting, last),
+                greeting.timestamp(),
+                last.timestamp(),
                 List.of("pii", "sentiment", "insights", "summary"),
                 new SourceRef("support.chat.messages", 0, 2));
     }

@@ -1,18 +1,18 @@
 package io.signalstream.architecture;
 
-import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
-import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+import static org.assertj.core.api.Assertions.assertThat;
+
 /**
- * The package structure as rules, checked with ArchUnit on the production classes of every
- * module (udfs, jobs and the local runtime; tests excluded):
+ * The package structure as rules, checked with ArchUnit on the production classes of every module
+ * (udfs, jobs and the local runtime; tests excluded):
  *
  * <ul>
  *   <li>the {@code io.signalstream.*} packages form a DAG (no cycle between any two);

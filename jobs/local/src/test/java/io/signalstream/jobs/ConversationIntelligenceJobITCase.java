@@ -1,12 +1,23 @@
 package io.signalstream.jobs;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
-import com.fasterxml.jackson.databind.JsonNode;
 import io.signalstream.config.AgentOptions;
 import io.signalstream.config.JobOptions;
 import io.signalstream.local.ConversationReplayer;
 import io.signalstream.serde.Json;
+
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -19,16 +30,8 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The whole job on a MiniCluster against the real in-process KRaft broker: the real conversation
@@ -42,15 +45,39 @@ class ConversationIntelligenceJobITCase extends KafkaJobTestBase {
         Map<byte[], String> m = new LinkedHashMap<>();
         m.put(utf8("this is not json"), "malformed_json");
         m.put(utf8("[1, 2, 3]"), "not_an_object");
-        m.put(utf8("{\"tenant_id\":\"acme\",\"sender\":\"customer\",\"message\":\"hi\"}"), "missing_field");
-        m.put(utf8("{\"tenant_id\":\"acme\",\"conversation_id\":\"c1\",\"sender\":5,\"message\":\"hi\"}"), "wrong_type");
-        m.put(utf8("{\"tenant_id\":\"acme\",\"conversation_id\":\"c1\",\"sender\":\"bot\",\"message\":\"hi\"}"), "unknown_sender");
-        m.put(utf8("{\"tenant_id\":\"acme\",\"conversation_id\":\"\",\"sender\":\"customer\",\"message\":\"hi\"}"), "invalid_id");
-        m.put(utf8("{\"tenant_id\":\"acme\",\"conversation_id\":\"c1\",\"sender\":\"customer\",\"message\":\"  \"}"), "empty_message");
-        m.put(utf8("{\"tenant_id\":\"acme\",\"conversation_id\":\"c1\",\"sender\":\"customer\",\"message\":\"hi\",\"timestamp\":\"yesterday\"}"), "invalid_timestamp");
-        m.put(utf8("{\"tenant_id\":\"acme\",\"conversation_id\":\"c1\",\"sender\":\"customer\",\"message\":\"hi\",\"timestamp\":\""
-                + Instant.now().plus(Duration.ofDays(30)) + "\"}"), "future_timestamp");
-        m.put(new byte[] {'{', '"', 'a', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'}, "invalid_utf8");
+        m.put(
+                utf8("{\"tenant_id\":\"acme\",\"sender\":\"customer\",\"message\":\"hi\"}"),
+                "missing_field");
+        m.put(
+                utf8(
+                        "{\"tenant_id\":\"acme\",\"conversation_id\":\"c1\",\"sender\":5,\"message\":\"hi\"}"),
+                "wrong_type");
+        m.put(
+                utf8(
+                        "{\"tenant_id\":\"acme\",\"conversation_id\":\"c1\",\"sender\":\"bot\",\"message\":\"hi\"}"),
+                "unknown_sender");
+        m.put(
+                utf8(
+                        "{\"tenant_id\":\"acme\",\"conversation_id\":\"\",\"sender\":\"customer\",\"message\":\"hi\"}"),
+                "invalid_id");
+        m.put(
+                utf8(
+                        "{\"tenant_id\":\"acme\",\"conversation_id\":\"c1\",\"sender\":\"customer\",\"message\":\""
+                            + "  \"}"),
+                "empty_message");
+        m.put(
+                utf8(
+                        "{\"tenant_id\":\"acme\",\"conversation_id\":\"c1\",\"sender\":\"customer\",\"message\":\"hi\",\"timestamp\":\"yesterday\"}"),
+                "invalid_timestamp");
+        m.put(
+                utf8(
+                        "{\"tenant_id\":\"acme\",\"conversation_id\":\"c1\",\"sender\":\"customer\",\"message\":\"hi\",\"timestamp\":\""
+                                + Instant.now().plus(Duration.ofDays(30))
+                                + "\"}"),
+                "future_timestamp");
+        m.put(
+                new byte[] {'{', '"', 'a', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'},
+                "invalid_utf8");
         m.put(null, "null_value");
         return m;
     }
@@ -75,7 +102,9 @@ class ConversationIntelligenceJobITCase extends KafkaJobTestBase {
         for (String line : lines) {
             JsonNode n = Json.MAPPER.readTree(line);
             byConversation
-                    .computeIfAbsent(n.get("tenant_id").asText() + ":" + n.get("conversation_id").asText(), k -> new ArrayList<>())
+                    .computeIfAbsent(
+                            n.get("tenant_id").asText() + ":" + n.get("conversation_id").asText(),
+                            k -> new ArrayList<>())
                     .add(n);
         }
         Set<String> expectedVersions = new HashSet<>();
@@ -83,10 +112,14 @@ class ConversationIntelligenceJobITCase extends KafkaJobTestBase {
         int customerMessages = 0;
         for (var e : byConversation.entrySet()) {
             List<JsonNode> turns = new ArrayList<>(e.getValue());
-            turns.sort((a, b) -> Integer.compare(a.get("turn_index").asInt(), b.get("turn_index").asInt()));
+            turns.sort(
+                    (a, b) ->
+                            Integer.compare(
+                                    a.get("turn_index").asInt(), b.get("turn_index").asInt()));
             for (int i = 0; i < turns.size(); i++) {
                 expectedVersions.add(e.getKey() + "#" + (i + 1));
-                expectedMessageOfVersion.put(e.getKey() + "#" + (i + 1), turns.get(i).get("source_msg_id").asText());
+                expectedMessageOfVersion.put(
+                        e.getKey() + "#" + (i + 1), turns.get(i).get("source_msg_id").asText());
                 if ("customer".equals(turns.get(i).get("sender").asText())) {
                     customerMessages++;
                 }
@@ -95,34 +128,62 @@ class ConversationIntelligenceJobITCase extends KafkaJobTestBase {
         assertThat(expectedVersions).hasSize(1211);
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-        JobClient job = ConversationIntelligenceJob.kafka(conf, new Properties()).executeAsync(env, "itcase");
+        JobClient job =
+                ConversationIntelligenceJob.kafka(conf, new Properties())
+                        .executeAsync(env, "itcase");
         try {
             ConversationReplayer.produce(
-                    broker.bootstrapServers(), new Properties(), conf.get(JobOptions.TOPIC_INPUT), events, 0, n -> {});
+                    broker.bootstrapServers(),
+                    new Properties(),
+                    conf.get(JobOptions.TOPIC_INPUT),
+                    events,
+                    0,
+                    n -> {});
             Map<String, String> badByOffset = produceRaw(conf.get(JobOptions.TOPIC_INPUT), bad);
 
             int customers = customerMessages;
             Map<String, List<JsonNode>> out =
                     KafkaOutputs.readCommitted(
                             broker.bootstrapServers(),
-                            List.of("support.ai.aggregated", "support.lineage", "support.dlq",
-                                    "support.conversations.state", "support.ai.pii", "support.ai.sentiment",
-                                    "support.ai.insights", "support.ai.summary"),
-                            got -> got.getOrDefault("support.ai.aggregated", List.of()).size() >= expectedVersions.size()
-                                    && got.getOrDefault("support.lineage", List.of()).size() >= expectedVersions.size()
-                                    && got.getOrDefault("support.dlq", List.of()).size() >= bad.size()
-                                    // each sink commits its own transaction: wait for all of them
-                                    && got.getOrDefault("support.conversations.state", List.of()).size()
-                                            >= expectedVersions.size()
-                                    && got.getOrDefault("support.ai.pii", List.of()).size() >= customers
-                                    && got.getOrDefault("support.ai.sentiment", List.of()).size() >= customers
-                                    && got.getOrDefault("support.ai.insights", List.of()).size() >= customers
-                                    && !got.getOrDefault("support.ai.summary", List.of()).isEmpty(),
+                            List.of(
+                                    "support.ai.aggregated",
+                                    "support.lineage",
+                                    "support.dlq",
+                                    "support.conversations.state",
+                                    "support.ai.pii",
+                                    "support.ai.sentiment",
+                                    "support.ai.insights",
+                                    "support.ai.summary"),
+                            got ->
+                                    got.getOrDefault("support.ai.aggregated", List.of()).size()
+                                                    >= expectedVersions.size()
+                                            && got.getOrDefault("support.lineage", List.of()).size()
+                                                    >= expectedVersions.size()
+                                            && got.getOrDefault("support.dlq", List.of()).size()
+                                                    >= bad.size()
+                                            // each sink commits its own transaction: wait for all
+                                            // of them
+                                            && got.getOrDefault(
+                                                                    "support.conversations.state",
+                                                                    List.of())
+                                                            .size()
+                                                    >= expectedVersions.size()
+                                            && got.getOrDefault("support.ai.pii", List.of()).size()
+                                                    >= customers
+                                            && got.getOrDefault("support.ai.sentiment", List.of())
+                                                            .size()
+                                                    >= customers
+                                            && got.getOrDefault("support.ai.insights", List.of())
+                                                            .size()
+                                                    >= customers
+                                            && !got.getOrDefault("support.ai.summary", List.of())
+                                                    .isEmpty(),
                             Duration.ofMinutes(3));
 
             // Aggregated: exactly one record per (tenant, conversation, version), none missing.
             List<JsonNode> aggregated = out.get("support.ai.aggregated");
-            List<String> aggregatedIds = aggregated.stream().map(ConversationIntelligenceJobITCase::versionId).toList();
+            List<String> aggregatedIds =
+                    aggregated.stream().map(ConversationIntelligenceJobITCase::versionId).toList();
             assertThat(aggregatedIds).doesNotHaveDuplicates();
             assertThat(new HashSet<>(aggregatedIds)).isEqualTo(expectedVersions);
             for (JsonNode a : aggregated) {
@@ -135,7 +196,10 @@ class ConversationIntelligenceJobITCase extends KafkaJobTestBase {
 
             // Snapshots: one per version; pii scheduled exactly for customer messages.
             List<JsonNode> snapshots = out.get("support.conversations.state");
-            assertThat(snapshots.stream().map(ConversationIntelligenceJobITCase::versionId).toList())
+            assertThat(
+                            snapshots.stream()
+                                    .map(ConversationIntelligenceJobITCase::versionId)
+                                    .toList())
                     .doesNotHaveDuplicates()
                     .containsExactlyInAnyOrderElementsOf(expectedVersions);
             assertThat(out.get("support.ai.pii")).hasSize(customerMessages);
@@ -152,7 +216,11 @@ class ConversationIntelligenceJobITCase extends KafkaJobTestBase {
                 assertThat(o.get("topic").asText()).isEqualTo("support.ai.aggregated");
                 lineageOutputs.add(o.get("key").asText() + "#" + o.get("version").asLong());
                 assertThat(l.at("/data/inputs")).isNotEmpty();
-                assertThat(l.at("/data/inputs").get(l.at("/data/inputs").size() - 1).get("topic").asText())
+                assertThat(
+                                l.at("/data/inputs")
+                                        .get(l.at("/data/inputs").size() - 1)
+                                        .get("topic")
+                                        .asText())
                         .isEqualTo("support.messages.raw");
             }
             assertThat(lineageOutputs).isEqualTo(expectedVersions);
@@ -164,7 +232,9 @@ class ConversationIntelligenceJobITCase extends KafkaJobTestBase {
             for (JsonNode d : dlq) {
                 assertThat(d.get("stage").asText()).isEqualTo("parse");
                 assertThat(d.get("error_message").asText()).isNotBlank();
-                seenReasons.put(d.at("/source/partition").asInt() + ":" + d.at("/source/offset").asLong(), d.get("error_type").asText());
+                seenReasons.put(
+                        d.at("/source/partition").asInt() + ":" + d.at("/source/offset").asLong(),
+                        d.get("error_type").asText());
             }
             assertThat(seenReasons).isEqualTo(badByOffset);
         } finally {
@@ -172,13 +242,17 @@ class ConversationIntelligenceJobITCase extends KafkaJobTestBase {
         }
     }
 
-    private static Map<String, String> produceRaw(String topic, Map<byte[], String> records) throws Exception {
+    private static Map<String, String> produceRaw(String topic, Map<byte[], String> records)
+            throws Exception {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
         Map<String, String> byOffset = new HashMap<>();
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+        try (KafkaProducer<byte[], byte[]> producer =
+                new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
             for (Map.Entry<byte[], String> e : records.entrySet()) {
-                RecordMetadata md = producer.send(new ProducerRecord<>(topic, utf8("acme:c1"), e.getKey())).get();
+                RecordMetadata md =
+                        producer.send(new ProducerRecord<>(topic, utf8("acme:c1"), e.getKey()))
+                                .get();
                 byOffset.put(md.partition() + ":" + md.offset(), e.getValue());
             }
         }
@@ -186,7 +260,11 @@ class ConversationIntelligenceJobITCase extends KafkaJobTestBase {
     }
 
     private static String versionId(JsonNode n) {
-        return n.get("tenant_id").asText() + ":" + n.get("conversation_id").asText() + "#" + n.get("version").asLong();
+        return n.get("tenant_id").asText()
+                + ":"
+                + n.get("conversation_id").asText()
+                + "#"
+                + n.get("version").asLong();
     }
 
     private static byte[] utf8(String s) {

@@ -1,23 +1,13 @@
 package io.signalstream.jobs;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
-import io.signalstream.functions.AgentAsyncFunction;
 import io.signalstream.agents.AgentSpec;
 import io.signalstream.config.JobOptions;
 import io.signalstream.events.AgentResult;
 import io.signalstream.events.ChatMessage;
 import io.signalstream.events.ConversationSnapshot;
+import io.signalstream.functions.AgentAsyncFunction;
 import io.signalstream.local.ConversationReplayer;
-import java.time.Duration;
-import java.util.List;
-import java.util.Map;
-import java.util.Properties;
-import java.util.Set;
-import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.configuration.CheckpointingOptions;
@@ -29,16 +19,29 @@ import org.apache.flink.runtime.state.FunctionSnapshotContext;
 import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
 /**
- * Exactly-once under injected failures, the way flink-connector-kafka's KafkaSinkITCase proves
- * its own: the whole job on the real conversations, with a test operator that throws while
- * processing records (between checkpoints), while taking a checkpoint and right after one
- * completed, and an agent that throws inside its async call. The job restarts from its
- * checkpoints each time; a read_committed consumer must see exactly one aggregated and one
- * lineage record per (tenant, conversation, version): no loss, no duplicate.
+ * Exactly-once under injected failures, the way flink-connector-kafka's KafkaSinkITCase proves its
+ * own: the whole job on the real conversations, with a test operator that throws while processing
+ * records (between checkpoints), while taking a checkpoint and right after one completed, and an
+ * agent that throws inside its async call. The job restarts from its checkpoints each time; a
+ * read_committed consumer must see exactly one aggregated and one lineage record per (tenant,
+ * conversation, version): no loss, no duplicate.
  */
 class FailureInjectionITCase extends KafkaJobTestBase {
 
@@ -52,10 +55,13 @@ class FailureInjectionITCase extends KafkaJobTestBase {
 
     /** Record counts (over all attempts) at which processing throws. */
     static final Set<Integer> FAIL_AT_MESSAGE = Set.of(150, 520, 900);
+
     /** Checkpoints (counted over all attempts) whose snapshot throws. */
     static final Set<Integer> FAIL_AT_SNAPSHOT = Set.of(3);
+
     /** Completed checkpoints whose notification throws. */
     static final Set<Integer> FAIL_AFTER_CHECKPOINT = Set.of(5);
+
     /** Agent calls (over all attempts and agents) that throw. */
     static final Set<Integer> FAIL_AT_AGENT_CALL = Set.of(700, 1600);
 
@@ -66,7 +72,9 @@ class FailureInjectionITCase extends KafkaJobTestBase {
 
     /** Throws at chosen records, during chosen checkpoints and after chosen completions. */
     static final class FailingStage
-            implements MapFunction<ChatMessage, ChatMessage>, CheckpointedFunction, CheckpointListener {
+            implements MapFunction<ChatMessage, ChatMessage>,
+                    CheckpointedFunction,
+                    CheckpointListener {
         private static final long serialVersionUID = 1L;
 
         @Override
@@ -127,36 +135,54 @@ class FailureInjectionITCase extends KafkaJobTestBase {
         JobClient job =
                 ConversationIntelligenceJob.kafka(conf, new Properties())
                         .withMessageStage(
-                                messages -> messages.map(new FailingStage()).uid("test-failing-stage").name("failing stage"))
+                                messages ->
+                                        messages.map(new FailingStage())
+                                                .uid("test-failing-stage")
+                                                .name("failing stage"))
                         .withAgentFunctions(FailingAgentFunction::new)
                         .executeAsync(env, "failure-itcase");
         try {
             // Produce in two halves so failures land while input is still arriving.
             var events = ConversationReplayer.toEvents(data.lines);
             ConversationReplayer.produce(
-                    broker.bootstrapServers(), new Properties(), conf.get(JobOptions.TOPIC_INPUT),
-                    events.subList(0, events.size() / 2), 0, n -> {});
+                    broker.bootstrapServers(),
+                    new Properties(),
+                    conf.get(JobOptions.TOPIC_INPUT),
+                    events.subList(0, events.size() / 2),
+                    0,
+                    n -> {});
             Thread.sleep(1500);
             ConversationReplayer.produce(
-                    broker.bootstrapServers(), new Properties(), conf.get(JobOptions.TOPIC_INPUT),
-                    events.subList(events.size() / 2, events.size()), 400, n -> {});
+                    broker.bootstrapServers(),
+                    new Properties(),
+                    conf.get(JobOptions.TOPIC_INPUT),
+                    events.subList(events.size() / 2, events.size()),
+                    400,
+                    n -> {});
 
             var out =
                     KafkaOutputs.readCommitted(
                             broker.bootstrapServers(),
                             List.of("support.ai.aggregated", "support.lineage"),
-                            got -> got.get("support.ai.aggregated").size() >= data.expectedVersions.size()
-                                    && got.get("support.lineage").size() >= data.expectedVersions.size()
-                                    && injectedTotal() >= 7,
+                            got ->
+                                    got.get("support.ai.aggregated").size()
+                                                    >= data.expectedVersions.size()
+                                            && got.get("support.lineage").size()
+                                                    >= data.expectedVersions.size()
+                                            && injectedTotal() >= 7,
                             Duration.ofMinutes(3));
             data.assertExactlyOnce(out);
 
             Map<String, Integer> injected = new TreeMap<>();
             INJECTED.forEach((k, v) -> injected.put(k, v.get()));
             System.out.printf(
-                    "failure injection: inputs %d, injected %s, aggregated %d, lineage %d, expected %d%n",
-                    data.lines.size(), injected, out.get("support.ai.aggregated").size(),
-                    out.get("support.lineage").size(), data.expectedVersions.size());
+                    "failure injection: inputs %d, injected %s, aggregated %d, lineage %d, expected"
+                            + " %d%n",
+                    data.lines.size(),
+                    injected,
+                    out.get("support.ai.aggregated").size(),
+                    out.get("support.lineage").size(),
+                    data.expectedVersions.size());
             assertThat(injected)
                     .containsEntry("while processing", 3)
                     .containsEntry("during checkpoint", 1)

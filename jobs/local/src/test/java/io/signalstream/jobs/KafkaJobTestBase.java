@@ -1,14 +1,10 @@
 package io.signalstream.jobs;
 
 import io.signalstream.config.JobOptions;
-import io.signalstream.local.EmbeddedKafkaBroker;
 import io.signalstream.jobs.kafka.KafkaTopics;
+import io.signalstream.local.EmbeddedKafkaBroker;
 import io.signalstream.local.LocalFlinkConfig;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.List;
-import java.util.Properties;
-import java.util.concurrent.TimeUnit;
+
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
@@ -17,10 +13,17 @@ import org.apache.flink.runtime.testutils.CommonTestUtils;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Shared fixture of the ITCases that run the whole job: a Flink MiniCluster (1 TaskManager, 2
@@ -62,12 +65,16 @@ abstract class KafkaJobTestBase {
         conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofSeconds(1));
         conf.set(JobOptions.BOOTSTRAP_SERVERS, broker.bootstrapServers());
         conf.set(JobOptions.GROUP_ID, groupId);
-        KafkaTopics.create(broker.bootstrapServers(), new Properties(), KafkaTopics.layout(conf, 3, (short) 1));
+        KafkaTopics.create(
+                broker.bootstrapServers(),
+                new Properties(),
+                KafkaTopics.layout(conf, 3, (short) 1));
         return conf;
     }
 
     /** Submits the job on the MiniCluster. */
-    static JobClient submit(ConversationIntelligenceJob job, Configuration conf, String name) throws Exception {
+    static JobClient submit(ConversationIntelligenceJob job, Configuration conf, String name)
+            throws Exception {
         return job.executeAsync(StreamExecutionEnvironment.getExecutionEnvironment(conf), name);
     }
 

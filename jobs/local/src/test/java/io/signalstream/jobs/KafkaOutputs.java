@@ -1,7 +1,15 @@
 package io.signalstream.jobs;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.signalstream.serde.Json;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -9,12 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.function.Predicate;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /** Reads output topics as a read_committed consumer, for ITCases. */
 final class KafkaOutputs {
@@ -29,7 +31,10 @@ final class KafkaOutputs {
      * @throws AssertionError if {@code done} does not hold within {@code timeout}
      */
     static Map<String, List<JsonNode>> readCommitted(
-            String bootstrap, List<String> topics, Predicate<Map<String, List<JsonNode>>> done, Duration timeout)
+            String bootstrap,
+            List<String> topics,
+            Predicate<Map<String, List<JsonNode>>> done,
+            Duration timeout)
             throws Exception {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -37,7 +42,8 @@ final class KafkaOutputs {
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         Map<String, List<JsonNode>> out = new HashMap<>();
         topics.forEach(t -> out.put(t, new ArrayList<>()));
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        try (KafkaConsumer<byte[], byte[]> c =
+                new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> parts = new ArrayList<>();
             for (String t : topics) {
                 for (PartitionInfo pi : c.partitionsFor(t, Duration.ofSeconds(30))) {

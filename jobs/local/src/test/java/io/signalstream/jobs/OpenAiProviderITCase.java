@@ -1,17 +1,23 @@
 package io.signalstream.jobs;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
-import com.fasterxml.jackson.databind.JsonNode;
+import io.signalstream.agents.ProviderStats;
 import io.signalstream.agents.local.PiiDetector;
 import io.signalstream.agents.local.PiiEntity;
 import io.signalstream.config.AgentOptions;
 import io.signalstream.config.JobOptions;
 import io.signalstream.config.ProviderOptions;
-import io.signalstream.local.llm.LoopbackLlmServer;
-import io.signalstream.agents.ProviderStats;
 import io.signalstream.local.ConversationReplayer;
+import io.signalstream.local.llm.LoopbackLlmServer;
 import io.signalstream.serde.Json;
+
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -21,19 +27,16 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The whole job with all four agents on the {@code openai} provider against a real
- * OpenAI-compatible HTTP server on 127.0.0.1 that injects faults into 20% of the requests (429
- * with Retry-After, 500, 503, malformed bodies, schema-breaking answers, connection resets) and
- * random delays, on the real conversation file. Every message must still get exactly one
- * aggregated record per version, read_committed, none missing; and no raw e-mail address, card
- * or phone number from the data may reach the server.
+ * OpenAI-compatible HTTP server on 127.0.0.1 that injects faults into 20% of the requests (429 with
+ * Retry-After, 500, 503, malformed bodies, schema-breaking answers, connection resets) and random
+ * delays, on the real conversation file. Every message must still get exactly one aggregated record
+ * per version, read_committed, none missing; and no raw e-mail address, card or phone number from
+ * the data may reach the server.
  */
 class OpenAiProviderITCase extends KafkaJobTestBase {
 
@@ -78,23 +81,43 @@ class OpenAiProviderITCase extends KafkaJobTestBase {
             }
             assertThat(rawPii).as("the real data holds e-mail addresses to protect").isNotEmpty();
 
-            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-            JobClient job = ConversationIntelligenceJob.kafka(conf, new Properties()).executeAsync(env, "openai-itcase");
+            StreamExecutionEnvironment env =
+                    StreamExecutionEnvironment.getExecutionEnvironment(conf);
+            JobClient job =
+                    ConversationIntelligenceJob.kafka(conf, new Properties())
+                            .executeAsync(env, "openai-itcase");
             try {
                 ConversationReplayer.produce(
-                        broker.bootstrapServers(), new Properties(), conf.get(JobOptions.TOPIC_INPUT), events, 0, n -> {});
+                        broker.bootstrapServers(),
+                        new Properties(),
+                        conf.get(JobOptions.TOPIC_INPUT),
+                        events,
+                        0,
+                        n -> {});
                 Map<String, List<JsonNode>> out =
                         KafkaOutputs.readCommitted(
                                 broker.bootstrapServers(),
-                                List.of("support.ai.aggregated", "support.lineage", "support.ai.pii",
-                                        "support.ai.sentiment", "support.ai.insights", "support.ai.summary"),
-                                got -> got.get("support.ai.aggregated").size() >= expected.size()
-                                        && got.get("support.lineage").size() >= expected.size(),
+                                List.of(
+                                        "support.ai.aggregated",
+                                        "support.lineage",
+                                        "support.ai.pii",
+                                        "support.ai.sentiment",
+                                        "support.ai.insights",
+                                        "support.ai.summary"),
+                                got ->
+                                        got.get("support.ai.aggregated").size() >= expected.size()
+                                                && got.get("support.lineage").size()
+                                                        >= expected.size(),
                                 Duration.ofMinutes(4));
 
                 List<String> ids = new ArrayList<>();
                 for (JsonNode a : out.get("support.ai.aggregated")) {
-                    ids.add(a.get("tenant_id").asText() + ":" + a.get("conversation_id").asText() + "#" + a.get("version").asLong());
+                    ids.add(
+                            a.get("tenant_id").asText()
+                                    + ":"
+                                    + a.get("conversation_id").asText()
+                                    + "#"
+                                    + a.get("version").asLong());
                 }
                 assertThat(ids).doesNotHaveDuplicates();
                 assertThat(new HashSet<>(ids)).isEqualTo(expected);
@@ -128,17 +151,24 @@ class OpenAiProviderITCase extends KafkaJobTestBase {
                         assertThat(req.body()).as("request body").doesNotContain(value);
                     }
                 }
-                assertThat(requests.stream().anyMatch(r -> r.body().contains("<EMAIL_ADDRESS_"))).isTrue();
+                assertThat(requests.stream().anyMatch(r -> r.body().contains("<EMAIL_ADDRESS_")))
+                        .isTrue();
 
                 Map<String, Long> stats = ProviderStats.of("openai").snapshot();
                 long hits = stats.get("cache_hits");
                 long lookups = hits + stats.get("cache_misses");
                 System.out.printf(
-                        "openai ITCase: %d messages, %d agent results %s, %d LLM requests (%.2f per message),"
-                                + " cache hit rate %.3f, injected faults %s, provider stats %s%n",
-                        lines.size(), results.size(), statuses, requests.size(),
-                        requests.size() / (double) lines.size(), lookups == 0 ? 0.0 : hits / (double) lookups,
-                        LoopbackLlmServer.injectedFaults(faulty), stats);
+                        "openai ITCase: %d messages, %d agent results %s, %d LLM requests (%.2f per"
+                            + " message), cache hit rate %.3f, injected faults %s, provider stats"
+                            + " %s%n",
+                        lines.size(),
+                        results.size(),
+                        statuses,
+                        requests.size(),
+                        requests.size() / (double) lines.size(),
+                        lookups == 0 ? 0.0 : hits / (double) lookups,
+                        LoopbackLlmServer.injectedFaults(faulty),
+                        stats);
             } finally {
                 cancel(job);
             }

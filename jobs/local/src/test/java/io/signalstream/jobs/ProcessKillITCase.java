@@ -1,11 +1,16 @@
 package io.signalstream.jobs;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.signalstream.config.JobOptions;
+import io.signalstream.jobs.kafka.KafkaTopics;
 import io.signalstream.local.ConversationReplayer;
 import io.signalstream.local.EmbeddedKafkaBroker;
-import io.signalstream.jobs.kafka.KafkaTopics;
+
+import org.apache.flink.configuration.Configuration;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.FileVisitResult;
@@ -22,36 +27,56 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.apache.flink.configuration.Configuration;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The real {@code run} command in its own JVM against the in-process broker, killed with
- * SIGKILL mid-stream several times and started again from the latest retained checkpoint each
- * time. A read_committed consumer must see exactly one aggregated and one lineage record per
- * (tenant, conversation, version).
+ * The real {@code run} command in its own JVM against the in-process broker, killed with SIGKILL
+ * mid-stream several times and started again from the latest retained checkpoint each time. A
+ * read_committed consumer must see exactly one aggregated and one lineage record per (tenant,
+ * conversation, version).
  */
 class ProcessKillITCase {
 
     @TempDir Path tmp;
 
-    private Process start(String bootstrap, Path checkpoints, String restoreFrom, int n) throws IOException {
+    private Process start(String bootstrap, Path checkpoints, String restoreFrom, int n)
+            throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        List<String> cmd = new ArrayList<>(List.of(
-                java, "-Xmx700m", "-cp", classpath, "io.signalstream.cli.SignalStreamCli", "run",
-                "--bootstrap-servers", bootstrap, "--job-name", "kill-test-" + n,
-                "-D", "parallelism.default=2",
-                "-D", "state.backend.type=rocksdb",
-                "-D", "execution.checkpointing.incremental=true",
-                "-D", "execution.checkpointing.interval=1 s",
-                "-D", "execution.checkpointing.dir=" + checkpoints.toUri(),
-                "-D", "execution.checkpointing.externalized-checkpoint-retention=RETAIN_ON_CANCELLATION",
-                "-D", "execution.checkpointing.num-retained=2",
-                "-D", "signalstream.kafka.group-id=kill-test",
-                "-D", "signalstream.kafka.transaction-timeout=60 s"));
+        String classpath =
+                System.getProperty(
+                        "surefire.test.class.path", System.getProperty("java.class.path"));
+        List<String> cmd =
+                new ArrayList<>(
+                        List.of(
+                                java,
+                                "-Xmx700m",
+                                "-cp",
+                                classpath,
+                                "io.signalstream.cli.SignalStreamCli",
+                                "run",
+                                "--bootstrap-servers",
+                                bootstrap,
+                                "--job-name",
+                                "kill-test-" + n,
+                                "-D",
+                                "parallelism.default=2",
+                                "-D",
+                                "state.backend.type=rocksdb",
+                                "-D",
+                                "execution.checkpointing.incremental=true",
+                                "-D",
+                                "execution.checkpointing.interval=1 s",
+                                "-D",
+                                "execution.checkpointing.dir=" + checkpoints.toUri(),
+                                "-D",
+                                "execution.checkpointing.externalized-checkpoint-retention=RETAIN_ON_CANCELLATION",
+                                "-D",
+                                "execution.checkpointing.num-retained=2",
+                                "-D",
+                                "signalstream.kafka.group-id=kill-test",
+                                "-D",
+                                "signalstream.kafka.transaction-timeout=60 s"));
         if (restoreFrom != null) {
             cmd.add("-D");
             cmd.add("execution.state-recovery.path=" + restoreFrom);
@@ -81,25 +106,29 @@ class ProcessKillITCase {
         if (!Files.isDirectory(checkpoints)) {
             return found;
         }
-        Files.walkFileTree(checkpoints, Set.of(), 3, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-                if (file.getFileName().toString().equals("_metadata")) {
-                    found.add(file);
-                }
-                return FileVisitResult.CONTINUE;
-            }
+        Files.walkFileTree(
+                checkpoints,
+                Set.of(),
+                3,
+                new SimpleFileVisitor<>() {
+                    @Override
+                    public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                        if (file.getFileName().toString().equals("_metadata")) {
+                            found.add(file);
+                        }
+                        return FileVisitResult.CONTINUE;
+                    }
 
-            @Override
-            public FileVisitResult visitFileFailed(Path file, IOException e) {
-                return FileVisitResult.CONTINUE;
-            }
+                    @Override
+                    public FileVisitResult visitFileFailed(Path file, IOException e) {
+                        return FileVisitResult.CONTINUE;
+                    }
 
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException e) {
-                return FileVisitResult.CONTINUE;
-            }
-        });
+                    @Override
+                    public FileVisitResult postVisitDirectory(Path dir, IOException e) {
+                        return FileVisitResult.CONTINUE;
+                    }
+                });
         return found;
     }
 
@@ -110,16 +139,26 @@ class ProcessKillITCase {
         Path checkpoints = tmp.resolve("checkpoints");
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(tmp.resolve("kafka"))) {
             Configuration conf = new Configuration();
-            KafkaTopics.create(broker.bootstrapServers(), new Properties(), KafkaTopics.layout(conf, 3, (short) 1));
+            KafkaTopics.create(
+                    broker.bootstrapServers(),
+                    new Properties(),
+                    KafkaTopics.layout(conf, 3, (short) 1));
             var events = ConversationReplayer.toEvents(data.lines);
-            CompletableFuture<?> producing = CompletableFuture.runAsync(() -> {
-                try {
-                    ConversationReplayer.produce(broker.bootstrapServers(), new Properties(),
-                            conf.get(JobOptions.TOPIC_INPUT), events, 60, n -> {});
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
+            CompletableFuture<?> producing =
+                    CompletableFuture.runAsync(
+                            () -> {
+                                try {
+                                    ConversationReplayer.produce(
+                                            broker.bootstrapServers(),
+                                            new Properties(),
+                                            conf.get(JobOptions.TOPIC_INPUT),
+                                            events,
+                                            60,
+                                            n -> {});
+                                } catch (Exception e) {
+                                    throw new IllegalStateException(e);
+                                }
+                            });
 
             List<String> restoredFrom = new ArrayList<>();
             Process job = start(broker.bootstrapServers(), checkpoints, null, 0);
@@ -128,8 +167,11 @@ class ProcessKillITCase {
                     // Let the run complete at least two new checkpoints, then kill it hard.
                     int before = completedCheckpoints(checkpoints);
                     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-                    while (completedCheckpoints(checkpoints) < before + 2 && System.nanoTime() < deadline) {
-                        assertThat(job.isAlive()).as("run %d alive (see run-%d.log)", kill - 1, kill - 1).isTrue();
+                    while (completedCheckpoints(checkpoints) < before + 2
+                            && System.nanoTime() < deadline) {
+                        assertThat(job.isAlive())
+                                .as("run %d alive (see run-%d.log)", kill - 1, kill - 1)
+                                .isTrue();
                         Thread.sleep(200);
                     }
                     job.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
@@ -138,14 +180,23 @@ class ProcessKillITCase {
                     job = start(broker.bootstrapServers(), checkpoints, restore, kill);
                 }
                 producing.get(2, TimeUnit.MINUTES);
-                var out = KafkaOutputs.readCommitted(
-                        broker.bootstrapServers(), List.of("support.ai.aggregated", "support.lineage"),
-                        got -> got.get("support.ai.aggregated").size() >= data.expectedVersions.size()
-                                && got.get("support.lineage").size() >= data.expectedVersions.size(),
-                        Duration.ofMinutes(3));
+                var out =
+                        KafkaOutputs.readCommitted(
+                                broker.bootstrapServers(),
+                                List.of("support.ai.aggregated", "support.lineage"),
+                                got ->
+                                        got.get("support.ai.aggregated").size()
+                                                        >= data.expectedVersions.size()
+                                                && got.get("support.lineage").size()
+                                                        >= data.expectedVersions.size(),
+                                Duration.ofMinutes(3));
                 data.assertExactlyOnce(out);
-                System.out.printf("process kill: 3 x SIGKILL, restored from %s; aggregated %d, lineage %d, expected %d%n",
-                        restoredFrom, out.get("support.ai.aggregated").size(), out.get("support.lineage").size(),
+                System.out.printf(
+                        "process kill: 3 x SIGKILL, restored from %s; aggregated %d, lineage %d,"
+                                + " expected %d%n",
+                        restoredFrom,
+                        out.get("support.ai.aggregated").size(),
+                        out.get("support.lineage").size(),
                         data.expectedVersions.size());
             } finally {
                 job.destroyForcibly().waitFor(30, TimeUnit.SECONDS);

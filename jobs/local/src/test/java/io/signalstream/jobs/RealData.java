@@ -1,10 +1,10 @@
 package io.signalstream.jobs;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
-import com.fasterxml.jackson.databind.JsonNode;
 import io.signalstream.local.ConversationReplayer;
 import io.signalstream.serde.Json;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -12,13 +12,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 /**
- * The bundled real conversations and what the job must make of them, worked out here from the
- * raw lines, independently of the job's code.
+ * The bundled real conversations and what the job must make of them, worked out here from the raw
+ * lines, independently of the job's code.
  */
 final class RealData {
 
     final List<String> lines;
+
     /** Every (tenant:conversation#version) the job must emit once. */
     final Set<String> expectedVersions = new HashSet<>();
 
@@ -33,12 +36,16 @@ final class RealData {
     }
 
     static String versionId(JsonNode n) {
-        return n.get("tenant_id").asText() + ":" + n.get("conversation_id").asText() + "#" + n.get("version").asLong();
+        return n.get("tenant_id").asText()
+                + ":"
+                + n.get("conversation_id").asText()
+                + "#"
+                + n.get("version").asLong();
     }
 
     /**
-     * Asserts exactly-once: one aggregated and one lineage record per expected version, no
-     * other, no duplicate.
+     * Asserts exactly-once: one aggregated and one lineage record per expected version, no other,
+     * no duplicate.
      */
     void assertExactlyOnce(Map<String, List<JsonNode>> out) {
         List<String> aggregated = new ArrayList<>();

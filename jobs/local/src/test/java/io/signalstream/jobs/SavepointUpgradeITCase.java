@@ -1,12 +1,22 @@
 package io.signalstream.jobs;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
-import com.fasterxml.jackson.databind.JsonNode;
 import io.signalstream.config.AgentOptions;
 import io.signalstream.config.JobOptions;
 import io.signalstream.local.ConversationReplayer;
 import io.signalstream.serde.Json;
+
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.StateRecoveryOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.runtime.testutils.CommonTestUtils;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -15,22 +25,15 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.apache.flink.api.common.JobStatus;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.StateRecoveryOptions;
-import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.core.execution.SavepointFormatType;
-import org.apache.flink.runtime.testutils.CommonTestUtils;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A savepoint upgrade: version 1 of the job processes the first half of the real conversations
- * and is stopped with a savepoint; a changed version 2 (another agent configuration and an added
+ * A savepoint upgrade: version 1 of the job processes the first half of the real conversations and
+ * is stopped with a savepoint; a changed version 2 (another agent configuration and an added
  * operator) starts from it and processes the rest, plus a re-delivery of a message version 1
- * already counted. Counters, transcripts and de-duplication state must carry over, and the
- * outputs must stay exactly-once across the switch.
+ * already counted. Counters, transcripts and de-duplication state must carry over, and the outputs
+ * must stay exactly-once across the switch.
  */
 class SavepointUpgradeITCase extends KafkaJobTestBase {
 
@@ -51,17 +54,32 @@ class SavepointUpgradeITCase extends KafkaJobTestBase {
         int half = split;
         Configuration v1 = baseConf();
         String input = v1.get(JobOptions.TOPIC_INPUT);
-        List<String> topics = List.of("support.ai.aggregated", "support.lineage", "support.conversations.state");
+        List<String> topics =
+                List.of("support.ai.aggregated", "support.lineage", "support.conversations.state");
 
         // Version 1: the first half, then stop with a savepoint.
         JobClient job1 =
                 ConversationIntelligenceJob.kafka(v1, new Properties())
-                        .executeAsync(StreamExecutionEnvironment.getExecutionEnvironment(v1), "upgrade-v1");
-        ConversationReplayer.produce(broker.bootstrapServers(), new Properties(), input, events.subList(0, half), 0, n -> {});
-        KafkaOutputs.readCommitted(broker.bootstrapServers(), topics,
-                got -> got.get("support.ai.aggregated").size() >= half, Duration.ofMinutes(2));
+                        .executeAsync(
+                                StreamExecutionEnvironment.getExecutionEnvironment(v1),
+                                "upgrade-v1");
+        ConversationReplayer.produce(
+                broker.bootstrapServers(),
+                new Properties(),
+                input,
+                events.subList(0, half),
+                0,
+                n -> {});
+        KafkaOutputs.readCommitted(
+                broker.bootstrapServers(),
+                topics,
+                got -> got.get("support.ai.aggregated").size() >= half,
+                Duration.ofMinutes(2));
         String savepoint =
-                job1.stopWithSavepoint(false, tmp.resolve("savepoints").toUri().toString(), SavepointFormatType.CANONICAL)
+                job1.stopWithSavepoint(
+                                false,
+                                tmp.resolve("savepoints").toUri().toString(),
+                                SavepointFormatType.CANONICAL)
                         .get(2, TimeUnit.MINUTES);
         CommonTestUtils.waitForJobStatus(job1, List.of(JobStatus.FINISHED));
 
@@ -71,22 +89,33 @@ class SavepointUpgradeITCase extends KafkaJobTestBase {
         v2.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
         JobClient job2 =
                 ConversationIntelligenceJob.kafka(v2, new Properties())
-                        .withMessageStage(m -> m.filter(x -> true).uid("v2-added-filter").name("added in v2"))
-                        .executeAsync(StreamExecutionEnvironment.getExecutionEnvironment(v2), "upgrade-v2");
+                        .withMessageStage(
+                                m -> m.filter(x -> true).uid("v2-added-filter").name("added in v2"))
+                        .executeAsync(
+                                StreamExecutionEnvironment.getExecutionEnvironment(v2),
+                                "upgrade-v2");
         try {
-            List<Map.Entry<String, byte[]>> rest = new ArrayList<>(events.subList(half, events.size()));
+            List<Map.Entry<String, byte[]>> rest =
+                    new ArrayList<>(events.subList(half, events.size()));
             rest.add(events.get(half - 1)); // re-delivery of a message version 1 counted
-            ConversationReplayer.produce(broker.bootstrapServers(), new Properties(), input, rest, 0, n -> {});
+            ConversationReplayer.produce(
+                    broker.bootstrapServers(), new Properties(), input, rest, 0, n -> {});
             Map<String, List<JsonNode>> out =
-                    KafkaOutputs.readCommitted(broker.bootstrapServers(), topics,
-                            got -> got.get("support.ai.aggregated").size() >= data.expectedVersions.size()
-                                    && got.get("support.lineage").size() >= data.expectedVersions.size()
-                                    && got.get("support.conversations.state").size()
-                                            >= data.expectedVersions.size(),
+                    KafkaOutputs.readCommitted(
+                            broker.bootstrapServers(),
+                            topics,
+                            got ->
+                                    got.get("support.ai.aggregated").size()
+                                                    >= data.expectedVersions.size()
+                                            && got.get("support.lineage").size()
+                                                    >= data.expectedVersions.size()
+                                            && got.get("support.conversations.state").size()
+                                                    >= data.expectedVersions.size(),
                             Duration.ofMinutes(3));
 
             data.assertExactlyOnce(out);
-            assertThat(out.get("support.conversations.state")).hasSize(data.expectedVersions.size());
+            assertThat(out.get("support.conversations.state"))
+                    .hasSize(data.expectedVersions.size());
 
             // A conversation split across the switch: its transcript after the switch still
             // holds the messages version 1 saw.
@@ -94,14 +123,22 @@ class SavepointUpgradeITCase extends KafkaJobTestBase {
             for (var e : events.subList(0, half)) {
                 JsonNode n = Json.MAPPER.readTree(e.getValue());
                 idsBeforeByKey
-                        .computeIfAbsent(n.get("tenant_id").asText() + ":" + n.get("conversation_id").asText(), k -> new HashSet<>())
+                        .computeIfAbsent(
+                                n.get("tenant_id").asText()
+                                        + ":"
+                                        + n.get("conversation_id").asText(),
+                                k -> new HashSet<>())
                         .add(n.get("message_id").asText());
             }
             JsonNode firstAfter = null;
             Set<String> idsBefore = null;
             for (var e : events.subList(half, events.size())) {
                 JsonNode n = Json.MAPPER.readTree(e.getValue());
-                idsBefore = idsBeforeByKey.get(n.get("tenant_id").asText() + ":" + n.get("conversation_id").asText());
+                idsBefore =
+                        idsBeforeByKey.get(
+                                n.get("tenant_id").asText()
+                                        + ":"
+                                        + n.get("conversation_id").asText());
                 if (idsBefore != null) {
                     firstAfter = n;
                     break;
@@ -111,19 +148,31 @@ class SavepointUpgradeITCase extends KafkaJobTestBase {
             JsonNode splitMessage = firstAfter;
             JsonNode snapshot =
                     out.get("support.conversations.state").stream()
-                            .filter(x -> x.at("/last_message/message_id").asText().equals(splitMessage.get("message_id").asText()))
+                            .filter(
+                                    x ->
+                                            x.at("/last_message/message_id")
+                                                    .asText()
+                                                    .equals(
+                                                            splitMessage
+                                                                    .get("message_id")
+                                                                    .asText()))
                             .findFirst()
                             .orElseThrow();
             Set<String> transcript = new HashSet<>();
-            snapshot.get("recent_messages").forEach(m -> transcript.add(m.get("message_id").asText()));
+            snapshot.get("recent_messages")
+                    .forEach(m -> transcript.add(m.get("message_id").asText()));
             assertThat(snapshot.get("version").asLong()).isEqualTo(idsBefore.size() + 1L);
             assertThat(transcript).containsAll(idsBefore);
             // Version 2's configuration is in force: summary ran for that message.
             assertThat(snapshot.get("scheduled_agents").toString()).contains("summary");
             System.out.printf(
-                    "savepoint upgrade: %d inputs (+1 re-delivery) across %s, aggregated %d, lineage %d, expected %d%n",
-                    events.size(), savepoint, out.get("support.ai.aggregated").size(),
-                    out.get("support.lineage").size(), data.expectedVersions.size());
+                    "savepoint upgrade: %d inputs (+1 re-delivery) across %s, aggregated %d,"
+                            + " lineage %d, expected %d%n",
+                    events.size(),
+                    savepoint,
+                    out.get("support.ai.aggregated").size(),
+                    out.get("support.lineage").size(),
+                    data.expectedVersions.size());
         } finally {
             cancel(job2);
         }

@@ -1,12 +1,7 @@
 package io.signalstream.llm;
 
-import io.signalstream.local.llm.LoopbackLlmServer;
-import io.signalstream.agents.ProviderStats;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowable;
-
-import com.fasterxml.jackson.databind.JsonNode;
 import io.signalstream.agents.ProviderException;
+import io.signalstream.agents.ProviderStats;
 import io.signalstream.agents.local.PiiDetector;
 import io.signalstream.agents.local.PiiEntity;
 import io.signalstream.config.AgentOptions;
@@ -17,12 +12,15 @@ import io.signalstream.events.ConversationSnapshot;
 import io.signalstream.events.SourceRef;
 import io.signalstream.events.TranscriptEntry;
 import io.signalstream.events.Usage;
+import io.signalstream.local.llm.LoopbackLlmServer;
 import io.signalstream.local.llm.LoopbackLlmServer.RecordedRequest;
 import io.signalstream.local.llm.LoopbackLlmServer.Reply;
 import io.signalstream.local.llm.LoopbackLlmServer.Responder;
 import io.signalstream.serde.Json;
 
 import org.apache.flink.configuration.Configuration;
+
+import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -54,6 +52,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
 /**
  * Tests of {@link OpenAiProvider} against a real HTTP server on 127.0.0.1 ({@link
  * LoopbackLlmServer}): answers, request shape, PII redaction, retries, repair, timeouts, the
@@ -76,8 +77,7 @@ class OpenAiProviderTest {
     private final List<OpenAiProvider> providers = new ArrayList<>();
     private LoopbackLlmServer server;
 
-    @TempDir
-    Path tmp;
+    @TempDir Path tmp;
 
     @BeforeEach
     void startServer() {
@@ -132,18 +132,23 @@ class OpenAiProviderTest {
             List<Map<String, Object>> entities = entities(r);
             assertThat(entities).isNotEmpty();
             assertThat(entities)
-                    .allSatisfy(e -> {
-                        assertThat(e).containsOnlyKeys("type", "start", "end", "score");
-                        assertThat((int) e.get("start")).isBetween(0, original.length());
-                        assertThat((int) e.get("end"))
-                                .isBetween((int) e.get("start") + 1, original.length());
-                    });
+                    .allSatisfy(
+                            e -> {
+                                assertThat(e).containsOnlyKeys("type", "start", "end", "score");
+                                assertThat((int) e.get("start")).isBetween(0, original.length());
+                                assertThat((int) e.get("end"))
+                                        .isBetween((int) e.get("start") + 1, original.length());
+                            });
             assertThat(entities)
                     .filteredOn(e -> PiiDetector.EMAIL_ADDRESS.equals(e.get("type")))
                     .singleElement()
-                    .satisfies(e -> assertThat(
-                                    original.substring((int) e.get("start"), (int) e.get("end")))
-                            .isEqualTo(EMAIL));
+                    .satisfies(
+                            e ->
+                                    assertThat(
+                                                    original.substring(
+                                                            (int) e.get("start"),
+                                                            (int) e.get("end")))
+                                            .isEqualTo(EMAIL));
             assertThat((String) r.result().get("redacted_text"))
                     .contains("<EMAIL_ADDRESS_1>")
                     .doesNotContain(EMAIL);
@@ -172,11 +177,13 @@ class OpenAiProviderTest {
                 .contains("<EMAIL_ADDRESS_1>")
                 .doesNotContain("maria.lopez@example.com");
         List<Map<String, Object>> entities = entities(r);
-        assertThat(entities).extracting(e -> e.get("type"))
+        assertThat(entities)
+                .extracting(e -> e.get("type"))
                 .containsExactly("PERSON", PiiDetector.EMAIL_ADDRESS);
         Map<String, Object> person = entities.get(0);
         assertThat(person.get("start")).isEqualTo(text.indexOf("Maria Lopez"));
-        assertThat(person.get("end")).isEqualTo(text.indexOf("Maria Lopez") + "Maria Lopez".length());
+        assertThat(person.get("end"))
+                .isEqualTo(text.indexOf("Maria Lopez") + "Maria Lopez".length());
         Map<String, Object> email = entities.get(1);
         assertThat(text.substring((int) email.get("start"), (int) email.get("end")))
                 .isEqualTo("maria.lopez@example.com");
@@ -223,7 +230,8 @@ class OpenAiProviderTest {
         JsonNode messages = body.get("messages");
         assertThat(messages).hasSize(2);
         assertThat(messages.get(0).get("role").asText()).isEqualTo("system");
-        assertThat(messages.get(0).get("content").asText()).contains("SignalStream sentiment agent");
+        assertThat(messages.get(0).get("content").asText())
+                .contains("SignalStream sentiment agent");
         assertThat(messages.get(1).get("role").asText()).isEqualTo("user");
         assertThat(messages.get(1).get("content").asText()).contains("The app is great, thanks");
     }
@@ -252,11 +260,13 @@ class OpenAiProviderTest {
         List<JsonNode> lines = conversationLines();
         Map<String, List<JsonNode>> byConversation = new LinkedHashMap<>();
         for (JsonNode n : lines) {
-            byConversation.computeIfAbsent(n.get("conversation_id").asText(), k -> new ArrayList<>())
+            byConversation
+                    .computeIfAbsent(n.get("conversation_id").asText(), k -> new ArrayList<>())
                     .add(n);
         }
-        byConversation.values().forEach(l ->
-                l.sort(Comparator.comparingInt(n -> n.get("turn_index").asInt())));
+        byConversation
+                .values()
+                .forEach(l -> l.sort(Comparator.comparingInt(n -> n.get("turn_index").asInt())));
 
         int checkedMessages = 0;
         Set<String> typesSeen = new TreeSet<>();
@@ -291,7 +301,9 @@ class OpenAiProviderTest {
             assertThat(requests).as("requests for line %s", line).hasSize(2);
             for (RecordedRequest req : requests) {
                 for (String value : raw) {
-                    assertThat(req.body()).as("request body of %s", req.agent()).doesNotContain(value);
+                    assertThat(req.body())
+                            .as("request body of %s", req.agent())
+                            .doesNotContain(value);
                     assertThat(req.allMessageText()).doesNotContain(value);
                 }
                 for (PiiEntity e : found) {
@@ -303,7 +315,9 @@ class OpenAiProviderTest {
                 }
             }
         }
-        assertThat(checkedMessages).as("messages with e-mail/card/phone in the file").isGreaterThanOrEqualTo(10);
+        assertThat(checkedMessages)
+                .as("messages with e-mail/card/phone in the file")
+                .isGreaterThanOrEqualTo(10);
         assertThat(typesSeen).contains(PiiDetector.EMAIL_ADDRESS, PiiDetector.PHONE_NUMBER);
     }
 
@@ -315,22 +329,40 @@ class OpenAiProviderTest {
         String card = "4111 1111 1111 1111";
         String phone = "+1 212 555 0123";
         String mail = "jane.doe@example.org";
-        String text = "My card " + card + " was charged twice! Call me at " + phone + " or mail "
-                + mail + ", it is urgent.";
-        assertThat(sensitive(text)).extracting(PiiEntity::type)
+        String text =
+                "My card "
+                        + card
+                        + " was charged twice! Call me at "
+                        + phone
+                        + " or mail "
+                        + mail
+                        + ", it is urgent.";
+        assertThat(sensitive(text))
+                .extracting(PiiEntity::type)
                 .containsExactlyInAnyOrder(
-                        PiiDetector.CREDIT_CARD, PiiDetector.PHONE_NUMBER, PiiDetector.EMAIL_ADDRESS);
+                        PiiDetector.CREDIT_CARD,
+                        PiiDetector.PHONE_NUMBER,
+                        PiiDetector.EMAIL_ADDRESS);
 
         AgentResult summary = await(provider.analyze("summary", snapshot("acme", "c-syn", text)));
-        AgentResult sentiment = await(provider.analyze("sentiment", snapshot("acme", "c-syn", text)));
+        AgentResult sentiment =
+                await(provider.analyze("sentiment", snapshot("acme", "c-syn", text)));
 
         assertThat(summary.status()).isEqualTo(AgentStatus.OK);
         assertThat(sentiment.status()).isEqualTo(AgentStatus.OK);
-        assertThat(server.requests()).hasSize(2).allSatisfy(req -> {
-            assertThat(req.body()).doesNotContain(card, "4111111111111111", phone, "555 0123", mail);
-            assertThat(req.lastUserMessage())
-                    .contains("<CREDIT_CARD_1>", "<PHONE_NUMBER_1>", "<EMAIL_ADDRESS_1>");
-        });
+        assertThat(server.requests())
+                .hasSize(2)
+                .allSatisfy(
+                        req -> {
+                            assertThat(req.body())
+                                    .doesNotContain(
+                                            card, "4111111111111111", phone, "555 0123", mail);
+                            assertThat(req.lastUserMessage())
+                                    .contains(
+                                            "<CREDIT_CARD_1>",
+                                            "<PHONE_NUMBER_1>",
+                                            "<EMAIL_ADDRESS_1>");
+                        });
     }
 
     @Test
@@ -341,7 +373,9 @@ class OpenAiProviderTest {
         c.set(ProviderOptions.redactPii(name), false);
         OpenAiProvider provider = provider(name, c);
 
-        await(provider.analyze("sentiment", snapshot("acme", "c-raw", "mail me: jane.doe@example.org")));
+        await(
+                provider.analyze(
+                        "sentiment", snapshot("acme", "c-raw", "mail me: jane.doe@example.org")));
 
         assertThat(server.requests().get(0).lastUserMessage())
                 .contains("jane.doe@example.org")
@@ -354,13 +388,18 @@ class OpenAiProviderTest {
     @ValueSource(ints = {400, 401, 403, 404})
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void clientErrorsAreNotRetried(int status) throws Exception {
-        server.setResponder(req ->
-                Reply.error(status, "Incorrect API key provided: sk-...", "invalid_request_error",
-                        "invalid_api_key"));
+        server.setResponder(
+                req ->
+                        Reply.error(
+                                status,
+                                "Incorrect API key provided: sk-...",
+                                "invalid_request_error",
+                                "invalid_api_key"));
         String name = newName();
         OpenAiProvider provider = provider(name, conf(name, server.baseUrl()));
 
-        ProviderException first = failure(provider.analyze("sentiment", snapshot("acme", "c-4xx", "hi")));
+        ProviderException first =
+                failure(provider.analyze("sentiment", snapshot("acme", "c-4xx", "hi")));
 
         assertThat(server.requestCount()).isEqualTo(1);
         assertThat(first.reason())
@@ -370,7 +409,9 @@ class OpenAiProviderTest {
 
         for (int i = 0; i < 5; i++) {
             ProviderException e =
-                    failure(provider.analyze("sentiment", snapshot("acme", "c-4xx-" + i, "hi " + i)));
+                    failure(
+                            provider.analyze(
+                                    "sentiment", snapshot("acme", "c-4xx-" + i, "hi " + i)));
             assertThat(e.reason()).contains("HTTP " + status);
             assertThat(e.attempts()).isEqualTo(1);
         }
@@ -389,9 +430,10 @@ class OpenAiProviderTest {
     @CsvSource({"429", "503"})
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void retryAfterIsHonoured(int status) throws Exception {
-        server.setResponder(script(
-                Reply.error(status, "slow down", "requests", "rate_limit_exceeded")
-                        .withHeader("Retry-After", "1")));
+        server.setResponder(
+                script(
+                        Reply.error(status, "slow down", "requests", "rate_limit_exceeded")
+                                .withHeader("Retry-After", "1")));
         String name = newName();
         OpenAiProvider provider = provider(name, conf(name, server.baseUrl()));
 
@@ -414,13 +456,15 @@ class OpenAiProviderTest {
     void serverErrorsAreRetriedWithJitteredExponentialBackoff() throws Exception {
         // Per conversation: 500, 500, then the valid answer.
         Map<String, AtomicInteger> seen = new ConcurrentHashMap<>();
-        server.setResponder(req -> {
-            int n = seen.computeIfAbsent(req.lastUserMessage(), k -> new AtomicInteger())
-                    .getAndIncrement();
-            return n < 2
-                    ? Reply.error(500, "boom", "server_error", null)
-                    : LoopbackLlmServer.schemaAnswers().respond(req);
-        });
+        server.setResponder(
+                req -> {
+                    int n =
+                            seen.computeIfAbsent(req.lastUserMessage(), k -> new AtomicInteger())
+                                    .getAndIncrement();
+                    return n < 2
+                            ? Reply.error(500, "boom", "server_error", null)
+                            : LoopbackLlmServer.schemaAnswers().respond(req);
+                });
         String name = newName();
         Configuration c = conf(name, server.baseUrl());
         c.set(ProviderOptions.retryInitialBackoff(name), Duration.ofMillis(200));
@@ -430,7 +474,8 @@ class OpenAiProviderTest {
         int calls = 8;
         List<CompletableFuture<AgentResult>> futures = new ArrayList<>();
         for (int i = 0; i < calls; i++) {
-            futures.add(provider.analyze("sentiment", snapshot("acme", "c-500-" + i, "message " + i)));
+            futures.add(
+                    provider.analyze("sentiment", snapshot("acme", "c-500-" + i, "message " + i)));
         }
         for (CompletableFuture<AgentResult> f : futures) {
             AgentResult r = await(f);
@@ -450,14 +495,16 @@ class OpenAiProviderTest {
             firstGaps.add(gapMs(reqs.get(0), reqs.get(1)));
             secondGaps.add(gapMs(reqs.get(1), reqs.get(2)));
         }
-        System.out.println("500 backoffs: first " + firstGaps + " ms, second " + secondGaps + " ms");
+        System.out.println(
+                "500 backoffs: first " + firstGaps + " ms, second " + secondGaps + " ms");
         // equal jitter: first backoff in [100, 200] ms, second in [200, 400] ms, plus loopback
         // and scheduling time (the upper bounds only catch a backoff that is far too long)
         assertThat(firstGaps).allSatisfy(g -> assertThat(g).isBetween(98L, 5_000L));
         assertThat(secondGaps).allSatisfy(g -> assertThat(g).isBetween(198L, 5_000L));
         // jittered: the calls did not all wait the same time
-        long spread = firstGaps.stream().mapToLong(Long::longValue).max().getAsLong()
-                - firstGaps.stream().mapToLong(Long::longValue).min().getAsLong();
+        long spread =
+                firstGaps.stream().mapToLong(Long::longValue).max().getAsLong()
+                        - firstGaps.stream().mapToLong(Long::longValue).min().getAsLong();
         assertThat(spread).isGreaterThan(5L);
         assertThat(ProviderStats.of(name).retries.get()).isEqualTo(2L * calls);
     }
@@ -497,7 +544,8 @@ class OpenAiProviderTest {
         c.set(ProviderOptions.retryMaxAttempts(name), 2);
         OpenAiProvider provider = provider(name, c);
 
-        ProviderException e = failure(provider.analyze("sentiment", snapshot("acme", "c-mal2", "hi")));
+        ProviderException e =
+                failure(provider.analyze("sentiment", snapshot("acme", "c-mal2", "hi")));
 
         assertThat(e.reason()).contains("malformed response body");
         assertThat(server.requestCount()).isEqualTo(2);
@@ -511,7 +559,8 @@ class OpenAiProviderTest {
         String name = newName();
         OpenAiProvider provider = provider(name, conf(name, server.baseUrl()));
 
-        AgentResult r = await(provider.analyze("sentiment", snapshot("acme", "c-rep", "great, thanks")));
+        AgentResult r =
+                await(provider.analyze("sentiment", snapshot("acme", "c-rep", "great, thanks")));
 
         assertThat(r.status()).isEqualTo(AgentStatus.OK);
         assertThat(r.attempts()).isEqualTo(2);
@@ -543,7 +592,8 @@ class OpenAiProviderTest {
         String name = newName();
         OpenAiProvider provider = provider(name, conf(name, server.baseUrl()));
 
-        ProviderException e = failure(provider.analyze("sentiment", snapshot("acme", "c-rep2", "hi")));
+        ProviderException e =
+                failure(provider.analyze("sentiment", snapshot("acme", "c-rep2", "hi")));
 
         assertThat(e.reason()).contains("does not match the schema");
         assertThat(e.attempts()).isEqualTo(2);
@@ -572,7 +622,8 @@ class OpenAiProviderTest {
         List<RecordedRequest> requests = server.requests();
         assertThat(requests).hasSize(2);
         long gap = gapMs(requests.get(0), requests.get(1));
-        System.out.println("request timeout: retry " + gap + " ms after the first, call " + tookMs + " ms");
+        System.out.println(
+                "request timeout: retry " + gap + " ms after the first, call " + tookMs + " ms");
         // not before the request timeout, and long before the slow reply would have come
         assertThat(gap).isBetween(290L, 8_000L);
         assertThat(tookMs).isLessThan(9_000L);
@@ -588,7 +639,8 @@ class OpenAiProviderTest {
         c.set(ProviderOptions.retryMaxAttempts(name), 2);
         OpenAiProvider provider = provider(name, c);
 
-        ProviderException e = failure(provider.analyze("sentiment", snapshot("acme", "c-slow2", "hi")));
+        ProviderException e =
+                failure(provider.analyze("sentiment", snapshot("acme", "c-slow2", "hi")));
 
         assertThat(e.reason()).contains("request timed out").contains("(2 attempts)");
         assertThat(server.requestCount()).isEqualTo(2);
@@ -606,7 +658,8 @@ class OpenAiProviderTest {
         String name = newName();
         OpenAiProvider provider = provider(name, conf(name, server.baseUrl()));
 
-        AgentResult r = await(provider.analyze("sentiment", snapshot("acme", conversation, "hello")));
+        AgentResult r =
+                await(provider.analyze("sentiment", snapshot("acme", conversation, "hello")));
 
         assertThat(r.status()).isEqualTo(AgentStatus.OK);
         assertThat(r.attempts()).isEqualTo(2);
@@ -622,7 +675,8 @@ class OpenAiProviderTest {
         c.set(ProviderOptions.retryMaxAttempts(name), 2);
         OpenAiProvider provider = provider(name, c);
 
-        ProviderException e = failure(provider.analyze("sentiment", snapshot("acme", "c-reset2", "hi")));
+        ProviderException e =
+                failure(provider.analyze("sentiment", snapshot("acme", "c-reset2", "hi")));
 
         assertThat(e.reason()).contains("connection error");
         assertThat(e.attempts()).isEqualTo(2);
@@ -637,7 +691,8 @@ class OpenAiProviderTest {
         c.set(ProviderOptions.retryMaxAttempts(name), 3);
         OpenAiProvider provider = provider(name, c);
 
-        ProviderException e = failure(provider.analyze("sentiment", snapshot("acme", "c-refused", "hi")));
+        ProviderException e =
+                failure(provider.analyze("sentiment", snapshot("acme", "c-refused", "hi")));
 
         assertThat(e.reason()).contains("connection error").contains("(3 attempts)");
         assertThat(e.attempts()).isEqualTo(3);
@@ -654,7 +709,8 @@ class OpenAiProviderTest {
         String name = newName();
         OpenAiProvider provider = provider(name, conf(name, server.baseUrl()));
 
-        AgentResult r = await(provider.analyze("summary", snapshot("acme", "c-jo", "my order is late")));
+        AgentResult r =
+                await(provider.analyze("summary", snapshot("acme", "c-jo", "my order is late")));
 
         assertThat(r.status()).isEqualTo(AgentStatus.OK);
         // the downgrade is not counted as an attempt
@@ -672,7 +728,8 @@ class OpenAiProviderTest {
                 .contains("\"resolution_status\"")
                 .contains("\"key_points\"");
 
-        AgentResult later = await(provider.analyze("sentiment", snapshot("acme", "c-jo2", "thanks")));
+        AgentResult later =
+                await(provider.analyze("sentiment", snapshot("acme", "c-jo2", "thanks")));
 
         assertThat(later.status()).isEqualTo(AgentStatus.OK);
         assertThat(later.attempts()).isEqualTo(1);
@@ -703,7 +760,9 @@ class OpenAiProviderTest {
         long slowestQueuedCallNanos = 0;
         for (int i = 0; i < calls; i++) {
             long s = System.nanoTime();
-            futures.add(provider.analyze("sentiment", snapshot("acme", "c-b" + i, "message number " + i)));
+            futures.add(
+                    provider.analyze(
+                            "sentiment", snapshot("acme", "c-b" + i, "message number " + i)));
             if (i >= 120) {
                 slowestQueuedCallNanos = Math.max(slowestQueuedCallNanos, System.nanoTime() - s);
             }
@@ -718,9 +777,12 @@ class OpenAiProviderTest {
                 provider.analyze("sentiment", snapshot("acme", "c-b-extra", "one more message"));
         long extraCallMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - s);
         assertThat(extra).isNotDone();
-        System.out.println("budget exhausted: analyze() returned in " + extraCallMs
-                + " ms, slowest queued call of the burst "
-                + TimeUnit.NANOSECONDS.toMillis(slowestQueuedCallNanos) + " ms");
+        System.out.println(
+                "budget exhausted: analyze() returned in "
+                        + extraCallMs
+                        + " ms, slowest queued call of the burst "
+                        + TimeUnit.NANOSECONDS.toMillis(slowestQueuedCallNanos)
+                        + " ms");
 
         for (CompletableFuture<AgentResult> f : futures.subList(120, calls)) {
             assertThat(await(f).status()).isEqualTo(AgentStatus.OK);
@@ -735,8 +797,13 @@ class OpenAiProviderTest {
         for (int i = 121; i < calls; i++) {
             tailGaps.add(Duration.between(arrivals.get(i - 1), arrivals.get(i)).toMillis());
         }
-        System.out.println("budget 120/min: first 120 within " + burstMs + " ms, 130th after "
-                + totalMs + " ms, gaps of the last 10: " + tailGaps);
+        System.out.println(
+                "budget 120/min: first 120 within "
+                        + burstMs
+                        + " ms, 130th after "
+                        + totalMs
+                        + " ms, gaps of the last 10: "
+                        + tailGaps);
         // The caller was not held: all 130 calls had returned before the budget let the 126th
         // request go (3 s after the bucket existed). A caller that waited for its grant would
         // return from the 130th call only after 5 s.
@@ -786,22 +853,27 @@ class OpenAiProviderTest {
 
         // after the cool-down one probe goes through; while it is in flight others are refused
         Thread.sleep(600);
-        server.setResponder(req -> Reply.error(500, "still down", "server_error", null).withDelay(200));
+        server.setResponder(
+                req -> Reply.error(500, "still down", "server_error", null).withDelay(200));
         CompletableFuture<AgentResult> probe = provider.analyze("sentiment", next(n));
         CompletableFuture<AgentResult> duringProbe = provider.analyze("sentiment", next(n));
         assertThat(failure(duringProbe).reason()).contains("circuit open");
         assertThat(failure(probe).reason()).contains("HTTP 500");
         assertThat(server.requestCount()).isEqualTo(4);
         // the failed probe opened the circuit again
-        assertThat(failure(provider.analyze("sentiment", next(n))).reason()).contains("circuit open");
+        assertThat(failure(provider.analyze("sentiment", next(n))).reason())
+                .contains("circuit open");
         assertThat(server.requestCount()).isEqualTo(4);
 
         // healthy again: after the cool-down the probe succeeds and the circuit closes
         server.setResponder(LoopbackLlmServer.schemaAnswers());
         Thread.sleep(600);
-        assertThat(await(provider.analyze("sentiment", next(n))).status()).isEqualTo(AgentStatus.OK);
-        assertThat(await(provider.analyze("sentiment", next(n))).status()).isEqualTo(AgentStatus.OK);
-        assertThat(await(provider.analyze("sentiment", next(n))).status()).isEqualTo(AgentStatus.OK);
+        assertThat(await(provider.analyze("sentiment", next(n))).status())
+                .isEqualTo(AgentStatus.OK);
+        assertThat(await(provider.analyze("sentiment", next(n))).status())
+                .isEqualTo(AgentStatus.OK);
+        assertThat(await(provider.analyze("sentiment", next(n))).status())
+                .isEqualTo(AgentStatus.OK);
         assertThat(server.requestCount()).isEqualTo(7);
         assertThat(ProviderStats.of(name).circuitRejections.get()).isEqualTo(3);
     }
@@ -831,8 +903,11 @@ class OpenAiProviderTest {
         assertThat(ProviderStats.of(name).cacheHits.get()).isEqualTo(1);
         assertThat(ProviderStats.of(name).cacheMisses.get()).isEqualTo(1);
 
-        AgentResult other = await(provider.analyze("sentiment",
-                snapshot("acme", "c-cache", "Thanks, the refund arrived")));
+        AgentResult other =
+                await(
+                        provider.analyze(
+                                "sentiment",
+                                snapshot("acme", "c-cache", "Thanks, the refund arrived")));
         assertThat(other.attempts()).isEqualTo(1);
         assertThat(server.requestCount()).isEqualTo(2);
         assertThat(ProviderStats.of(name).cacheHits.get()).isEqualTo(1);
@@ -910,7 +985,8 @@ class OpenAiProviderTest {
     private static Responder withUsage(long promptTokens, long completionTokens) {
         return req -> {
             Reply valid = LoopbackLlmServer.schemaAnswers().respond(req);
-            String content = Json.MAPPER.readTree(valid.body()).at("/choices/0/message/content").asText();
+            String content =
+                    Json.MAPPER.readTree(valid.body()).at("/choices/0/message/content").asText();
             return Reply.okText(content, promptTokens, completionTokens);
         };
     }
@@ -924,15 +1000,19 @@ class OpenAiProviderTest {
 
     /** [prompt_tokens, completion_tokens] the valid-answers responder reports for a request. */
     private static JsonNode answerEnvelopeUsage(RecordedRequest req) throws Exception {
-        JsonNode usage = Json.MAPPER.readTree(LoopbackLlmServer.schemaAnswers().respond(req).body())
-                .get("usage");
-        return Json.MAPPER.createArrayNode()
+        JsonNode usage =
+                Json.MAPPER
+                        .readTree(LoopbackLlmServer.schemaAnswers().respond(req).body())
+                        .get("usage");
+        return Json.MAPPER
+                .createArrayNode()
                 .add(usage.get("prompt_tokens").asLong())
                 .add(usage.get("completion_tokens").asLong());
     }
 
     private static JsonNode sentimentAnswer() {
-        return Json.MAPPER.createObjectNode()
+        return Json.MAPPER
+                .createObjectNode()
                 .put("label", "neutral")
                 .put("score", 0.0)
                 .put("confidence", 0.6)
@@ -963,10 +1043,21 @@ class OpenAiProviderTest {
 
     /** A one-message conversation. */
     private static ConversationSnapshot snapshot(String tenant, String conversation, String text) {
-        TranscriptEntry e = new TranscriptEntry(
-                conversation + "-m1", "customer", text, Instant.parse("2024-05-01T10:00:00Z"));
+        TranscriptEntry e =
+                new TranscriptEntry(
+                        conversation + "-m1",
+                        "customer",
+                        text,
+                        Instant.parse("2024-05-01T10:00:00Z"));
         return new ConversationSnapshot(
-                tenant, conversation, 1, 1, e, List.of(e), e.timestamp(), e.timestamp(),
+                tenant,
+                conversation,
+                1,
+                1,
+                e,
+                List.of(e),
+                e.timestamp(),
+                e.timestamp(),
                 List.of("pii", "sentiment", "insights", "summary"),
                 new SourceRef("support.chat.messages", 0, 1));
     }
@@ -980,16 +1071,24 @@ class OpenAiProviderTest {
             if (t != null && t.isTextual()) {
                 ts = Instant.parse(t.asText());
             }
-            entries.add(new TranscriptEntry(
-                    n.get("source_msg_id").asText(), n.get("sender").asText(),
-                    n.get("message").asText(), ts));
+            entries.add(
+                    new TranscriptEntry(
+                            n.get("source_msg_id").asText(),
+                            n.get("sender").asText(),
+                            n.get("message").asText(),
+                            ts));
         }
         JsonNode last = lines.get(lines.size() - 1);
         long version = last.get("turn_index").asLong() + 1;
         return new ConversationSnapshot(
-                last.get("tenant_id").asText(), last.get("conversation_id").asText(),
-                version, version, entries.get(entries.size() - 1), entries,
-                entries.get(0).timestamp(), entries.get(entries.size() - 1).timestamp(),
+                last.get("tenant_id").asText(),
+                last.get("conversation_id").asText(),
+                version,
+                version,
+                entries.get(entries.size() - 1),
+                entries,
+                entries.get(0).timestamp(),
+                entries.get(entries.size() - 1).timestamp(),
                 List.of("pii", "sentiment", "insights", "summary"),
                 new SourceRef("support.chat.messages", 0, version));
     }
@@ -1017,8 +1116,8 @@ class OpenAiProviderTest {
         if (Files.isRegularFile(fallback)) {
             return fallback;
         }
-        throw new IllegalStateException(relative + " not found walking up from "
-                + Path.of("").toAbsolutePath());
+        throw new IllegalStateException(
+                relative + " not found walking up from " + Path.of("").toAbsolutePath());
     }
 
     @Test
@@ -1036,8 +1135,12 @@ class OpenAiProviderTest {
                 assertThat(await(f).status()).isEqualTo("ok");
             }
             List<RecordedRequest> requests = server.requests();
-            assertThat(requests.get(requests.size() - 1).responseFormatType()).isEqualTo("json_object");
-            assertThat(requests.stream().filter(r -> "json_object".equals(r.responseFormatType())).count())
+            assertThat(requests.get(requests.size() - 1).responseFormatType())
+                    .isEqualTo("json_object");
+            assertThat(
+                            requests.stream()
+                                    .filter(r -> "json_object".equals(r.responseFormatType()))
+                                    .count())
                     .isEqualTo(10);
         }
     }
@@ -1050,7 +1153,8 @@ class OpenAiProviderTest {
             Configuration c = conf(name, server.baseUrl());
             c.set(ProviderOptions.tokensPerMinute(name), 50L);
             OpenAiProvider p = provider(name, c);
-            ProviderException e = failure(p.analyze("summary", snapshot("acme", "c1", "my order never arrived")));
+            ProviderException e =
+                    failure(p.analyze("summary", snapshot("acme", "c1", "my order never arrived")));
             assertThat(e.reason()).startsWith("configuration:");
             assertThat(server.requestCount()).isZero();
             assertThat(ProviderStats.of(name).retries.get()).isZero();

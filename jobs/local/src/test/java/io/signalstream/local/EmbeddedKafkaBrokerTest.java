@@ -1,7 +1,24 @@
 package io.signalstream.local;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import io.signalstream.local.EmbeddedKafkaBroker.TopicSpec;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.net.BindException;
 import java.net.InetAddress;
@@ -22,24 +39,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
-import io.signalstream.local.EmbeddedKafkaBroker.TopicSpec;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.TopicDescription;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.config.ConfigResource;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Integration test of {@link EmbeddedKafkaBroker}: a real KRaft broker on loopback. */
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
@@ -47,8 +48,7 @@ class EmbeddedKafkaBrokerTest {
 
     private static final String TOPIC = "events";
 
-    @TempDir
-    Path tempDir;
+    @TempDir Path tempDir;
 
     @Test
     void transactionalRoundTripSurvivesRestartOnSamePortAndDirectory() throws Exception {
@@ -104,11 +104,17 @@ class EmbeddedKafkaBrokerTest {
             assertThat(readCommitted(restarted, TOPIC, 5))
                     .containsExactlyInAnyOrder(expected("committed-", 5).toArray(new String[0]));
             // start() returned only once every existing partition was led again.
-            assertThat(describe(restarted, TOPIC).partitions()).hasSize(3)
-                    .allSatisfy(p -> assertThat(p.leader()).isNotNull()
-                            .matches(leader -> !leader.isEmpty(), "is a real node"));
+            assertThat(describe(restarted, TOPIC).partitions())
+                    .hasSize(3)
+                    .allSatisfy(
+                            p ->
+                                    assertThat(p.leader())
+                                            .isNotNull()
+                                            .matches(
+                                                    leader -> !leader.isEmpty(), "is a real node"));
 
-            try (KafkaProducer<String, String> producer = transactionalProducer(restarted, "tx-1")) {
+            try (KafkaProducer<String, String> producer =
+                    transactionalProducer(restarted, "tx-1")) {
                 producer.initTransactions();
                 producer.beginTransaction();
                 for (int i = 0; i < 3; i++) {
@@ -130,16 +136,24 @@ class EmbeddedKafkaBrokerTest {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
             port = s.getLocalPort();
         }
-        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(tempDir.resolve("k2"), port,
-                Map.of("num.partitions", "5"))) {
+        try (EmbeddedKafkaBroker broker =
+                EmbeddedKafkaBroker.start(
+                        tempDir.resolve("k2"), port, Map.of("num.partitions", "5"))) {
             assertThat(broker.bootstrapServers()).isEqualTo("127.0.0.1:" + port);
             try (Admin admin = admin(broker)) {
-                ConfigResource node = new ConfigResource(ConfigResource.Type.BROKER,
-                        Integer.toString(EmbeddedKafkaBroker.NODE_ID));
-                String value = admin.describeConfigs(Set.of(node))
-                        .all().get(30, TimeUnit.SECONDS)
-                        .values().iterator().next()
-                        .get("num.partitions").value();
+                ConfigResource node =
+                        new ConfigResource(
+                                ConfigResource.Type.BROKER,
+                                Integer.toString(EmbeddedKafkaBroker.NODE_ID));
+                String value =
+                        admin.describeConfigs(Set.of(node))
+                                .all()
+                                .get(30, TimeUnit.SECONDS)
+                                .values()
+                                .iterator()
+                                .next()
+                                .get("num.partitions")
+                                .value();
                 assertThat(value).isEqualTo("5");
             }
         }
@@ -172,16 +186,19 @@ class EmbeddedKafkaBrokerTest {
             conf.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 90_000);
             try (KafkaProducer<String, String> producer =
                     new KafkaProducer<>(conf, new StringSerializer(), new StringSerializer())) {
-                producer.send(new ProducerRecord<>("live", "k", "before")).get(30, TimeUnit.SECONDS);
+                producer.send(new ProducerRecord<>("live", "k", "before"))
+                        .get(30, TimeUnit.SECONDS);
 
                 broker.stop();
                 // The restart runs on another thread: once the client has lost every broker it
                 // re-bootstraps and forgets the topic's metadata, so send() below may block in
                 // the calling thread (up to max.block.ms) until the broker is back.
-                restarted = restarter.submit(() -> {
-                    Thread.sleep(2_000);
-                    return EmbeddedKafkaBroker.start(logDir, port);
-                });
+                restarted =
+                        restarter.submit(
+                                () -> {
+                                    Thread.sleep(2_000);
+                                    return EmbeddedKafkaBroker.start(logDir, port);
+                                });
                 Future<RecordMetadata> during =
                         producer.send(new ProducerRecord<>("live", "k", "during"));
                 broker = restarted.get(120, TimeUnit.SECONDS);
@@ -210,18 +227,20 @@ class EmbeddedKafkaBrokerTest {
     private static TopicDescription describe(EmbeddedKafkaBroker broker, String topic)
             throws Exception {
         try (Admin admin = admin(broker)) {
-            return admin.describeTopics(Set.of(topic)).allTopicNames()
-                    .get(30, TimeUnit.SECONDS).get(topic);
+            return admin.describeTopics(Set.of(topic))
+                    .allTopicNames()
+                    .get(30, TimeUnit.SECONDS)
+                    .get(topic);
         }
     }
 
     private static Admin admin(EmbeddedKafkaBroker broker) {
-        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                broker.bootstrapServers()));
+        return Admin.create(
+                Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()));
     }
 
-    private static KafkaProducer<String, String> transactionalProducer(EmbeddedKafkaBroker broker,
-            String transactionalId) {
+    private static KafkaProducer<String, String> transactionalProducer(
+            EmbeddedKafkaBroker broker, String transactionalId) {
         Map<String, Object> conf = new HashMap<>();
         conf.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
         conf.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
@@ -236,13 +255,13 @@ class EmbeddedKafkaBrokerTest {
 
     /**
      * Reads the whole topic with {@code read_committed} up to the current end offsets (which, for
-     * this isolation level, are the last stable offsets) and returns the values; it reads on,
-     * with fresh end offsets, until at least {@code atLeast} values are seen, because
-     * {@code commitTransaction()} returns once the commit is decided and the markers that move
-     * the last stable offset are written just after.
+     * this isolation level, are the last stable offsets) and returns the values; it reads on, with
+     * fresh end offsets, until at least {@code atLeast} values are seen, because {@code
+     * commitTransaction()} returns once the commit is decided and the markers that move the last
+     * stable offset are written just after.
      */
-    private static List<String> readCommitted(EmbeddedKafkaBroker broker, String topic,
-            int atLeast) {
+    private static List<String> readCommitted(
+            EmbeddedKafkaBroker broker, String topic, int atLeast) {
         Map<String, Object> conf = new HashMap<>();
         conf.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
         conf.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -252,17 +271,20 @@ class EmbeddedKafkaBrokerTest {
         List<String> values = new ArrayList<>();
         try (KafkaConsumer<String, String> consumer =
                 new KafkaConsumer<>(conf, new StringDeserializer(), new StringDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30))
-                    .stream()
-                    .map(p -> new TopicPartition(p.topic(), p.partition()))
-                    .collect(Collectors.toList());
+            List<TopicPartition> partitions =
+                    consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
+                            .map(p -> new TopicPartition(p.topic(), p.partition()))
+                            .collect(Collectors.toList());
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions, Duration.ofSeconds(30));
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (!reachedEnd(consumer, end) || values.size() < atLeast) {
-                assertThat(System.nanoTime()).as("read_committed consumer reached end offsets %s"
-                        + " with at least %d values (has %d)", end, atLeast, values.size())
+                assertThat(System.nanoTime())
+                        .as(
+                                "read_committed consumer reached end offsets %s"
+                                        + " with at least %d values (has %d)",
+                                end, atLeast, values.size())
                         .isLessThan(deadline);
                 for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
                     values.add(r.value());
@@ -277,7 +299,8 @@ class EmbeddedKafkaBrokerTest {
 
     private static boolean reachedEnd(KafkaConsumer<?, ?> consumer, Map<TopicPartition, Long> end) {
         return end.entrySet().stream()
-                .allMatch(e -> consumer.position(e.getKey(), Duration.ofSeconds(30)) >= e.getValue());
+                .allMatch(
+                        e -> consumer.position(e.getKey(), Duration.ofSeconds(30)) >= e.getValue());
     }
 
     private static List<String> expected(String prefix, int n) {

@@ -1,7 +1,11 @@
 package io.signalstream.ops;
 
-import static io.signalstream.ops.PrometheusScrape.any;
-import static io.signalstream.ops.PrometheusScrape.label;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.style.Styler;
+
+import javax.imageio.ImageIO;
 
 import java.awt.Color;
 import java.awt.Font;
@@ -16,16 +20,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.ToDoubleFunction;
-import javax.imageio.ImageIO;
-import org.knowm.xchart.BitmapEncoder;
-import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
-import org.knowm.xchart.style.Styler;
+
+import static io.signalstream.ops.PrometheusScrape.any;
+import static io.signalstream.ops.PrometheusScrape.label;
 
 /**
- * Draws the panels of {@code k8s-operator/dashboard/signalstream-dashboard.json} from a series
- * of {@code /metrics} scrapes, the way Grafana shows them (rates of counters, quantiles of
- * histograms, gauges), as one PNG: the dashboard picture of the operations guide.
+ * Draws the panels of {@code k8s-operator/dashboard/signalstream-dashboard.json} from a series of
+ * {@code /metrics} scrapes, the way Grafana shows them (rates of counters, quantiles of histograms,
+ * gauges), as one PNG: the dashboard picture of the operations guide.
  */
 final class DashboardPicture {
 
@@ -56,12 +58,19 @@ final class DashboardPicture {
         panels.add(chart("Agent requests / s", "req/s", rates(m)));
         m.clear();
         for (String a : AGENTS) {
-            m.put(a, s -> s.max(AGENT + "latency_ms", label("agent", a).and(label("quantile", "0.95"))));
+            m.put(
+                    a,
+                    s ->
+                            s.max(
+                                    AGENT + "latency_ms",
+                                    label("agent", a).and(label("quantile", "0.95"))));
         }
         panels.add(chart("Agent latency p95", "ms", values(m)));
         m.clear();
         for (String q : List.of("0.5", "0.95", "0.99")) {
-            m.put("p" + q.substring(2), s -> s.max(OP + "end_to_end_latency_ms", label("quantile", q)));
+            m.put(
+                    "p" + q.substring(2),
+                    s -> s.max(OP + "end_to_end_latency_ms", label("quantile", q)));
         }
         panels.add(chart("End-to-end latency (input record -> aggregated)", "ms", values(m)));
         m.clear();
@@ -70,7 +79,11 @@ final class DashboardPicture {
         panels.add(chart("Aggregated outputs / s", "rec/s", rates(m)));
         m.clear();
         for (String a : AGENTS) {
-            m.put(a, s -> s.sum(AGENT + "prompt_tokens", label("agent", a)) + s.sum(AGENT + "completion_tokens", label("agent", a)));
+            m.put(
+                    a,
+                    s ->
+                            s.sum(AGENT + "prompt_tokens", label("agent", a))
+                                    + s.sum(AGENT + "completion_tokens", label("agent", a)));
         }
         panels.add(chart("LLM tokens / s (prompt + completion)", "tok/s", rates(m)));
         m.clear();
@@ -92,14 +105,19 @@ final class DashboardPicture {
         int rows = (panels.size() + cols - 1) / cols;
         BufferedImage img = new BufferedImage(cols * W, rows * H + 50, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = img.createGraphics();
-        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+        g.setRenderingHint(
+                RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
         g.setColor(new Color(0x18, 0x1b, 0x1f));
         g.fillRect(0, 0, img.getWidth(), img.getHeight());
         g.setColor(Color.WHITE);
         g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 20));
         g.drawString("SignalStream - Flink job (Prometheus, from PrometheusMetricsITCase)", 16, 32);
         for (int i = 0; i < panels.size(); i++) {
-            g.drawImage(BitmapEncoder.getBufferedImage(panels.get(i)), (i % cols) * W, 50 + (i / cols) * H, null);
+            g.drawImage(
+                    BitmapEncoder.getBufferedImage(panels.get(i)),
+                    (i % cols) * W,
+                    50 + (i / cols) * H,
+                    null);
         }
         g.dispose();
         Files.createDirectories(file.toAbsolutePath().getParent());
@@ -113,7 +131,13 @@ final class DashboardPicture {
 
     private Map<String, double[]> values(Map<String, ToDoubleFunction<PrometheusScrape>> series) {
         Map<String, double[]> out = new LinkedHashMap<>();
-        series.forEach((name, f) -> out.put(name, scrapes.stream().mapToDouble(s -> clean(f.applyAsDouble(s))).toArray()));
+        series.forEach(
+                (name, f) ->
+                        out.put(
+                                name,
+                                scrapes.stream()
+                                        .mapToDouble(s -> clean(f.applyAsDouble(s)))
+                                        .toArray()));
         return out;
     }
 
@@ -124,7 +148,9 @@ final class DashboardPicture {
                     double[] v = new double[scrapes.size()];
                     for (int i = 1; i < v.length; i++) {
                         double dt = seconds.get(i) - seconds.get(i - 1);
-                        double d = clean(f.applyAsDouble(scrapes.get(i))) - clean(f.applyAsDouble(scrapes.get(i - 1)));
+                        double d =
+                                clean(f.applyAsDouble(scrapes.get(i)))
+                                        - clean(f.applyAsDouble(scrapes.get(i - 1)));
                         v[i] = dt > 0 ? Math.max(0, d / dt) : 0;
                     }
                     out.put(name, v);
@@ -137,7 +163,14 @@ final class DashboardPicture {
     }
 
     private XYChart chart(String title, String yTitle, Map<String, double[]> series) {
-        XYChart c = new XYChartBuilder().width(W).height(H).title(title).xAxisTitle("s").yAxisTitle(yTitle).build();
+        XYChart c =
+                new XYChartBuilder()
+                        .width(W)
+                        .height(H)
+                        .title(title)
+                        .xAxisTitle("s")
+                        .yAxisTitle(yTitle)
+                        .build();
         c.getStyler().setTheme(new org.knowm.xchart.style.theme.GGPlot2Theme());
         c.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
         c.getStyler().setMarkerSize(0);

@@ -1,14 +1,7 @@
 package io.signalstream.ops;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.signalstream.local.LocalFlinkConfig;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
+
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
@@ -20,9 +13,19 @@ import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.runtime.clusterframework.TaskExecutorProcessSpec;
 import org.apache.flink.runtime.clusterframework.TaskExecutorProcessUtils;
 import org.apache.flink.state.rocksdb.RocksDBConfigurableOptions;
+
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * {@code flink-conf/config.yaml}: every key is a real Flink (or SignalStream) option whose value
@@ -135,7 +138,8 @@ class FlinkConfigKeysTest {
         file.toMap()
                 .forEach(
                         (k, v) -> {
-                            if (k.startsWith("taskmanager.") || k.startsWith("jobmanager.memory.")) {
+                            if (k.startsWith("taskmanager.")
+                                    || k.startsWith("jobmanager.memory.")) {
                                 assertThat(local.containsKey(k)).as(k).isFalse();
                             } else if (!overridden.contains(k)) {
                                 assertThat(local.toMap()).containsEntry(k, v);
@@ -143,10 +147,13 @@ class FlinkConfigKeysTest {
                         });
         assertThat(local.get(CheckpointingOptions.CHECKPOINTS_DIRECTORY))
                 .isEqualTo(work.resolve("checkpoints").toUri().toString());
-        assertThat(local.get(CheckpointingOptions.CHECKPOINTING_INTERVAL)).isEqualTo(Duration.ofSeconds(2));
+        assertThat(local.get(CheckpointingOptions.CHECKPOINTING_INTERVAL))
+                .isEqualTo(Duration.ofSeconds(2));
         Configuration user = new Configuration();
         user.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofSeconds(7));
-        assertThat(LocalFlinkConfig.withLocalDefaults(user, work, 3).get(CheckpointingOptions.CHECKPOINTING_INTERVAL))
+        assertThat(
+                        LocalFlinkConfig.withLocalDefaults(user, work, 3)
+                                .get(CheckpointingOptions.CHECKPOINTING_INTERVAL))
                 .isEqualTo(Duration.ofSeconds(7));
     }
 }

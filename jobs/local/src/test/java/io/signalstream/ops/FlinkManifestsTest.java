@@ -1,7 +1,18 @@
 package io.signalstream.ops;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import io.signalstream.cli.SignalStreamCli;
+import io.signalstream.jobs.JobConfigLoader;
+
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.GlobalConfiguration;
+import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.kubernetes.operator.api.FlinkDeployment;
+import org.apache.flink.kubernetes.operator.api.spec.FlinkDeploymentSpec;
+import org.apache.flink.kubernetes.operator.api.spec.JobSpec;
+import org.apache.flink.kubernetes.operator.api.spec.JobState;
+import org.apache.flink.kubernetes.operator.api.spec.UpgradeMode;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -22,8 +33,12 @@ import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
-import io.signalstream.cli.SignalStreamCli;
-import io.signalstream.jobs.JobConfigLoader;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import picocli.CommandLine;
+
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.nio.file.Files;
@@ -35,32 +50,20 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
-import org.apache.flink.configuration.CheckpointingOptions;
-import org.apache.flink.configuration.ConfigOption;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.GlobalConfiguration;
-import org.apache.flink.configuration.MemorySize;
-import org.apache.flink.kubernetes.operator.api.FlinkDeployment;
-import org.apache.flink.kubernetes.operator.api.spec.FlinkDeploymentSpec;
-import org.apache.flink.kubernetes.operator.api.spec.JobSpec;
-import org.apache.flink.kubernetes.operator.api.spec.JobState;
-import org.apache.flink.kubernetes.operator.api.spec.UpgradeMode;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-import picocli.CommandLine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * The k8s-operator manifests: every file parses into the Flink Kubernetes Operator's model
- * ({@code flink-kubernetes-operator-api}) and the fabric8 Kubernetes model with unknown fields
- * rejected; every kustomize overlay renders the expected objects; every {@code
- * flinkConfiguration} key is a real option; the job arguments parse with the real CLI; the
- * Secrets, ports and storage the pods reference exist.
+ * The k8s-operator manifests: every file parses into the Flink Kubernetes Operator's model ({@code
+ * flink-kubernetes-operator-api}) and the fabric8 Kubernetes model with unknown fields rejected;
+ * every kustomize overlay renders the expected objects; every {@code flinkConfiguration} key is a
+ * real option; the job arguments parse with the real CLI; the Secrets, ports and storage the pods
+ * reference exist.
  *
  * <p>The operator API available here is 1.10.0, whose {@code FlinkVersion} enum ends at {@code
- * v1_20}; the manifests say {@code v2_0} (Flink 2.x). So {@code flinkVersion} alone is checked
- * by pattern and left out of the binding; every other field is bound strictly.
+ * v1_20}; the manifests say {@code v2_0} (Flink 2.x). So {@code flinkVersion} alone is checked by
+ * pattern and left out of the binding; every other field is bound strictly.
  */
 class FlinkManifestsTest {
 
@@ -76,7 +79,8 @@ class FlinkManifestsTest {
                                 @Override
                                 public JsonIgnoreProperties.Value findPropertyIgnoralByName(
                                         MapperConfig<?> config, Annotated a) {
-                                    return super.findPropertyIgnoralByName(config, a).withoutIgnoreUnknown();
+                                    return super.findPropertyIgnoralByName(config, a)
+                                            .withoutIgnoreUnknown();
                                 }
                             });
 
@@ -161,7 +165,9 @@ class FlinkManifestsTest {
                 }
                 f.setAccessible(true);
                 Object v = f.get(o);
-                if (f.getName().equals("additionalProperties") && v instanceof Map<?, ?> m && !m.isEmpty()) {
+                if (f.getName().equals("additionalProperties")
+                        && v instanceof Map<?, ?> m
+                        && !m.isEmpty()) {
                     found.add(path + ": " + m.keySet());
                 } else {
                     findAdditionalProperties(v, path + "." + f.getName(), found, seen);
@@ -193,10 +199,16 @@ class FlinkManifestsTest {
     void everyManifestFileBindsToTheModel() throws Exception {
         List<Path> files;
         try (var s = Files.walk(OpsPaths.K8S)) {
-            files = s.filter(p -> p.toString().endsWith(".yaml") && !p.getFileName().toString().startsWith("kustomization"))
-                    .filter(p -> !p.getFileName().toString().endsWith("-patch.yaml"))
-                    .filter(p -> !p.getFileName().toString().startsWith("delete-"))
-                    .toList();
+            files =
+                    s.filter(
+                                    p ->
+                                            p.toString().endsWith(".yaml")
+                                                    && !p.getFileName()
+                                                            .toString()
+                                                            .startsWith("kustomization"))
+                            .filter(p -> !p.getFileName().toString().endsWith("-patch.yaml"))
+                            .filter(p -> !p.getFileName().toString().startsWith("delete-"))
+                            .toList();
         }
         assertThat(files).hasSizeGreaterThanOrEqualTo(6);
         for (Path f : files) {
@@ -226,10 +238,14 @@ class FlinkManifestsTest {
         assertThat(Kustomize.ids(objects)).containsExactlyInAnyOrderElementsOf(expected);
         for (ObjectNode o : objects) {
             bind(o);
-            assertThat(o.at("/metadata/labels/app.kubernetes.io~1part-of").asText()).isEqualTo("signalstream");
+            assertThat(o.at("/metadata/labels/app.kubernetes.io~1part-of").asText())
+                    .isEqualTo("signalstream");
         }
-        FlinkDeployment job = (FlinkDeployment) bind(Kustomize.find(objects, "FlinkDeployment", "signalstream"));
-        FlinkDeployment sql = (FlinkDeployment) bind(Kustomize.find(objects, "FlinkDeployment", "signalstream-sql"));
+        FlinkDeployment job =
+                (FlinkDeployment) bind(Kustomize.find(objects, "FlinkDeployment", "signalstream"));
+        FlinkDeployment sql =
+                (FlinkDeployment)
+                        bind(Kustomize.find(objects, "FlinkDeployment", "signalstream-sql"));
         checkDeployment(job, objects, true);
         checkDeployment(sql, objects, false);
 
@@ -249,7 +265,8 @@ class FlinkManifestsTest {
                 assertThat(job.getMetadata().getNamespace()).isEqualTo("signalstream-dev");
                 assertThat(js.getParallelism()).isEqualTo(1);
                 assertThat(job.getSpec().getImage()).isEqualTo("signalstream:dev");
-                assertThat(fc).containsEntry("taskmanager.numberOfTaskSlots", "1")
+                assertThat(fc)
+                        .containsEntry("taskmanager.numberOfTaskSlots", "1")
                         .doesNotContainKey("signalstream.kafka.properties.sasl.mechanism");
             }
             default -> {
@@ -260,16 +277,18 @@ class FlinkManifestsTest {
                 assertThat(sql.getSpec().getImage()).isEqualTo(job.getSpec().getImage());
                 assertThat(fc.get("execution.checkpointing.dir")).startsWith("s3://");
                 assertThat(job.getSpec().getPodTemplate().getSpec().getVolumes()).isNullOrEmpty();
-                assertThat(env(job)).containsEntry("ENABLE_BUILT_IN_PLUGINS", "flink-s3-fs-presto-2.2.1.jar");
-                RoleBinding rb = (RoleBinding) bind(Kustomize.find(objects, "RoleBinding", "signalstream"));
+                assertThat(env(job))
+                        .containsEntry("ENABLE_BUILT_IN_PLUGINS", "flink-s3-fs-presto-2.2.1.jar");
+                RoleBinding rb =
+                        (RoleBinding) bind(Kustomize.find(objects, "RoleBinding", "signalstream"));
                 assertThat(rb.getSubjects().get(0).getNamespace()).isEqualTo("signalstream-prod");
             }
         }
     }
 
     /** What must hold of every deployment in every overlay. */
-    private static void checkDeployment(FlinkDeployment d, List<ObjectNode> objects, boolean stateful)
-            throws Exception {
+    private static void checkDeployment(
+            FlinkDeployment d, List<ObjectNode> objects, boolean stateful) throws Exception {
         FlinkDeploymentSpec spec = d.getSpec();
         String name = d.getMetadata().getName();
         // Every flinkConfiguration key is a real option with a value it parses.
@@ -283,15 +302,21 @@ class FlinkManifestsTest {
         assertThat(job.getJarURI()).isEqualTo("local:///opt/flink/usrlib/signalstream.jar");
         assertThat(job.getEntryClass()).isEqualTo(SignalStreamCli.class.getName());
         assertThat(job.getState()).isEqualTo(JobState.RUNNING);
-        CommandLine.ParseResult args = new CommandLine(new SignalStreamCli()).parseArgs(job.getArgs());
+        CommandLine.ParseResult args =
+                new CommandLine(new SignalStreamCli()).parseArgs(job.getArgs());
         assertThat(args.subcommand()).as("%s args %s", name, List.of(job.getArgs())).isNotNull();
         assertThat(args.subcommand().commandSpec().name()).isEqualTo(stateful ? "run" : "sql");
-        assertThat(String.valueOf(args.subcommand().<Object>matchedOptionValue("--bootstrap-servers", null)))
+        assertThat(
+                        String.valueOf(
+                                args.subcommand()
+                                        .<Object>matchedOptionValue("--bootstrap-servers", null)))
                 .contains(":");
         if (!stateful) {
-            String file = String.valueOf(args.subcommand().<Object>matchedOptionValue("--file", null));
+            String file =
+                    String.valueOf(args.subcommand().<Object>matchedOptionValue("--file", null));
             assertThat(file).startsWith("/opt/flink/usrlib/sql/");
-            assertThat(OpsPaths.REPO.resolve(file.substring("/opt/flink/usrlib/".length()))).isRegularFile();
+            assertThat(OpsPaths.REPO.resolve(file.substring("/opt/flink/usrlib/".length())))
+                    .isRegularFile();
         }
 
         // Resources; the TaskManager of the job is the 2 GiB one config.yaml is sized for.
@@ -299,14 +324,21 @@ class FlinkManifestsTest {
         assertThat(spec.getTaskManager().getResource().getCpu()).isPositive();
         if (stateful) {
             assertThat(MemorySize.parse(spec.getTaskManager().getResource().getMemory()))
-                    .isEqualTo(GlobalConfiguration.loadConfiguration(OpsPaths.REPO.resolve("flink-conf").toString())
-                            .get(org.apache.flink.configuration.TaskManagerOptions.TOTAL_PROCESS_MEMORY));
+                    .isEqualTo(
+                            GlobalConfiguration.loadConfiguration(
+                                            OpsPaths.REPO.resolve("flink-conf").toString())
+                                    .get(
+                                            org.apache.flink.configuration.TaskManagerOptions
+                                                    .TOTAL_PROCESS_MEMORY));
             // Checkpoint, savepoint and HA directories on durable storage: S3, or a PVC mount.
             for (ConfigOption<String> o :
-                    List.of(CheckpointingOptions.CHECKPOINTS_DIRECTORY, CheckpointingOptions.SAVEPOINT_DIRECTORY)) {
+                    List.of(
+                            CheckpointingOptions.CHECKPOINTS_DIRECTORY,
+                            CheckpointingOptions.SAVEPOINT_DIRECTORY)) {
                 assertDurable(d, objects, conf.get(o));
             }
-            assertDurable(d, objects, spec.getFlinkConfiguration().get("high-availability.storageDir"));
+            assertDurable(
+                    d, objects, spec.getFlinkConfiguration().get("high-availability.storageDir"));
             assertThat(env(d)).containsKey("SIGNALSTREAM_LLM_API_KEY");
         }
 
@@ -329,13 +361,18 @@ class FlinkManifestsTest {
         PodMonitor pm = (PodMonitor) bind(Kustomize.find(objects, "PodMonitor", "signalstream"));
         String portName = pm.spec().podMetricsEndpoints().get(0).port();
         ContainerPort port =
-                c.getPorts().stream().filter(p -> portName.equals(p.getName())).findFirst().orElseThrow();
+                c.getPorts().stream()
+                        .filter(p -> portName.equals(p.getName()))
+                        .findFirst()
+                        .orElseThrow();
         assertThat(String.valueOf(port.getContainerPort()))
                 .isEqualTo(spec.getFlinkConfiguration().get("metrics.reporter.prom.port"));
-        assertThat(pm.spec().selector().matchLabels()).containsEntry("type", "flink-native-kubernetes");
+        assertThat(pm.spec().selector().matchLabels())
+                .containsEntry("type", "flink-native-kubernetes");
     }
 
-    private static void assertDurable(FlinkDeployment d, List<ObjectNode> objects, String uri) throws Exception {
+    private static void assertDurable(FlinkDeployment d, List<ObjectNode> objects, String uri)
+            throws Exception {
         assertThat(uri).as("directory").isNotBlank();
         if (uri.startsWith("s3://")) {
             return;
@@ -354,7 +391,8 @@ class FlinkManifestsTest {
                         .orElseThrow();
         String claim = v.getPersistentVolumeClaim().getClaimName();
         PersistentVolumeClaim pvc =
-                (PersistentVolumeClaim) bind(Kustomize.find(objects, "PersistentVolumeClaim", claim));
+                (PersistentVolumeClaim)
+                        bind(Kustomize.find(objects, "PersistentVolumeClaim", claim));
         assertThat(pvc.getSpec().getAccessModes()).contains("ReadWriteMany");
     }
 
@@ -368,10 +406,13 @@ class FlinkManifestsTest {
     /** The container's environment, Secret references resolved from secrets.example.yaml. */
     private static Map<String, String> env(FlinkDeployment d) {
         Map<String, String> env = new HashMap<>();
-        for (EnvVar e : mainContainer(d).getEnv() == null ? List.<EnvVar>of() : mainContainer(d).getEnv()) {
+        for (EnvVar e :
+                mainContainer(d).getEnv() == null ? List.<EnvVar>of() : mainContainer(d).getEnv()) {
             if (e.getValueFrom() != null) {
                 var ref = e.getValueFrom().getSecretKeyRef();
-                env.put(e.getName(), secrets.getOrDefault(ref.getName(), Map.of()).get(ref.getKey()));
+                env.put(
+                        e.getName(),
+                        secrets.getOrDefault(ref.getName(), Map.of()).get(ref.getKey()));
             } else {
                 env.put(e.getName(), e.getValue());
             }
@@ -381,22 +422,38 @@ class FlinkManifestsTest {
 
     @Test
     void baseDeploymentRepeatsConfigYaml() throws Exception {
-        Configuration file = GlobalConfiguration.loadConfiguration(OpsPaths.REPO.resolve("flink-conf").toString());
+        Configuration file =
+                GlobalConfiguration.loadConfiguration(
+                        OpsPaths.REPO.resolve("flink-conf").toString());
         FlinkDeployment d =
-                (FlinkDeployment) bind(Kustomize.readAll(OpsPaths.K8S.resolve("base/flinkdeployment.yaml")).get(0));
+                (FlinkDeployment)
+                        bind(
+                                Kustomize.readAll(OpsPaths.K8S.resolve("base/flinkdeployment.yaml"))
+                                        .get(0));
         Map<String, String> fc = d.getSpec().getFlinkConfiguration();
         List<String> differ = new ArrayList<>();
         for (Map.Entry<String, String> e : fc.entrySet()) {
-            if (file.containsKey(e.getKey()) && !registry.find(e.getKey()).key().equals(e.getKey())) {
+            if (file.containsKey(e.getKey())
+                    && !registry.find(e.getKey()).key().equals(e.getKey())) {
                 if (!e.getValue().equals(file.getString(e.getKey(), null))) {
-                    differ.add(e.getKey() + ": " + e.getValue() + " vs " + file.getString(e.getKey(), null));
+                    differ.add(
+                            e.getKey()
+                                    + ": "
+                                    + e.getValue()
+                                    + " vs "
+                                    + file.getString(e.getKey(), null));
                 }
             } else if (file.containsKey(e.getKey())) {
                 ConfigOption<?> o = registry.find(e.getKey());
                 Configuration mine = new Configuration();
                 mine.setString(o.key(), e.getValue());
                 if (!String.valueOf(mine.get(o)).equals(String.valueOf(file.get(o)))) {
-                    differ.add(e.getKey() + ": " + e.getValue() + " vs " + file.getString(o.key(), null));
+                    differ.add(
+                            e.getKey()
+                                    + ": "
+                                    + e.getValue()
+                                    + " vs "
+                                    + file.getString(o.key(), null));
                 }
             }
         }

@@ -4,6 +4,16 @@ import io.signalstream.config.AgentOptions;
 import io.signalstream.config.JobOptions;
 import io.signalstream.config.ProviderOptions;
 import io.signalstream.jobs.JobConfigLoader;
+
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.FallbackKey;
+import org.apache.flink.configuration.MetricOptions;
+
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+
 import java.io.File;
 import java.io.IOException;
 import java.lang.reflect.Field;
@@ -20,26 +30,22 @@ import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.apache.flink.configuration.ConfigOption;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.FallbackKey;
-import org.apache.flink.configuration.MetricOptions;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.producer.ProducerConfig;
 
 /**
  * Every {@link ConfigOption} Flink and the job declare, found the way Flink's own docs generator
- * finds them: the public static {@code ConfigOption} fields of the {@code *Options} classes in
- * the Flink jars on the class path (core, runtime, RocksDB, metrics, table, connectors), plus
- * the job's {@link JobOptions}, {@link AgentOptions} and {@link ProviderOptions} (whose
- * per-agent and per-provider keys are built by their static methods).
+ * finds them: the public static {@code ConfigOption} fields of the {@code *Options} classes in the
+ * Flink jars on the class path (core, runtime, RocksDB, metrics, table, connectors), plus the job's
+ * {@link JobOptions}, {@link AgentOptions} and {@link ProviderOptions} (whose per-agent and
+ * per-provider keys are built by their static methods).
  */
 final class FlinkOptionRegistry {
 
-    private static final Pattern AGENT_KEY = Pattern.compile("signalstream\\.agents\\.([a-z0-9-]+)\\..+");
-    private static final Pattern PROVIDER_KEY = Pattern.compile("signalstream\\.providers\\.([a-z0-9-]+)\\..+");
-    private static final Pattern REPORTER_KEY = Pattern.compile("metrics\\.reporter\\.([^.]+)\\.(.+)");
+    private static final Pattern AGENT_KEY =
+            Pattern.compile("signalstream\\.agents\\.([a-z0-9-]+)\\..+");
+    private static final Pattern PROVIDER_KEY =
+            Pattern.compile("signalstream\\.providers\\.([a-z0-9-]+)\\..+");
+    private static final Pattern REPORTER_KEY =
+            Pattern.compile("metrics\\.reporter\\.([^.]+)\\.(.+)");
 
     private final Map<String, ConfigOption<?>> options = new HashMap<>();
     private final Set<String> optionClasses = new HashSet<>();
@@ -79,7 +85,8 @@ final class FlinkOptionRegistry {
             return; // an optional dependency of that class is missing: not a source of options
         }
         for (Field field : c.getFields()) {
-            if (Modifier.isStatic(field.getModifiers()) && ConfigOption.class.isAssignableFrom(field.getType())) {
+            if (Modifier.isStatic(field.getModifiers())
+                    && ConfigOption.class.isAssignableFrom(field.getType())) {
                 try {
                     add((ConfigOption<?>) field.get(null));
                     optionClasses.add(className);
@@ -174,7 +181,8 @@ final class FlinkOptionRegistry {
     private static List<ConfigOption<?>> reporterOptions() {
         List<ConfigOption<?>> list = new ArrayList<>();
         for (Field field : MetricOptions.class.getFields()) {
-            if (Modifier.isStatic(field.getModifiers()) && ConfigOption.class.isAssignableFrom(field.getType())) {
+            if (Modifier.isStatic(field.getModifiers())
+                    && ConfigOption.class.isAssignableFrom(field.getType())) {
                 try {
                     ConfigOption<?> o = (ConfigOption<?>) field.get(null);
                     if (!o.key().startsWith("metrics.")) {

@@ -1,16 +1,17 @@
 package io.signalstream.ops;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
 /**
- * The Grafana dashboard queries the metrics the job exports under their Prometheus names, and
- * every metric of the operations guide has a panel.
+ * The Grafana dashboard queries the metrics the job exports under their Prometheus names, and every
+ * metric of the operations guide has a panel.
  */
 class GrafanaDashboardTest {
 
@@ -18,7 +19,10 @@ class GrafanaDashboardTest {
     void panelsCoverTheMetrics() throws Exception {
         JsonNode d =
                 new ObjectMapper()
-                        .readTree(OpsPaths.K8S.resolve("dashboard/signalstream-dashboard.json").toFile());
+                        .readTree(
+                                OpsPaths.K8S
+                                        .resolve("dashboard/signalstream-dashboard.json")
+                                        .toFile());
         List<String> exprs = new ArrayList<>();
         for (JsonNode p : d.get("panels")) {
             assertThat(p.get("targets")).as(p.get("title").asText()).isNotEmpty();
@@ -27,12 +31,22 @@ class GrafanaDashboardTest {
         String all = String.join("\n", exprs);
         for (String metric :
                 List.of(
-                        "agent_provider_requests", "agent_provider_latency_ms", "agent_provider_failures",
-                        "agent_provider_timeouts", "agent_provider_fallbacks", "agent_provider_retries",
-                        "agent_provider_in_flight", "agent_provider_prompt_tokens",
-                        "agent_provider_completion_tokens", "agent_provider_llm_cache_hits",
-                        "end_to_end_latency_ms", "dead_letters_reason_count", "aggregated_complete",
-                        "aggregated_partial", "active_conversations", "pendingRecords")) {
+                        "agent_provider_requests",
+                        "agent_provider_latency_ms",
+                        "agent_provider_failures",
+                        "agent_provider_timeouts",
+                        "agent_provider_fallbacks",
+                        "agent_provider_retries",
+                        "agent_provider_in_flight",
+                        "agent_provider_prompt_tokens",
+                        "agent_provider_completion_tokens",
+                        "agent_provider_llm_cache_hits",
+                        "end_to_end_latency_ms",
+                        "dead_letters_reason_count",
+                        "aggregated_complete",
+                        "aggregated_partial",
+                        "active_conversations",
+                        "pendingRecords")) {
             assertThat(all).as(metric).contains("flink_taskmanager_job_task_operator_" + metric);
         }
     }

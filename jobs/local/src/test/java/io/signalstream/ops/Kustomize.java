@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,12 +16,12 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The subset of {@code kustomize build} the manifests use, in Java: {@code resources} (files
- * and directories), {@code namespace}, {@code labels} and {@code patches} with a patch file
- * naming its target by kind and name. A patch of a custom resource (no OpenAPI schema) is a
- * JSON merge patch, as kustomize applies it: maps merge, {@code null} deletes a key, lists are
- * replaced; {@code $patch: delete} removes the object. Any other kustomization field fails, so
- * the renderer never silently ignores something kustomize would do.
+ * The subset of {@code kustomize build} the manifests use, in Java: {@code resources} (files and
+ * directories), {@code namespace}, {@code labels} and {@code patches} with a patch file naming its
+ * target by kind and name. A patch of a custom resource (no OpenAPI schema) is a JSON merge patch,
+ * as kustomize applies it: maps merge, {@code null} deletes a key, lists are replaced; {@code
+ * $patch: delete} removes the object. Any other kustomization field fails, so the renderer never
+ * silently ignores something kustomize would do.
  */
 final class Kustomize {
 
@@ -53,7 +54,8 @@ final class Kustomize {
                 .forEachRemaining(
                         f -> {
                             if (!SUPPORTED.contains(f)) {
-                                throw new IllegalArgumentException(dir + ": unsupported kustomization field " + f);
+                                throw new IllegalArgumentException(
+                                        dir + ": unsupported kustomization field " + f);
                             }
                         });
         List<ObjectNode> objects = new ArrayList<>();
@@ -67,7 +69,8 @@ final class Kustomize {
         }
         for (JsonNode patchRef : k.path("patches")) {
             if (patchRef.size() != 1 || !patchRef.has("path")) {
-                throw new IllegalArgumentException(dir + ": only `- path: FILE` patches are supported");
+                throw new IllegalArgumentException(
+                        dir + ": only `- path: FILE` patches are supported");
             }
             for (ObjectNode patch : readAll(dir.resolve(patchRef.get("path").asText()))) {
                 applyPatch(objects, patch, dir);
@@ -76,7 +79,9 @@ final class Kustomize {
         for (JsonNode l : k.path("labels")) {
             for (ObjectNode o : objects) {
                 ObjectNode labels = meta(o).with("labels");
-                l.path("pairs").fields().forEachRemaining(e -> labels.set(e.getKey(), e.getValue()));
+                l.path("pairs")
+                        .fields()
+                        .forEachRemaining(e -> labels.set(e.getKey(), e.getValue()));
             }
         }
         if (k.hasNonNull("namespace")) {
@@ -100,7 +105,8 @@ final class Kustomize {
         String name = patch.path("metadata").path("name").asText();
         for (int i = 0; i < objects.size(); i++) {
             ObjectNode o = objects.get(i);
-            if (kind.equals(o.path("kind").asText()) && name.equals(meta(o).path("name").asText())) {
+            if (kind.equals(o.path("kind").asText())
+                    && name.equals(meta(o).path("name").asText())) {
                 if ("delete".equals(patch.path("$patch").asText())) {
                     objects.remove(i);
                 } else {
@@ -109,7 +115,8 @@ final class Kustomize {
                 return;
             }
         }
-        throw new IllegalArgumentException(dir + ": patch target " + kind + "/" + name + " not found");
+        throw new IllegalArgumentException(
+                dir + ": patch target " + kind + "/" + name + " not found");
     }
 
     /** RFC 7386 JSON merge patch of {@code target}, in place. */
@@ -138,7 +145,8 @@ final class Kustomize {
     /** The object of a kind and name, or an exception listing what there is. */
     static ObjectNode find(List<ObjectNode> objects, String kind, String name) {
         for (ObjectNode o : objects) {
-            if (kind.equals(o.path("kind").asText()) && name.equals(o.path("metadata").path("name").asText())) {
+            if (kind.equals(o.path("kind").asText())
+                    && name.equals(o.path("metadata").path("name").asText())) {
                 return o;
             }
         }

@@ -1,20 +1,33 @@
 package io.signalstream.ops;
 
-import static io.signalstream.ops.PrometheusScrape.any;
-import static io.signalstream.ops.PrometheusScrape.label;
-import static org.assertj.core.api.Assertions.assertThat;
-
-import com.fasterxml.jackson.databind.JsonNode;
 import io.signalstream.config.AgentOptions;
 import io.signalstream.config.JobOptions;
 import io.signalstream.config.ProviderOptions;
 import io.signalstream.jobs.ConversationIntelligenceJob;
-import io.signalstream.local.llm.LoopbackLlmServer;
+import io.signalstream.jobs.kafka.KafkaTopics;
 import io.signalstream.local.ConversationReplayer;
 import io.signalstream.local.EmbeddedKafkaBroker;
-import io.signalstream.jobs.kafka.KafkaTopics;
 import io.signalstream.local.LocalFlinkConfig;
+import io.signalstream.local.llm.LoopbackLlmServer;
 import io.signalstream.serde.Json;
+
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -29,28 +42,18 @@ import java.util.List;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.apache.flink.configuration.CheckpointingOptions;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
+
+import static io.signalstream.ops.PrometheusScrape.any;
+import static io.signalstream.ops.PrometheusScrape.label;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The job on a MiniCluster with the Prometheus reporter (configured as in {@code
  * flink-conf/config.yaml}, on a free loopback port) and the real in-process broker: real
  * conversations in, two agents on the local analyzers and two on the {@code openai} provider
  * against a loopback LLM server that injects faults, {@code /metrics} scraped over HTTP. Every
- * metric of the operations guide must exist with plausible values; the scrapes over time are
- * drawn as the dashboard picture ({@code target/signalstream-dashboard.png}).
+ * metric of the operations guide must exist with plausible values; the scrapes over time are drawn
+ * as the dashboard picture ({@code target/signalstream-dashboard.png}).
  */
 class PrometheusMetricsITCase {
 
@@ -72,11 +75,14 @@ class PrometheusMetricsITCase {
     /** The reporter settings of the bundled config.yaml, on a free port. */
     static Configuration reporterConf() {
         Configuration c = new Configuration();
-        LocalFlinkConfig.bundledConfig().toMap().forEach((k, v) -> {
-            if (k.startsWith("metrics.reporter.prom.")) {
-                c.setString(k, v);
-            }
-        });
+        LocalFlinkConfig.bundledConfig()
+                .toMap()
+                .forEach(
+                        (k, v) -> {
+                            if (k.startsWith("metrics.reporter.prom.")) {
+                                c.setString(k, v);
+                            }
+                        });
         c.setString("metrics.reporter.prom.port", String.valueOf(PROM_PORT));
         return c;
     }
@@ -113,7 +119,8 @@ class PrometheusMetricsITCase {
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(tmp.resolve("kafka"));
                 LoopbackLlmServer llm =
                         LoopbackLlmServer.start(
-                                LoopbackLlmServer.faulty(LoopbackLlmServer.schemaAnswers(), 0.15, 11, 120))) {
+                                LoopbackLlmServer.faulty(
+                                        LoopbackLlmServer.schemaAnswers(), 0.15, 11, 120))) {
             Configuration conf = LocalFlinkConfig.withLocalDefaults(new Configuration(), tmp, 2);
             conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofSeconds(1));
             conf.set(JobOptions.BOOTSTRAP_SERVERS, broker.bootstrapServers());
@@ -127,13 +134,24 @@ class PrometheusMetricsITCase {
             conf.set(ProviderOptions.retryInitialBackoff("openai"), Duration.ofMillis(20));
             conf.set(ProviderOptions.retryMaxBackoff("openai"), Duration.ofMillis(200));
             conf.set(AgentOptions.TIMEOUT, Duration.ofSeconds(20));
-            KafkaTopics.create(broker.bootstrapServers(), new Properties(), KafkaTopics.layout(conf, 2, (short) 1));
+            KafkaTopics.create(
+                    broker.bootstrapServers(),
+                    new Properties(),
+                    KafkaTopics.layout(conf, 2, (short) 1));
 
-            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-            JobClient job = ConversationIntelligenceJob.kafka(conf, new Properties()).executeAsync(env, "metrics-itcase");
+            StreamExecutionEnvironment env =
+                    StreamExecutionEnvironment.getExecutionEnvironment(conf);
+            JobClient job =
+                    ConversationIntelligenceJob.kafka(conf, new Properties())
+                            .executeAsync(env, "metrics-itcase");
             try {
                 ConversationReplayer.produce(
-                        broker.bootstrapServers(), new Properties(), conf.get(JobOptions.TOPIC_INPUT), events, 400, n -> {});
+                        broker.bootstrapServers(),
+                        new Properties(),
+                        conf.get(JobOptions.TOPIC_INPUT),
+                        events,
+                        400,
+                        n -> {});
                 produceMalformed(broker.bootstrapServers(), conf.get(JobOptions.TOPIC_INPUT));
 
                 // Scrape every second until every message has its aggregated output.
@@ -144,8 +162,10 @@ class PrometheusMetricsITCase {
                         s = PrometheusScrape.of(http, PROM_PORT);
                         picture.add(s);
                         double done =
-                                s.sum(OP + "aggregated_complete", any()) + s.sum(OP + "aggregated_partial", any());
-                        if (done >= events.size() && s.sum(OP + "dead_letters_reason_count", any()) >= 2) {
+                                s.sum(OP + "aggregated_complete", any())
+                                        + s.sum(OP + "aggregated_partial", any());
+                        if (done >= events.size()
+                                && s.sum(OP + "dead_letters_reason_count", any()) >= 2) {
                             break;
                         }
                     } catch (IOException e) {
@@ -165,13 +185,17 @@ class PrometheusMetricsITCase {
 
     private static void assertMetrics(PrometheusScrape s, int messages, int conversationCount) {
         // Job level.
-        assertThat(s.sum(OP + "aggregated_complete", any()) + s.sum(OP + "aggregated_partial", any()))
+        assertThat(
+                        s.sum(OP + "aggregated_complete", any())
+                                + s.sum(OP + "aggregated_partial", any()))
                 .isEqualTo(messages);
         assertThat(s.find(OP + "aggregated_partial", any())).isNotEmpty();
         assertThat(s.sum(OP + "conversations_started", any())).isEqualTo(conversationCount);
         assertThat(s.sum(OP + "active_conversations", any())).isEqualTo(conversationCount);
-        assertThat(s.sum(OP + "dead_letters_reason_count", label("reason", "malformed_json"))).isEqualTo(1);
-        assertThat(s.sum(OP + "dead_letters_reason_count", label("reason", "missing_field"))).isEqualTo(1);
+        assertThat(s.sum(OP + "dead_letters_reason_count", label("reason", "malformed_json")))
+                .isEqualTo(1);
+        assertThat(s.sum(OP + "dead_letters_reason_count", label("reason", "missing_field")))
+                .isEqualTo(1);
         assertThat(s.sum(OP + "end_to_end_latency_ms_count", any())).isPositive();
         double p50 = s.max(OP + "end_to_end_latency_ms", label("quantile", "0.5"));
         double p99 = s.max(OP + "end_to_end_latency_ms", label("quantile", "0.99"));
@@ -181,25 +205,41 @@ class PrometheusMetricsITCase {
 
         // Per agent and provider.
         for (String agent : List.of("pii", "sentiment", "insights", "summary")) {
-            String provider = agent.equals("insights") || agent.equals("summary") ? "openai" : "local";
+            String provider =
+                    agent.equals("insights") || agent.equals("summary") ? "openai" : "local";
             var f = label("agent", agent).and(label("provider", provider));
             double requests = s.sum(AGENT + "requests", f);
             double successes = s.sum(AGENT + "successes", f);
             assertThat(requests).as("%s requests", agent).isPositive();
-            assertThat(successes).as("%s successes", agent).isPositive().isLessThanOrEqualTo(requests);
+            assertThat(successes)
+                    .as("%s successes", agent)
+                    .isPositive()
+                    .isLessThanOrEqualTo(requests);
             for (String counter : List.of("failures", "timeouts", "fallbacks", "retries")) {
-                assertThat(s.sum(AGENT + counter, f)).as("%s %s", agent, counter).isBetween(0.0, requests);
+                assertThat(s.sum(AGENT + counter, f))
+                        .as("%s %s", agent, counter)
+                        .isBetween(0.0, requests);
             }
-            assertThat(s.sum(AGENT + "in_flight", f)).as("%s in_flight", agent).isBetween(0.0, 64.0 * 2);
-            assertThat(s.sum(AGENT + "latency_ms_count", f)).as("%s latency samples", agent).isPositive();
-            assertThat(s.max(AGENT + "latency_ms", f.and(label("quantile", "0.95")))).isBetween(0.0, 20_000.0);
+            assertThat(s.sum(AGENT + "in_flight", f))
+                    .as("%s in_flight", agent)
+                    .isBetween(0.0, 64.0 * 2);
+            assertThat(s.sum(AGENT + "latency_ms_count", f))
+                    .as("%s latency samples", agent)
+                    .isPositive();
+            assertThat(s.max(AGENT + "latency_ms", f.and(label("quantile", "0.95"))))
+                    .isBetween(0.0, 20_000.0);
             if (provider.equals("openai")) {
-                assertThat(s.sum(AGENT + "prompt_tokens", f)).as("%s prompt tokens", agent).isPositive();
-                assertThat(s.sum(AGENT + "completion_tokens", f)).as("%s completion tokens", agent).isPositive();
+                assertThat(s.sum(AGENT + "prompt_tokens", f))
+                        .as("%s prompt tokens", agent)
+                        .isPositive();
+                assertThat(s.sum(AGENT + "completion_tokens", f))
+                        .as("%s completion tokens", agent)
+                        .isPositive();
                 assertThat(s.max(AGENT + "llm_requests", f)).isPositive();
                 assertThat(s.max(AGENT + "llm_retries", f)).as("faults were injected").isPositive();
                 assertThat(s.find(AGENT + "llm_cache_hits", f)).isNotEmpty();
-                assertThat(s.max(AGENT + "llm_cache_hits", f)).isBetween(0.0, s.max(AGENT + "llm_requests", f) + requests);
+                assertThat(s.max(AGENT + "llm_cache_hits", f))
+                        .isBetween(0.0, s.max(AGENT + "llm_requests", f) + requests);
             } else {
                 assertThat(s.find(AGENT + "prompt_tokens", f)).isNotEmpty();
             }
@@ -213,7 +253,9 @@ class PrometheusMetricsITCase {
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         try (KafkaProducer<byte[], byte[]> producer =
                 new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
-            producer.send(new ProducerRecord<>(topic, "this is not json".getBytes(StandardCharsets.UTF_8)));
+            producer.send(
+                    new ProducerRecord<>(
+                            topic, "this is not json".getBytes(StandardCharsets.UTF_8)));
             producer.send(
                     new ProducerRecord<>(
                             topic,

@@ -17,8 +17,10 @@ import java.util.regex.Pattern;
 /** One scrape of a Prometheus text endpoint, parsed into samples. */
 final class PrometheusScrape {
 
-    private static final Pattern LINE = Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(.*)})?\\s+(\\S+).*");
-    private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"");
+    private static final Pattern LINE =
+            Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(.*)})?\\s+(\\S+).*");
+    private static final Pattern LABEL =
+            Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"");
 
     /** A sample: metric name, labels and value. */
     record Sample(String name, Map<String, String> labels, double value) {}
@@ -67,18 +69,26 @@ final class PrometheusScrape {
 
     /** The samples of a metric whose labels pass the filter. */
     List<Sample> find(String name, Predicate<Map<String, String>> labels) {
-        return samples.stream().filter(s -> s.name().equals(name) && labels.test(s.labels())).toList();
+        return samples.stream()
+                .filter(s -> s.name().equals(name) && labels.test(s.labels()))
+                .toList();
     }
 
     /** Sum over the subtasks (and other labels) of a metric; NaN if absent. */
     double sum(String name, Predicate<Map<String, String>> labels) {
         List<Sample> f = find(name, labels);
-        return f.isEmpty() ? Double.NaN : f.stream().mapToDouble(Sample::value).filter(v -> !Double.isNaN(v)).sum();
+        return f.isEmpty()
+                ? Double.NaN
+                : f.stream().mapToDouble(Sample::value).filter(v -> !Double.isNaN(v)).sum();
     }
 
     /** Largest value over the matching samples; NaN if absent. */
     double max(String name, Predicate<Map<String, String>> labels) {
-        return find(name, labels).stream().mapToDouble(Sample::value).filter(v -> !Double.isNaN(v)).max().orElse(Double.NaN);
+        return find(name, labels).stream()
+                .mapToDouble(Sample::value)
+                .filter(v -> !Double.isNaN(v))
+                .max()
+                .orElse(Double.NaN);
     }
 
     /** Filter: the label has this value. */

@@ -1,20 +1,37 @@
 package io.signalstream.sql;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
-
-import com.fasterxml.jackson.databind.JsonNode;
 import io.signalstream.config.AgentOptions;
 import io.signalstream.config.JobOptions;
 import io.signalstream.config.ProviderOptions;
-import io.signalstream.local.llm.LoopbackLlmServer;
+import io.signalstream.jobs.sql.QueryResult;
+import io.signalstream.jobs.sql.SqlRunner;
 import io.signalstream.local.ConversationReplayer;
 import io.signalstream.local.EmbeddedKafkaBroker;
 import io.signalstream.local.LocalFlinkConfig;
+import io.signalstream.local.llm.LoopbackLlmServer;
 import io.signalstream.local.sql.DemoDataLoader;
-import io.signalstream.jobs.sql.QueryResult;
-import io.signalstream.jobs.sql.SqlRunner;
 import io.signalstream.serde.Json;
+
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.flink.types.Row;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
@@ -40,29 +57,15 @@ import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.apache.flink.configuration.CheckpointingOptions;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.flink.types.Row;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 /**
- * Every query file of {@code sql/queries} against the in-process broker, filled once by the
- * whole job with the real conversations, an extra conversation that asks for escalation and
- * never gets a reply, and malformed records; the summary agent runs on the LLM path against the
- * loopback server with injected faults, so fallbacks, tokens and latencies are real.
+ * Every query file of {@code sql/queries} against the in-process broker, filled once by the whole
+ * job with the real conversations, an extra conversation that asks for escalation and never gets a
+ * reply, and malformed records; the summary agent runs on the LLM path against the loopback server
+ * with injected faults, so fallbacks, tokens and latencies are real.
  *
  * <p>Each expected result is worked out here in plain Java from the records a {@code
  * read_committed} consumer reads from the topics (values and Kafka timestamps), not from the SQL.
@@ -86,20 +89,24 @@ class SqlQueriesITCase {
     private static EmbeddedKafkaBroker broker;
     private static LoopbackLlmServer llm;
     private static SqlRunner runner;
+
     /** topic → records as a read_committed consumer reads them. */
     private static Map<String, List<Rec>> topics;
+
     /** The query files this test checks, one test method each. */
-    private static final Set<String> CHECKED_FILES = new TreeSet<>(List.of(
-            "01_negative_sentiment_per_tenant.sql",
-            "02_escalations_requested_vs_handled.sql",
-            "03_pii_incidents_by_type_and_tenant.sql",
-            "04_agent_status_rates.sql",
-            "05_agent_latency_percentiles.sql",
-            "06_urgent_without_agent_reply.sql",
-            "07_tokens_per_tenant.sql",
-            "08_dead_letters_by_reason.sql",
-            "09_escalations_never_handled.sql",
-            "10_pii_in_customer_messages.sql"));
+    private static final Set<String> CHECKED_FILES =
+            new TreeSet<>(
+                    List.of(
+                            "01_negative_sentiment_per_tenant.sql",
+                            "02_escalations_requested_vs_handled.sql",
+                            "03_pii_incidents_by_type_and_tenant.sql",
+                            "04_agent_status_rates.sql",
+                            "05_agent_latency_percentiles.sql",
+                            "06_urgent_without_agent_reply.sql",
+                            "07_tokens_per_tenant.sql",
+                            "08_dead_letters_by_reason.sql",
+                            "09_escalations_never_handled.sql",
+                            "10_pii_in_customer_messages.sql"));
 
     /** One Kafka record: its JSON value (null if not JSON) and its timestamp. */
     private record Rec(JsonNode value, Instant ts) {}
@@ -108,7 +115,9 @@ class SqlQueriesITCase {
     @Timeout(value = 4, unit = TimeUnit.MINUTES)
     static void fillTopicsThroughTheJob() throws Exception {
         broker = EmbeddedKafkaBroker.start(tmp.resolve("kafka"));
-        llm = LoopbackLlmServer.start(LoopbackLlmServer.faulty(LoopbackLlmServer.schemaAnswers(), 0.5, 11, 0));
+        llm =
+                LoopbackLlmServer.start(
+                        LoopbackLlmServer.faulty(LoopbackLlmServer.schemaAnswers(), 0.5, 11, 0));
 
         Configuration conf = LocalFlinkConfig.withLocalDefaults(new Configuration(), tmp, 2);
         conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofSeconds(1));
@@ -122,24 +131,42 @@ class SqlQueriesITCase {
         conf.set(JobOptions.JOIN_WINDOW, Duration.ofSeconds(40));
 
         List<Map.Entry<String, byte[]>> events =
-                new ArrayList<>(ConversationReplayer.toEvents(ConversationReplayer.readLines(null)));
-        events.addAll(ConversationReplayer.toEvents(List.of(
-                line("esc-1", "I was scammed, my account got hacked and my card was stolen", "2021-05-04T10:00:00Z", 0),
-                line("esc-2", "Still nothing? I am calling my lawyer and will sue you", "2021-05-04T10:30:00Z", 1))));
-        for (String bad : List.of(
-                "this is not json",
-                "[1, 2, 3]",
-                "{\"tenant_id\":\"acme\",\"sender\":\"customer\",\"message\":\"hi\"}",
-                "{\"tenant_id\":\"acme\",\"conversation_id\":\"c1\",\"sender\":\"bot\",\"message\":\"hi\"}",
-                "{\"tenant_id\":\"acme\",\"conversation_id\":\"c1\",\"sender\":\"bot\",\"message\":\"hey\"}",
-                "{\"tenant_id\":\"beta\",\"conversation_id\":\"c2\",\"sender\":\"customer\",\"message\":\"  \"}")) {
+                new ArrayList<>(
+                        ConversationReplayer.toEvents(ConversationReplayer.readLines(null)));
+        events.addAll(
+                ConversationReplayer.toEvents(
+                        List.of(
+                                line(
+                                        "esc-1",
+                                        "I was scammed, my account got hacked and my card was"
+                                                + " stolen",
+                                        "2021-05-04T10:00:00Z",
+                                        0),
+                                line(
+                                        "esc-2",
+                                        "Still nothing? I am calling my lawyer and will sue you",
+                                        "2021-05-04T10:30:00Z",
+                                        1))));
+        for (String bad :
+                List.of(
+                        "this is not json",
+                        "[1, 2, 3]",
+                        "{\"tenant_id\":\"acme\",\"sender\":\"customer\",\"message\":\"hi\"}",
+                        "{\"tenant_id\":\"acme\",\"conversation_id\":\"c1\",\"sender\":\"bot\",\"message\":\"hi\"}",
+                        "{\"tenant_id\":\"acme\",\"conversation_id\":\"c1\",\"sender\":\"bot\",\"message\":\"hey\"}",
+                        "{\"tenant_id\":\"beta\",\"conversation_id\":\"c2\",\"sender\":\"customer\",\"message\":\""
+                            + "  \"}")) {
             events.add(Map.entry("", bad.getBytes(StandardCharsets.UTF_8)));
         }
         DemoDataLoader.load(conf, new Properties(), events, Duration.ofMinutes(3), System.out);
 
         topics = readAll(broker.bootstrapServers());
-        runner = new SqlRunner(true, broker.bootstrapServers(),
-                Map.of("reply.minutes", String.valueOf(REPLY_MINUTES)), new Configuration());
+        runner =
+                new SqlRunner(
+                        true,
+                        broker.bootstrapServers(),
+                        Map.of("reply.minutes", String.valueOf(REPLY_MINUTES)),
+                        new Configuration());
         runner.run(Files.readString(SQL_DIR.resolve("tables.sql")));
         runner.run(Files.readString(SQL_DIR.resolve("functions.sql")));
     }
@@ -147,7 +174,7 @@ class SqlQueriesITCase {
     private static String line(String id, String message, String ts, int turn) {
         return String.format(
                 "{\"conversation_id\":\"sqlEscalation01\",\"tenant_id\":\"AcmeSupport\",\"sender\":\"customer\","
-                        + "\"message\":\"%s\",\"timestamp\":\"%s\",\"turn_index\":%d,\"source_msg_id\":\"%s\"}",
+                    + "\"message\":\"%s\",\"timestamp\":\"%s\",\"turn_index\":%d,\"source_msg_id\":\"%s\"}",
                 message, ts, turn, id);
     }
 
@@ -164,8 +191,10 @@ class SqlQueriesITCase {
     @Test
     void everyQueryFileHasACheck() throws IOException {
         try (Stream<Path> files = Files.list(SQL_DIR.resolve("queries"))) {
-            Set<String> all = files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".sql"))
-                    .collect(Collectors.toCollection(TreeSet::new));
+            Set<String> all =
+                    files.map(p -> p.getFileName().toString())
+                            .filter(n -> n.endsWith(".sql"))
+                            .collect(Collectors.toCollection(TreeSet::new));
             assertThat(all).as("query files in sql/queries").isEqualTo(CHECKED_FILES);
         }
     }
@@ -175,56 +204,95 @@ class SqlQueriesITCase {
     @Test
     void negativeSentimentPerTenantInTumblingWindows() throws Exception {
         record Key(LocalDateTime start, String tenant) {}
-        Map<Key, double[]> acc = new TreeMap<>(Comparator.comparing(Key::start).thenComparing(Key::tenant));
+        Map<Key, double[]> acc =
+                new TreeMap<>(Comparator.comparing(Key::start).thenComparing(Key::tenant));
         for (Rec r : topic("support.ai.sentiment")) {
             JsonNode label = r.value().at("/result/label");
             if (label.isMissingNode() || label.isNull()) {
                 continue;
             }
             long startMs = Math.floorDiv(r.ts().toEpochMilli(), 60_000L) * 60_000L;
-            Key k = new Key(LocalDateTime.ofEpochSecond(startMs / 1000, 0, ZoneOffset.UTC), r.value().get("tenant_id").asText());
+            Key k =
+                    new Key(
+                            LocalDateTime.ofEpochSecond(startMs / 1000, 0, ZoneOffset.UTC),
+                            r.value().get("tenant_id").asText());
             double[] a = acc.computeIfAbsent(k, x -> new double[3]);
             a[0]++;
             a[1] += "negative".equals(label.asText()) ? 1 : 0;
             a[2] += r.value().at("/result/score").asDouble();
         }
         List<Object[]> expected = new ArrayList<>();
-        acc.forEach((k, a) -> {
-            if (a[1] > 0) {
-                expected.add(new Object[] {k.start(), k.start().plusMinutes(1), k.tenant(), (long) a[0], (long) a[1], a[2] / a[0]});
-            }
-        });
-        expected.sort(Comparator.<Object[], LocalDateTime>comparing(e -> (LocalDateTime) e[0])
-                .thenComparing(e -> -(Long) e[4]).thenComparing(e -> (String) e[2]));
+        acc.forEach(
+                (k, a) -> {
+                    if (a[1] > 0) {
+                        expected.add(
+                                new Object[] {
+                                    k.start(),
+                                    k.start().plusMinutes(1),
+                                    k.tenant(),
+                                    (long) a[0],
+                                    (long) a[1],
+                                    a[2] / a[0]
+                                });
+                    }
+                });
+        expected.sort(
+                Comparator.<Object[], LocalDateTime>comparing(e -> (LocalDateTime) e[0])
+                        .thenComparing(e -> -(Long) e[4])
+                        .thenComparing(e -> (String) e[2]));
         assertThat(expected).isNotEmpty();
 
         QueryResult result = query("01_negative_sentiment_per_tenant.sql");
-        assertThat(result.columns()).containsExactly("window_start", "window_end", "tenant_id", "labelled", "negative", "avg_score");
+        assertThat(result.columns())
+                .containsExactly(
+                        "window_start",
+                        "window_end",
+                        "tenant_id",
+                        "labelled",
+                        "negative",
+                        "avg_score");
         assertThat(result.rows()).hasSameSizeAs(expected);
         for (int i = 0; i < expected.size(); i++) {
             Row row = result.rows().get(i);
             Object[] e = expected.get(i);
-            assertThat(new Object[] {row.getField(0), row.getField(1), row.getField(2), row.getField(3), row.getField(4)})
-                    .as("row %d", i).containsExactly(e[0], e[1], e[2], e[3], e[4]);
-            assertThat(((Number) row.getField(5)).doubleValue()).isCloseTo((Double) e[5], within(0.0006));
+            assertThat(
+                            new Object[] {
+                                row.getField(0),
+                                row.getField(1),
+                                row.getField(2),
+                                row.getField(3),
+                                row.getField(4)
+                            })
+                    .as("row %d", i)
+                    .containsExactly(e[0], e[1], e[2], e[3], e[4]);
+            assertThat(((Number) row.getField(5)).doubleValue())
+                    .isCloseTo((Double) e[5], within(0.0006));
         }
     }
 
     @Test
     void escalationsRequestedVersusHandled() throws Exception {
         Map<String, long[]> perTenant = new TreeMap<>();
-        escalations().forEach((conv, handled) -> {
-            long[] c = perTenant.computeIfAbsent(conv.split(":")[0], t -> new long[3]);
-            c[0]++;
-            c[handled ? 1 : 2]++;
-        });
+        escalations()
+                .forEach(
+                        (conv, handled) -> {
+                            long[] c =
+                                    perTenant.computeIfAbsent(conv.split(":")[0], t -> new long[3]);
+                            c[0]++;
+                            c[handled ? 1 : 2]++;
+                        });
         List<List<Object>> expected = new ArrayList<>();
         perTenant.forEach((t, c) -> expected.add(List.of(t, c[0], c[1], c[2])));
-        expected.sort(Comparator.<List<Object>, Long>comparing(e -> -(Long) e.get(1)).thenComparing(e -> (String) e.get(0)));
-        assertThat(perTenant.get("AcmeSupport")).as("the conversation without a reply").containsExactly(1, 0, 1);
+        expected.sort(
+                Comparator.<List<Object>, Long>comparing(e -> -(Long) e.get(1))
+                        .thenComparing(e -> (String) e.get(0)));
+        assertThat(perTenant.get("AcmeSupport"))
+                .as("the conversation without a reply")
+                .containsExactly(1, 0, 1);
 
         QueryResult result = query("02_escalations_requested_vs_handled.sql");
-        assertThat(result.columns()).containsExactly("tenant_id", "requested", "handled", "never_handled");
+        assertThat(result.columns())
+                .containsExactly("tenant_id", "requested", "handled", "never_handled");
         assertThat(values(result)).isEqualTo(expected);
     }
 
@@ -240,19 +308,34 @@ class SqlQueriesITCase {
         }
         Map<String, Long> firstRequested = firstEscalationVersions();
         List<List<Object>> expected = new ArrayList<>();
-        new TreeMap<>(escalations()).forEach((conv, handled) -> {
-            if (!handled) {
-                JsonNode l = latest.get(conv);
-                expected.add(List.of(conv.split(":")[0], conv.split(":")[1], firstRequested.get(conv),
-                        l.get("version").asLong(), l.at("/insights/intent").asText(), l.at("/insights/urgency").asText(),
-                        l.at("/summary/resolution_status").asText()));
-            }
-        });
+        new TreeMap<>(escalations())
+                .forEach(
+                        (conv, handled) -> {
+                            if (!handled) {
+                                JsonNode l = latest.get(conv);
+                                expected.add(
+                                        List.of(
+                                                conv.split(":")[0],
+                                                conv.split(":")[1],
+                                                firstRequested.get(conv),
+                                                l.get("version").asLong(),
+                                                l.at("/insights/intent").asText(),
+                                                l.at("/insights/urgency").asText(),
+                                                l.at("/summary/resolution_status").asText()));
+                            }
+                        });
         assertThat(expected).extracting(e -> e.get(1)).contains("sqlEscalation01");
 
         QueryResult result = query("09_escalations_never_handled.sql");
-        assertThat(result.columns()).containsExactly("tenant_id", "conversation_id", "requested_at_version",
-                "latest_version", "intent", "urgency", "resolution_status");
+        assertThat(result.columns())
+                .containsExactly(
+                        "tenant_id",
+                        "conversation_id",
+                        "requested_at_version",
+                        "latest_version",
+                        "intent",
+                        "urgency",
+                        "resolution_status");
         assertThat(values(result)).isEqualTo(expected);
     }
 
@@ -265,26 +348,38 @@ class SqlQueriesITCase {
             for (JsonNode e : r.value().at("/result/entities")) {
                 Key k = new Key(r.value().get("tenant_id").asText(), e.get("type").asText());
                 entities.merge(k, 1L, Long::sum);
-                List<Set<String>> sets = acc.computeIfAbsent(k, x -> List.of(new HashSet<>(), new HashSet<>()));
+                List<Set<String>> sets =
+                        acc.computeIfAbsent(k, x -> List.of(new HashSet<>(), new HashSet<>()));
                 sets.get(0).add(r.value().get("message_id").asText());
                 sets.get(1).add(r.value().get("conversation_id").asText());
             }
         }
         List<List<Object>> expected = new ArrayList<>();
-        entities.forEach((k, n) -> expected.add(List.of(k.tenant(), k.type(), n,
-                (long) acc.get(k).get(0).size(), (long) acc.get(k).get(1).size())));
-        expected.sort(Comparator.<List<Object>, Long>comparing(e -> -(Long) e.get(2))
-                .thenComparing(e -> (String) e.get(0)).thenComparing(e -> (String) e.get(1)));
+        entities.forEach(
+                (k, n) ->
+                        expected.add(
+                                List.of(
+                                        k.tenant(),
+                                        k.type(),
+                                        n,
+                                        (long) acc.get(k).get(0).size(),
+                                        (long) acc.get(k).get(1).size())));
+        expected.sort(
+                Comparator.<List<Object>, Long>comparing(e -> -(Long) e.get(2))
+                        .thenComparing(e -> (String) e.get(0))
+                        .thenComparing(e -> (String) e.get(1)));
         assertThat(expected).isNotEmpty();
 
         QueryResult result = query("03_pii_incidents_by_type_and_tenant.sql");
-        assertThat(result.columns()).containsExactly("tenant_id", "pii_type", "entities", "messages", "conversations");
+        assertThat(result.columns())
+                .containsExactly("tenant_id", "pii_type", "entities", "messages", "conversations");
         assertThat(values(result)).isEqualTo(expected);
     }
 
     @Test
     void agentStatusRates() throws Exception {
-        Map<String, long[]> counts = new TreeMap<>(); // calls, ok, fallback, failed, timeout, attempts
+        Map<String, long[]> counts =
+                new TreeMap<>(); // calls, ok, fallback, failed, timeout, attempts
         for (String agent : AGENTS) {
             for (Rec r : topic("support.ai." + agent)) {
                 long[] c = counts.computeIfAbsent(agent, a -> new long[6]);
@@ -294,7 +389,7 @@ class SqlQueriesITCase {
                     case "fallback" -> c[2]++;
                     case "failed" -> c[3]++;
                     case "timeout" -> c[4]++;
-                    default -> { }
+                    default -> {}
                 }
                 c[5] += r.value().get("attempts").asLong();
             }
@@ -302,12 +397,30 @@ class SqlQueriesITCase {
         assertThat(counts.get("summary")[2]).as("fallbacks of the faulty LLM path").isPositive();
 
         QueryResult result = query("04_agent_status_rates.sql");
-        assertThat(result.columns()).containsExactly("agent", "calls", "ok", "fallback", "failed", "timed_out",
-                "fallback_pct", "failed_pct", "timeout_pct", "avg_attempts");
-        assertThat(result.rows()).extracting(r -> r.getField(0)).containsExactlyElementsOf(counts.keySet());
+        assertThat(result.columns())
+                .containsExactly(
+                        "agent",
+                        "calls",
+                        "ok",
+                        "fallback",
+                        "failed",
+                        "timed_out",
+                        "fallback_pct",
+                        "failed_pct",
+                        "timeout_pct",
+                        "avg_attempts");
+        assertThat(result.rows())
+                .extracting(r -> r.getField(0))
+                .containsExactlyElementsOf(counts.keySet());
         for (Row row : result.rows()) {
             long[] c = counts.get((String) row.getField(0));
-            assertThat(List.of(row.getField(1), row.getField(2), row.getField(3), row.getField(4), row.getField(5)))
+            assertThat(
+                            List.of(
+                                    row.getField(1),
+                                    row.getField(2),
+                                    row.getField(3),
+                                    row.getField(4),
+                                    row.getField(5)))
                     .containsExactly(c[0], c[1], c[2], c[3], c[4]);
             assertThat(num(row, 6)).isCloseTo(percent(c[2], c[0]), within(1e-9));
             assertThat(num(row, 7)).isCloseTo(percent(c[3], c[0]), within(1e-9));
@@ -321,13 +434,19 @@ class SqlQueriesITCase {
         Map<String, List<Long>> latencies = new TreeMap<>();
         for (String agent : AGENTS) {
             for (Rec r : topic("support.ai." + agent)) {
-                latencies.computeIfAbsent(agent + "/" + r.value().get("provider").asText(), k -> new ArrayList<>())
+                latencies
+                        .computeIfAbsent(
+                                agent + "/" + r.value().get("provider").asText(),
+                                k -> new ArrayList<>())
                         .add(r.value().get("latency_ms").asLong());
             }
         }
         QueryResult result = query("05_agent_latency_percentiles.sql");
-        assertThat(result.columns()).containsExactly("agent", "provider", "calls", "p50_ms", "p95_ms", "p99_ms", "max_ms");
-        assertThat(result.rows()).extracting(r -> r.getField(0) + "/" + r.getField(1))
+        assertThat(result.columns())
+                .containsExactly(
+                        "agent", "provider", "calls", "p50_ms", "p95_ms", "p99_ms", "max_ms");
+        assertThat(result.rows())
+                .extracting(r -> r.getField(0) + "/" + r.getField(1))
                 .containsExactlyElementsOf(latencies.keySet());
         for (Row row : result.rows()) {
             List<Long> l = latencies.get(row.getField(0) + "/" + row.getField(1));
@@ -344,7 +463,8 @@ class SqlQueriesITCase {
     void urgentMessagesWithoutAgentReplyInTime() throws Exception {
         Map<String, JsonNode> insightsByMessage = new HashMap<>();
         for (Rec r : topic("support.ai.insights")) {
-            insightsByMessage.put(convKey(r.value()) + "/" + r.value().get("message_id").asText(), r.value());
+            insightsByMessage.put(
+                    convKey(r.value()) + "/" + r.value().get("message_id").asText(), r.value());
         }
         record Msg(String conv, String id, String sender, Instant time) {}
         List<Msg> messages = new ArrayList<>();
@@ -353,12 +473,23 @@ class SqlQueriesITCase {
             if (v == null || !v.isObject() || !v.hasNonNull("message_id")) {
                 continue;
             }
-            Instant t = v.hasNonNull("timestamp") ? Instant.parse(v.get("timestamp").asText()) : r.ts();
-            messages.add(new Msg(convKey(v), v.get("message_id").asText(), v.path("sender").asText(), t));
+            Instant t =
+                    v.hasNonNull("timestamp") ? Instant.parse(v.get("timestamp").asText()) : r.ts();
+            messages.add(
+                    new Msg(
+                            convKey(v),
+                            v.get("message_id").asText(),
+                            v.path("sender").asText(),
+                            t));
         }
         Map<String, List<Instant>> agentTimes = new HashMap<>();
-        messages.stream().filter(m -> m.sender().equals("agent"))
-                .forEach(m -> agentTimes.computeIfAbsent(m.conv(), k -> new ArrayList<>()).add(m.time()));
+        messages.stream()
+                .filter(m -> m.sender().equals("agent"))
+                .forEach(
+                        m ->
+                                agentTimes
+                                        .computeIfAbsent(m.conv(), k -> new ArrayList<>())
+                                        .add(m.time()));
         List<List<Object>> expected = new ArrayList<>();
         for (Msg m : messages) {
             JsonNode insights = insightsByMessage.get(m.conv() + "/" + m.id());
@@ -367,49 +498,88 @@ class SqlQueriesITCase {
             }
             String urgency = insights.at("/result/urgency").asText();
             Instant limit = m.time().plus(REPLY_MINUTES, ChronoUnit.MINUTES);
-            boolean replied = agentTimes.getOrDefault(m.conv(), List.of()).stream()
-                    .anyMatch(t -> !t.isBefore(m.time()) && !t.isAfter(limit));
+            boolean replied =
+                    agentTimes.getOrDefault(m.conv(), List.of()).stream()
+                            .anyMatch(t -> !t.isBefore(m.time()) && !t.isAfter(limit));
             if (!replied && (urgency.equals("high") || urgency.equals("critical"))) {
-                expected.add(List.of(m.conv().split(":")[0], m.conv().split(":")[1], m.id(), m.time(), urgency,
-                        insights.at("/result/intent").asText()));
+                expected.add(
+                        List.of(
+                                m.conv().split(":")[0],
+                                m.conv().split(":")[1],
+                                m.id(),
+                                m.time(),
+                                urgency,
+                                insights.at("/result/intent").asText()));
             }
         }
-        expected.sort(Comparator.<List<Object>, String>comparing(e -> (String) e.get(0))
-                .thenComparing(e -> (String) e.get(1)).thenComparing(e -> (Instant) e.get(3)));
+        expected.sort(
+                Comparator.<List<Object>, String>comparing(e -> (String) e.get(0))
+                        .thenComparing(e -> (String) e.get(1))
+                        .thenComparing(e -> (Instant) e.get(3)));
         assertThat(expected).extracting(e -> e.get(2)).contains("esc-1", "esc-2");
 
         QueryResult result = query("06_urgent_without_agent_reply.sql");
-        assertThat(result.columns()).containsExactly("tenant_id", "conversation_id", "message_id", "asked_at", "urgency", "intent");
+        assertThat(result.columns())
+                .containsExactly(
+                        "tenant_id",
+                        "conversation_id",
+                        "message_id",
+                        "asked_at",
+                        "urgency",
+                        "intent");
         assertThat(values(result)).containsExactlyInAnyOrderElementsOf(expected);
-        assertThat(values(result)).extracting(e -> e.subList(0, 2) + "@" + e.get(3))
-                .containsExactlyElementsOf(expected.stream().map(e -> e.subList(0, 2) + "@" + e.get(3)).toList());
+        assertThat(values(result))
+                .extracting(e -> e.subList(0, 2) + "@" + e.get(3))
+                .containsExactlyElementsOf(
+                        expected.stream().map(e -> e.subList(0, 2) + "@" + e.get(3)).toList());
     }
 
     @Test
     void tokensPerTenant() throws Exception {
-        Map<String, long[]> perTenant = new TreeMap<>(); // llm calls, local calls, prompt, completion
+        Map<String, long[]> perTenant =
+                new TreeMap<>(); // llm calls, local calls, prompt, completion
         for (String agent : AGENTS) {
             for (Rec r : topic("support.ai." + agent)) {
-                long[] c = perTenant.computeIfAbsent(r.value().get("tenant_id").asText(), t -> new long[4]);
+                long[] c =
+                        perTenant.computeIfAbsent(
+                                r.value().get("tenant_id").asText(), t -> new long[4]);
                 c["local".equals(r.value().get("provider").asText()) ? 1 : 0]++;
                 c[2] += r.value().at("/usage/prompt_tokens").asLong();
                 c[3] += r.value().at("/usage/completion_tokens").asLong();
             }
         }
         List<String> order = new ArrayList<>(perTenant.keySet());
-        order.sort(Comparator.<String, Long>comparing(t -> -(perTenant.get(t)[2] + perTenant.get(t)[3]))
-                .thenComparing(Comparator.naturalOrder()));
-        assertThat(perTenant.values().stream().mapToLong(c -> c[2] + c[3]).sum()).as("tokens of the LLM path").isPositive();
+        order.sort(
+                Comparator.<String, Long>comparing(
+                                t -> -(perTenant.get(t)[2] + perTenant.get(t)[3]))
+                        .thenComparing(Comparator.naturalOrder()));
+        assertThat(perTenant.values().stream().mapToLong(c -> c[2] + c[3]).sum())
+                .as("tokens of the LLM path")
+                .isPositive();
 
         QueryResult result = query("07_tokens_per_tenant.sql");
-        assertThat(result.columns()).containsExactly("tenant_id", "llm_calls", "local_calls", "prompt_tokens",
-                "completion_tokens", "total_tokens", "est_cost_usd");
+        assertThat(result.columns())
+                .containsExactly(
+                        "tenant_id",
+                        "llm_calls",
+                        "local_calls",
+                        "prompt_tokens",
+                        "completion_tokens",
+                        "total_tokens",
+                        "est_cost_usd");
         assertThat(result.rows()).extracting(r -> r.getField(0)).containsExactlyElementsOf(order);
         for (Row row : result.rows()) {
             long[] c = perTenant.get((String) row.getField(0));
-            assertThat(List.of(row.getField(1), row.getField(2), row.getField(3), row.getField(4), row.getField(5)))
+            assertThat(
+                            List.of(
+                                    row.getField(1),
+                                    row.getField(2),
+                                    row.getField(3),
+                                    row.getField(4),
+                                    row.getField(5)))
                     .containsExactly(c[0], c[1], c[2], c[3], c[2] + c[3]);
-            assertThat(num(row, 6)).isCloseTo(c[2] / 1000.0 * 0.00015 + c[3] / 1000.0 * 0.0006, within(1e-6));
+            assertThat(num(row, 6))
+                    .isCloseTo(c[2] / 1000.0 * 0.00015 + c[3] / 1000.0 * 0.0006, within(1e-6));
         }
     }
 
@@ -421,7 +591,9 @@ class SqlQueriesITCase {
             JsonNode v = r.value();
             Key k = new Key(v.get("stage").asText(), v.get("error_type").asText());
             Instant t = Instant.parse(v.get("timestamp").asText()).truncatedTo(ChronoUnit.MILLIS);
-            List<Object> a = acc.computeIfAbsent(k, x -> new ArrayList<>(List.of(0L, new HashSet<String>(), t, t)));
+            List<Object> a =
+                    acc.computeIfAbsent(
+                            k, x -> new ArrayList<>(List.of(0L, new HashSet<String>(), t, t)));
             a.set(0, (Long) a.get(0) + 1);
             if (v.hasNonNull("tenant_id")) {
                 @SuppressWarnings("unchecked")
@@ -432,13 +604,33 @@ class SqlQueriesITCase {
             a.set(3, t.isAfter((Instant) a.get(3)) ? t : a.get(3));
         }
         List<List<Object>> expected = new ArrayList<>();
-        acc.forEach((k, a) -> expected.add(List.of(k.stage(), k.type(), a.get(0), (long) ((Set<?>) a.get(1)).size(), a.get(2), a.get(3))));
-        expected.sort(Comparator.<List<Object>, Long>comparing(e -> -(Long) e.get(2))
-                .thenComparing(e -> (String) e.get(0)).thenComparing(e -> (String) e.get(1)));
-        assertThat(expected).extracting(e -> e.get(1)).contains("malformed_json", "not_an_object", "unknown_sender");
+        acc.forEach(
+                (k, a) ->
+                        expected.add(
+                                List.of(
+                                        k.stage(),
+                                        k.type(),
+                                        a.get(0),
+                                        (long) ((Set<?>) a.get(1)).size(),
+                                        a.get(2),
+                                        a.get(3))));
+        expected.sort(
+                Comparator.<List<Object>, Long>comparing(e -> -(Long) e.get(2))
+                        .thenComparing(e -> (String) e.get(0))
+                        .thenComparing(e -> (String) e.get(1)));
+        assertThat(expected)
+                .extracting(e -> e.get(1))
+                .contains("malformed_json", "not_an_object", "unknown_sender");
 
         QueryResult result = query("08_dead_letters_by_reason.sql");
-        assertThat(result.columns()).containsExactly("stage", "error_type", "dead_letters", "tenants", "first_seen", "last_seen");
+        assertThat(result.columns())
+                .containsExactly(
+                        "stage",
+                        "error_type",
+                        "dead_letters",
+                        "tenants",
+                        "first_seen",
+                        "last_seen");
         assertThat(values(result)).isEqualTo(expected);
     }
 
@@ -460,15 +652,24 @@ class SqlQueriesITCase {
             }
             Set<String> types = new LinkedHashSet<>();
             pii.at("/result/entities").forEach(e -> types.add(e.get("type").asText()));
-            expected.add(List.of(v.get("tenant_id").asText(), v.get("conversation_id").asText(),
-                    v.get("message_id").asText(), String.join(",", types), pii.at("/result/redacted_text").asText()));
+            expected.add(
+                    List.of(
+                            v.get("tenant_id").asText(),
+                            v.get("conversation_id").asText(),
+                            v.get("message_id").asText(),
+                            String.join(",", types),
+                            pii.at("/result/redacted_text").asText()));
         }
-        expected.sort(Comparator.<List<Object>, String>comparing(e -> (String) e.get(0))
-                .thenComparing(e -> (String) e.get(1)).thenComparing(e -> (String) e.get(2)));
+        expected.sort(
+                Comparator.<List<Object>, String>comparing(e -> (String) e.get(0))
+                        .thenComparing(e -> (String) e.get(1))
+                        .thenComparing(e -> (String) e.get(2)));
         assertThat(expected).isNotEmpty();
 
         QueryResult result = query("10_pii_in_customer_messages.sql");
-        assertThat(result.columns()).containsExactly("tenant_id", "conversation_id", "message_id", "pii_types", "redacted");
+        assertThat(result.columns())
+                .containsExactly(
+                        "tenant_id", "conversation_id", "message_id", "pii_types", "redacted");
         assertThat(values(result)).isEqualTo(expected);
     }
 
@@ -483,7 +684,8 @@ class SqlQueriesITCase {
             }
         }
         Map<String, Boolean> out = new HashMap<>();
-        firstEscalationVersions().forEach((conv, v) -> out.put(conv, lastAgent.getOrDefault(conv, 0L) > v));
+        firstEscalationVersions()
+                .forEach((conv, v) -> out.put(conv, lastAgent.getOrDefault(conv, 0L) > v));
         return out;
     }
 
@@ -506,7 +708,9 @@ class SqlQueriesITCase {
     }
 
     private static double percent(long part, long total) {
-        return BigDecimal.valueOf(100L * part).divide(BigDecimal.valueOf(total), 2, RoundingMode.HALF_UP).doubleValue();
+        return BigDecimal.valueOf(100L * part)
+                .divide(BigDecimal.valueOf(total), 2, RoundingMode.HALF_UP)
+                .doubleValue();
     }
 
     private static double num(Row row, int i) {
@@ -523,7 +727,8 @@ class SqlQueriesITCase {
 
     private static QueryResult query(String file) throws Exception {
         assertThat(CHECKED_FILES).contains(file);
-        List<QueryResult> results = runner.run(Files.readString(SQL_DIR.resolve("queries").resolve(file)));
+        List<QueryResult> results =
+                runner.run(Files.readString(SQL_DIR.resolve("queries").resolve(file)));
         assertThat(results).as("results of %s", file).hasSize(1);
         return results.get(0);
     }
@@ -542,8 +747,13 @@ class SqlQueriesITCase {
 
     /** Every record of the job's topics, read to the end as a read_committed consumer. */
     private static Map<String, List<Rec>> readAll(String bootstrap) throws IOException {
-        List<String> names = new ArrayList<>(List.of("support.messages.raw", "support.conversations.state",
-                "support.ai.aggregated", "support.dlq"));
+        List<String> names =
+                new ArrayList<>(
+                        List.of(
+                                "support.messages.raw",
+                                "support.conversations.state",
+                                "support.ai.aggregated",
+                                "support.dlq"));
         AGENTS.forEach(a -> names.add("support.ai." + a));
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -551,7 +761,8 @@ class SqlQueriesITCase {
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         Map<String, List<Rec>> out = new HashMap<>();
         names.forEach(n -> out.put(n, new ArrayList<>()));
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        try (KafkaConsumer<byte[], byte[]> c =
+                new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> parts = new ArrayList<>();
             for (String t : names) {
                 for (PartitionInfo pi : c.partitionsFor(t, Duration.ofSeconds(30))) {
@@ -563,9 +774,12 @@ class SqlQueriesITCase {
             Map<TopicPartition, Long> end = c.endOffsets(parts);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
-                assertThat(System.nanoTime()).as("reading the topics to their end").isLessThan(deadline);
+                assertThat(System.nanoTime())
+                        .as("reading the topics to their end")
+                        .isLessThan(deadline);
                 for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
-                    out.get(r.topic()).add(new Rec(json(r.value()), Instant.ofEpochMilli(r.timestamp())));
+                    out.get(r.topic())
+                            .add(new Rec(json(r.value()), Instant.ofEpochMilli(r.timestamp())));
                 }
             }
         }

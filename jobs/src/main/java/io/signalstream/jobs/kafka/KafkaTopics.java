@@ -2,6 +2,18 @@ package io.signalstream.jobs.kafka;
 
 import io.signalstream.config.AgentOptions;
 import io.signalstream.config.JobOptions;
+
+import org.apache.flink.configuration.ReadableConfig;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.errors.TopicExistsException;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -13,15 +25,6 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.apache.flink.configuration.ReadableConfig;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.admin.TopicDescription;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.TopicPartitionInfo;
-import org.apache.kafka.common.errors.TopicExistsException;
 
 /** The job's topics and their creation through the Kafka Admin API. */
 public final class KafkaTopics {
@@ -61,18 +64,21 @@ public final class KafkaTopics {
 
     /**
      * Waits until every partition of the topics has a leader and that leader serves it: the
-     * metadata naming a leader can run ahead of the broker taking the partition on, and a
-     * producer writing in that gap gets {@code NOT_LEADER_OR_FOLLOWER}. A {@code ListOffsets}
-     * answer from every leader closes the gap.
+     * metadata naming a leader can run ahead of the broker taking the partition on, and a producer
+     * writing in that gap gets {@code NOT_LEADER_OR_FOLLOWER}. A {@code ListOffsets} answer from
+     * every leader closes the gap.
      *
      * @param admin client of the cluster
      * @param names topic names
      * @param timeout how long to wait
-     * @throws IllegalStateException with the last reason if not served within {@code timeout},
-     *     or when interrupted
+     * @throws IllegalStateException with the last reason if not served within {@code timeout}, or
+     *     when interrupted
      */
     public static void awaitServed(Admin admin, Collection<String> names, Duration timeout) {
-        awaitServed(admin, names, System.nanoTime() + timeout.toNanos(),
+        awaitServed(
+                admin,
+                names,
+                System.nanoTime() + timeout.toNanos(),
                 "Topics " + names + " were not served by a leader within " + timeout);
     }
 
@@ -85,24 +91,33 @@ public final class KafkaTopics {
      * @throws IllegalStateException with {@code failure} and the last reason at the deadline, or
      *     when interrupted
      */
-    public static void awaitServed(Admin admin, Collection<String> names, long deadlineNanos,
-            String failure) {
-        Polling.until(deadlineNanos, failure, d -> {
-            Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
-            for (TopicDescription t : admin.describeTopics(names).allTopicNames()
-                    .get(Polling.callMillis(d), TimeUnit.MILLISECONDS).values()) {
-                for (TopicPartitionInfo p : t.partitions()) {
-                    if (p.leader() == null || p.leader().isEmpty()) {
-                        return t.name() + "-" + p.partition() + " has no leader";
+    public static void awaitServed(
+            Admin admin, Collection<String> names, long deadlineNanos, String failure) {
+        Polling.until(
+                deadlineNanos,
+                failure,
+                d -> {
+                    Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
+                    for (TopicDescription t :
+                            admin.describeTopics(names)
+                                    .allTopicNames()
+                                    .get(Polling.callMillis(d), TimeUnit.MILLISECONDS)
+                                    .values()) {
+                        for (TopicPartitionInfo p : t.partitions()) {
+                            if (p.leader() == null || p.leader().isEmpty()) {
+                                return t.name() + "-" + p.partition() + " has no leader";
+                            }
+                            partitions.put(
+                                    new TopicPartition(t.name(), p.partition()),
+                                    OffsetSpec.latest());
+                        }
                     }
-                    partitions.put(new TopicPartition(t.name(), p.partition()),
-                            OffsetSpec.latest());
-                }
-            }
-            // Fails with NOT_LEADER_OR_FOLLOWER until every leader serves its partitions.
-            admin.listOffsets(partitions).all().get(Polling.callMillis(d), TimeUnit.MILLISECONDS);
-            return null;
-        });
+                    // Fails with NOT_LEADER_OR_FOLLOWER until every leader serves its partitions.
+                    admin.listOffsets(partitions)
+                            .all()
+                            .get(Polling.callMillis(d), TimeUnit.MILLISECONDS);
+                    return null;
+                });
     }
 
     /**
@@ -111,8 +126,8 @@ public final class KafkaTopics {
      * @param bootstrapServers Kafka bootstrap servers
      * @param clientProperties extra Admin client properties (security)
      * @param topics topics to create
-     * @throws IllegalStateException if the broker refuses, does not answer a call within 30 s,
-     *     or the topics are not served by their leaders within {@link #SERVED_TIMEOUT}
+     * @throws IllegalStateException if the broker refuses, does not answer a call within 30 s, or
+     *     the topics are not served by their leaders within {@link #SERVED_TIMEOUT}
      */
     public static void create(
             String bootstrapServers, Properties clientProperties, List<NewTopic> topics) {
@@ -133,8 +148,9 @@ public final class KafkaTopics {
                 } catch (ExecutionException e) {
                     // Another client created one of them meanwhile: fine, wait for it below.
                     if (!(e.getCause() instanceof TopicExistsException)) {
-                        throw new IllegalStateException("cannot create topics on "
-                                + bootstrapServers + ": " + e.getCause(), e.getCause());
+                        throw new IllegalStateException(
+                                "cannot create topics on " + bootstrapServers + ": " + e.getCause(),
+                                e.getCause());
                     }
                 }
             }
@@ -146,7 +162,8 @@ public final class KafkaTopics {
                     "cannot list topics on " + bootstrapServers + ": " + e, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted creating topics on " + bootstrapServers, e);
+            throw new IllegalStateException(
+                    "interrupted creating topics on " + bootstrapServers, e);
         }
     }
 }

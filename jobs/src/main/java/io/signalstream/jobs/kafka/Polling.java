@@ -5,8 +5,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Waits for a condition on a Kafka cluster by asking it again and again (the Admin API has no
- * way to be told), shared by {@link KafkaTopics} and the local runtime's in-process broker.
+ * Waits for a condition on a Kafka cluster by asking it again and again (the Admin API has no way
+ * to be told), shared by {@link KafkaTopics} and the local runtime's in-process broker.
  */
 public final class Polling {
 
@@ -22,8 +22,8 @@ public final class Polling {
     @FunctionalInterface
     public interface Probe {
         /**
-         * @param deadlineNanos the {@link System#nanoTime()} deadline of the whole wait; bound
-         *     each blocking call with {@link #callMillis(long)}
+         * @param deadlineNanos the {@link System#nanoTime()} deadline of the whole wait; bound each
+         *     blocking call with {@link #callMillis(long)}
          * @return {@code null} when the condition holds, otherwise what is still missing
          */
         String missing(long deadlineNanos)
@@ -31,15 +31,15 @@ public final class Polling {
     }
 
     /**
-     * Runs {@code probe} every {@value #PAUSE_MILLIS} ms until it reports nothing missing. A
-     * probe that fails with an {@link ExecutionException} or {@link TimeoutException} counts as
-     * "not yet".
+     * Runs {@code probe} every {@value #PAUSE_MILLIS} ms until it reports nothing missing. A probe
+     * that fails with an {@link ExecutionException} or {@link TimeoutException} counts as "not
+     * yet".
      *
      * @param deadlineNanos {@link System#nanoTime()} deadline
      * @param failure what the error message says did not happen
      * @param probe the condition
-     * @throws IllegalStateException with {@code failure} and the last reason at the deadline,
-     *     or when interrupted (the interrupt flag is kept)
+     * @throws IllegalStateException with {@code failure} and the last reason at the deadline, or
+     *     when interrupted (the interrupt flag is kept)
      */
     public static void until(long deadlineNanos, String failure, Probe probe) {
         Object last = null;
@@ -65,13 +65,13 @@ public final class Polling {
                 throw new IllegalStateException("Interrupted: " + failure, e);
             }
         }
-        throw new IllegalStateException(failure + "; last error: " + last,
-                last instanceof Throwable t ? t : null);
+        throw new IllegalStateException(
+                failure + "; last error: " + last, last instanceof Throwable t ? t : null);
     }
 
     /**
-     * How long one blocking call may take: what is left of the wait, at most
-     * {@value #MAX_CALL_MILLIS} ms and at least 1 ms.
+     * How long one blocking call may take: what is left of the wait, at most {@value
+     * #MAX_CALL_MILLIS} ms and at least 1 ms.
      */
     public static long callMillis(long deadlineNanos) {
         return Math.max(1, Math.min(MAX_CALL_MILLIS, remainingMillis(deadlineNanos)));

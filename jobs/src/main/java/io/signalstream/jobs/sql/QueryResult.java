@@ -1,11 +1,12 @@
 package io.signalstream.jobs.sql;
 
-import java.util.List;
 import org.apache.flink.types.Row;
 
+import java.util.List;
+
 /**
- * The final rows of one statement that returns content (a query, {@code SHOW}, {@code
- * EXPLAIN}, ...).
+ * The final rows of one statement that returns content (a query, {@code SHOW}, {@code EXPLAIN},
+ * ...).
  *
  * @param statement the statement as run (variables substituted)
  * @param columns column names, in order

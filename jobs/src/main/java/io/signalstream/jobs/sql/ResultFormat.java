@@ -1,10 +1,14 @@
 package io.signalstream.jobs.sql;
 
+import io.signalstream.serde.Json;
+
+import org.apache.flink.types.Row;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.signalstream.serde.Json;
+
 import java.io.PrintStream;
 import java.math.BigDecimal;
 import java.time.Instant;
@@ -17,7 +21,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import org.apache.flink.types.Row;
 
 /**
  * How the {@code sql} command prints rows: an aligned {@code table} for people, {@code csv} (RFC
@@ -25,8 +28,8 @@ import org.apache.flink.types.Row;
  *
  * <p>Values print the same way in every format: timestamps as ISO-8601 UTC ({@code
  * 2020-04-01T17:31:32Z} for {@code TIMESTAMP_LTZ}, {@code 2020-04-01 17:31:00} for window bounds,
- * which are UTC since the session time zone is UTC), arrays as {@code [a, b]}, NULL as {@code
- * NULL} in a table, empty in CSV and {@code null} in JSON.
+ * which are UTC since the session time zone is UTC), arrays as {@code [a, b]}, NULL as {@code NULL}
+ * in a table, empty in CSV and {@code null} in JSON.
  */
 public enum ResultFormat {
     /** Aligned columns with borders, and a row count. */
@@ -60,8 +63,8 @@ public enum ResultFormat {
     }
 
     /**
-     * Prints one change of an unbounded query, with its kind ({@code +I}, {@code -U}, {@code
-     * +U}, {@code -D}) as the first column ({@code op} in JSON).
+     * Prints one change of an unbounded query, with its kind ({@code +I}, {@code -U}, {@code +U},
+     * {@code -D}) as the first column ({@code op} in JSON).
      *
      * @param change the change
      * @param first whether it is the first change of its query (a header is printed first)
@@ -205,7 +208,9 @@ public enum ResultFormat {
         List<String> quoted = new ArrayList<>();
         for (String v : values) {
             boolean quote =
-                    v.indexOf(',') >= 0 || v.indexOf('"') >= 0 || v.indexOf('\n') >= 0
+                    v.indexOf(',') >= 0
+                            || v.indexOf('"') >= 0
+                            || v.indexOf('\n') >= 0
                             || v.indexOf('\r') >= 0;
             quoted.add(quote ? '"' + v.replace("\"", "\"\"") + '"' : v);
         }

@@ -1,11 +1,5 @@
 package io.signalstream.jobs.sql;
 
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.function.Consumer;
 import org.apache.flink.api.common.RuntimeExecutionMode;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExecutionOptions;
@@ -18,6 +12,13 @@ import org.apache.flink.types.Row;
 import org.apache.flink.types.RowKind;
 import org.apache.flink.util.CloseableIterator;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+
 /**
  * Runs SQL scripts (see {@link SqlScript}) on a Flink {@link TableEnvironment}.
  *
@@ -28,14 +29,14 @@ import org.apache.flink.util.CloseableIterator;
  *       that are the latest when the query starts ({@code scan.bounded.mode=latest-offset}), and
  *       the query runs in Flink's batch runtime mode, so every query ends with its final answer
  *       (windows, joins and {@code ORDER BY} on any column included).
- *   <li><b>unbounded</b>: the tables keep reading ({@code scan.bounded.mode=unbounded}), the
- *       query runs in streaming mode until it is cancelled, and its changes (a changelog) are
- *       handed on as they come.
+ *   <li><b>unbounded</b>: the tables keep reading ({@code scan.bounded.mode=unbounded}), the query
+ *       runs in streaming mode until it is cancelled, and its changes (a changelog) are handed on
+ *       as they come.
  * </ul>
  *
- * <p>The session time zone is UTC, so window bounds and {@code TIMESTAMP_LTZ} values print as
- * UTC. The runner sets the variables {@code scan.bounded.mode} and {@code bootstrap.servers}
- * (when given) for the scripts; any other variable comes from the caller.
+ * <p>The session time zone is UTC, so window bounds and {@code TIMESTAMP_LTZ} values print as UTC.
+ * The runner sets the variables {@code scan.bounded.mode} and {@code bootstrap.servers} (when
+ * given) for the scripts; any other variable comes from the caller.
  */
 public final class SqlRunner {
 
@@ -75,7 +76,8 @@ public final class SqlRunner {
         conf.set(
                 ExecutionOptions.RUNTIME_MODE,
                 bounded ? RuntimeExecutionMode.BATCH : RuntimeExecutionMode.STREAMING);
-        EnvironmentSettings.Builder settings = EnvironmentSettings.newInstance().withConfiguration(conf);
+        EnvironmentSettings.Builder settings =
+                EnvironmentSettings.newInstance().withConfiguration(conf);
         this.tEnv =
                 TableEnvironment.create(
                         (bounded ? settings.inBatchMode() : settings.inStreamingMode()).build());
@@ -177,8 +179,7 @@ public final class SqlRunner {
      * One change of an unbounded query.
      *
      * @param columns column names
-     * @param row the row, with its {@link RowKind} ({@code +I}, {@code -U}, {@code +U}, {@code
-     *     -D})
+     * @param row the row, with its {@link RowKind} ({@code +I}, {@code -U}, {@code +U}, {@code -D})
      */
     public record QueryChange(List<String> columns, Row row) {}
 

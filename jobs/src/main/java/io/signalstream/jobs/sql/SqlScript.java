@@ -14,15 +14,14 @@ import java.util.regex.Pattern;
  * runner:
  *
  * <ul>
- *   <li>{@code ${name}} is replaced by the value of variable {@code name}; {@code
- *       ${name:default}} falls back to {@code default} when the variable is not set. A variable
- *       that is neither set nor defaulted is an error. Names are letters, digits, {@code .},
- *       {@code _} and {@code -}.
+ *   <li>{@code ${name}} is replaced by the value of variable {@code name}; {@code ${name:default}}
+ *       falls back to {@code default} when the variable is not set. A variable that is neither set
+ *       nor defaulted is an error. Names are letters, digits, {@code .}, {@code _} and {@code -}.
  *   <li>A line whose first non-blank characters are {@code --} is a comment and is dropped
  *       (comments after code on the same line are left to Flink's parser).
  *   <li>A statement ends with a line whose last non-blank character is {@code ;}. A {@code ;}
- *       anywhere else (inside a string literal, in the middle of a line) does not end it. The
- *       text after the last {@code ;} is a statement too, if it is not blank.
+ *       anywhere else (inside a string literal, in the middle of a line) does not end it. The text
+ *       after the last {@code ;} is a statement too, if it is not blank.
  * </ul>
  */
 public final class SqlScript {
@@ -50,8 +49,11 @@ public final class SqlScript {
             }
             if (value == null) {
                 throw new IllegalArgumentException(
-                        "SQL variable ${" + m.group(1) + "} is not set (set it with --var "
-                                + m.group(1) + "=VALUE)");
+                        "SQL variable ${"
+                                + m.group(1)
+                                + "} is not set (set it with --var "
+                                + m.group(1)
+                                + "=VALUE)");
             }
             m.appendReplacement(out, Matcher.quoteReplacement(value));
         }
@@ -60,8 +62,8 @@ public final class SqlScript {
     }
 
     /**
-     * Splits a script into statements: comment lines dropped, statements ended by {@code ;} at
-     * the end of a line, the {@code ;} removed.
+     * Splits a script into statements: comment lines dropped, statements ended by {@code ;} at the
+     * end of a line, the {@code ;} removed.
      *
      * @param script SQL text
      * @return the statements in order, trimmed, none blank
@@ -87,8 +89,8 @@ public final class SqlScript {
     }
 
     /**
-     * {@link #split} then {@link #substitute} in each statement (so comments may mention
-     * variables freely).
+     * {@link #split} then {@link #substitute} in each statement (so comments may mention variables
+     * freely).
      *
      * @throws IllegalArgumentException if a variable has neither a value nor a default
      */

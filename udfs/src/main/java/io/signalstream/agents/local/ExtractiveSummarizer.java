@@ -15,45 +15,44 @@ import java.util.regex.Pattern;
  * Extractive summarizer for customer-support transcripts.
  *
  * <p>Algorithm:
+ *
  * <ol>
- *   <li>Cleaning: URLs (also the "https: //" form of scraped tweets), @mentions, HTML
- *       entities and agent sign-offs such as "*SR" or "^JK" are removed; system turns are
- *       ignored. Turns are split into sentences at line breaks and after {@code . ! ?}.</li>
- *   <li>Ranking: TextRank over sentences (R. Mihalcea and P. Tarau, "TextRank: Bringing Order
- *       into Texts", EMNLP 2004): similarity of two sentences = shared content words /
- *       (log|S1| + log|S2|), weighted PageRank with damping 0.85 until the largest change is
- *       below 1e-4 (at most 100 iterations). Content words are lower-cased letter/digit
- *       tokens of two or more chars that are not in a short English stop list.</li>
- *   <li>Selection: the customer's first problem statement (first customer sentence with a
- *       problem cue: a question mark, a negation, or a word such as "issue", "error",
- *       "broken", "stuck", "hacked", "refund"; else the best-ranked sentence of the first
- *       customer turn) is always taken; then the best ranked sentences with at least
- *       {@value #MIN_WORDS} content words that are not near-duplicates (content-word
- *       Jaccard &gt; 0.6) are added while there are fewer than
- *       {@value #MAX_SENTENCES} and the summary stays within {@value #MAX_SUMMARY_CHARS}
+ *   <li>Cleaning: URLs (also the "https: //" form of scraped tweets), @mentions, HTML entities and
+ *       agent sign-offs such as "*SR" or "^JK" are removed; system turns are ignored. Turns are
+ *       split into sentences at line breaks and after {@code . ! ?}.
+ *   <li>Ranking: TextRank over sentences (R. Mihalcea and P. Tarau, "TextRank: Bringing Order into
+ *       Texts", EMNLP 2004): similarity of two sentences = shared content words / (log|S1| +
+ *       log|S2|), weighted PageRank with damping 0.85 until the largest change is below 1e-4 (at
+ *       most 100 iterations). Content words are lower-cased letter/digit tokens of two or more
+ *       chars that are not in a short English stop list.
+ *   <li>Selection: the customer's first problem statement (first customer sentence with a problem
+ *       cue: a question mark, a negation, or a word such as "issue", "error", "broken", "stuck",
+ *       "hacked", "refund"; else the best-ranked sentence of the first customer turn) is always
+ *       taken; then the best ranked sentences with at least {@value #MIN_WORDS} content words that
+ *       are not near-duplicates (content-word Jaccard &gt; 0.6) are added while there are fewer
+ *       than {@value #MAX_SENTENCES} and the summary stays within {@value #MAX_SUMMARY_CHARS}
  *       chars. Sentences are output in conversation order, with a speaker prefix whenever the
- *       speaker changes and a full stop added where a sentence has no end mark; a single
- *       over-long sentence is cut at a word boundary with "…".</li>
- *   <li>Key points (at most 3, each at most {@value #MAX_KEY_POINT_CHARS} chars): the
- *       problem statement, the best-ranked agent sentence, and the best-ranked sentence of the
- *       last turn, without duplicates.</li>
+ *       speaker changes and a full stop added where a sentence has no end mark; a single over-long
+ *       sentence is cut at a word boundary with "…".
+ *   <li>Key points (at most 3, each at most {@value #MAX_KEY_POINT_CHARS} chars): the problem
+ *       statement, the best-ranked agent sentence, and the best-ranked sentence of the last turn,
+ *       without duplicates.
  *   <li>Resolution status:
  *       <ul>
- *         <li>{@code resolved}: a customer turn after the first agent turn contains a
- *             resolution cue ("that worked", "it worked", "works now", "working now",
- *             "working again", "fixed", "resolved", "sorted", "solved", "all good", "all set",
- *             "got it working", "that helped", "thanks for the help", "thank you for your
- *             help") not preceded within three words by a negation ("not", "never", "no",
- *             "still", "n't") and not in a question; or the last turn is an agent's with a
- *             closing cue ("glad to hear", "glad it's working", "glad we could help",
- *             "happy to hear", "great to hear", "happy we could help").</li>
- *         <li>{@code pending}: otherwise, the last turn is an agent's asking for contact or
- *             details ("DM", "direct message", "private message", "send us", "reach out",
- *             "let us know", "please share", "please provide", "can you", "could you",
- *             "tell us", "confirm", "more details", "submit", "follow us", or a question
- *             mark).</li>
- *         <li>{@code unresolved}: everything else.</li>
- *       </ul></li>
+ *         <li>{@code resolved}: a customer turn after the first agent turn contains a resolution
+ *             cue ("that worked", "it worked", "works now", "working now", "working again",
+ *             "fixed", "resolved", "sorted", "solved", "all good", "all set", "got it working",
+ *             "that helped", "thanks for the help", "thank you for your help") not preceded within
+ *             three words by a negation ("not", "never", "no", "still", "n't") and not in a
+ *             question; or the last turn is an agent's with a closing cue ("glad to hear", "glad
+ *             it's working", "glad we could help", "happy to hear", "great to hear", "happy we
+ *             could help").
+ *         <li>{@code pending}: otherwise, the last turn is an agent's asking for contact or details
+ *             ("DM", "direct message", "private message", "send us", "reach out", "let us know",
+ *             "please share", "please provide", "can you", "could you", "tell us", "confirm", "more
+ *             details", "submit", "follow us", or a question mark).
+ *         <li>{@code unresolved}: everything else.
+ *       </ul>
  * </ol>
  *
  * <p>Instances are stateless and thread-safe.
@@ -62,67 +61,83 @@ public final class ExtractiveSummarizer {
 
     /** Maximum summary length in chars. */
     public static final int MAX_SUMMARY_CHARS = 300;
+
     /** Maximum number of summary sentences. */
     public static final int MAX_SENTENCES = 3;
+
     /** Maximum key point length in chars. */
     public static final int MAX_KEY_POINT_CHARS = 120;
+
     /**
-     * Minimum words of the problem statement, and minimum content words of the other
-     * summary sentences.
+     * Minimum words of the problem statement, and minimum content words of the other summary
+     * sentences.
      */
     public static final int MIN_WORDS = 3;
+
     /** TextRank damping factor (Mihalcea and Tarau 2004, after Brin and Page 1998). */
     public static final double DAMPING = 0.85;
 
     /** Resolution status: customer confirmed the fix. */
     public static final String RESOLVED = "resolved";
+
     /** Resolution status: agent waits for the customer. */
     public static final String PENDING = "pending";
+
     /** Resolution status: neither of the above. */
     public static final String UNRESOLVED = "unresolved";
 
-    private static final Pattern URL = Pattern.compile(
-            "(?:\\s*[:\u2013-])?\\s*(?:https?:\\s?//|www\\.)\\S+", Pattern.CASE_INSENSITIVE);
+    private static final Pattern URL =
+            Pattern.compile(
+                    "(?:\\s*[:\u2013-])?\\s*(?:https?:\\s?//|www\\.)\\S+",
+                    Pattern.CASE_INSENSITIVE);
     private static final Pattern MENTION = Pattern.compile("(?<![\\w@])@\\w+");
     private static final Pattern SIGN_OFF = Pattern.compile("\\s[*^~]\\s?[A-Z]{1,3}\\s*$");
     private static final Pattern SPACES = Pattern.compile("[ \\t\\x0B\\f\\u00A0]+");
     private static final Pattern SENTENCE_END = Pattern.compile("(?<=[.!?])\\s+|\\s*\\n+\\s*");
     private static final Pattern END_PUNCT = Pattern.compile("[.!?\u2026]$");
     private static final Pattern WORD = Pattern.compile("[\\p{L}\\p{N}']+");
-    private static final Pattern PROBLEM = Pattern.compile(
-            "\\?|n't\\b|\\b(?:not|no|never|cannot|cant|unable|issue|issues|problem|problems|"
-                    + "error|errors|broken|wrong|fail\\w*|crash\\w*|stuck|missing|lost|still|"
-                    + "suspended|banned|blocked|hacked|charged|refund|cancel\\w*)\\b",
-            Pattern.CASE_INSENSITIVE);
-    private static final Pattern RESOLVED_CUE = Pattern.compile(
-            "\\b(?:that worked|it worked|works now|working now|working again|fixed|resolved|"
-                    + "sorted|solved|all good|all set|got it working|that helped|"
-                    + "thanks for the help|thank you for your help)\\b",
-            Pattern.CASE_INSENSITIVE);
-    private static final Pattern NEGATION_BEFORE = Pattern.compile(
-            "(?:\\b(?:not|never|no|still)|n't)(?:\\s+\\S+){0,2}\\s*$", Pattern.CASE_INSENSITIVE);
-    private static final Pattern AGENT_CLOSING = Pattern.compile(
-            "\\b(?:glad to hear|glad it's working|glad it is working|glad we could help|"
-                    + "happy to hear|great to hear|happy we could help)\\b",
-            Pattern.CASE_INSENSITIVE);
-    private static final Pattern AGENT_REQUEST = Pattern.compile(
-            "\\?|\\b(?:dm|dms|direct message|private message|send us|reach out|let us know|"
-                    + "please share|please provide|can you|could you|tell us|confirm|"
-                    + "more details|submit|follow us)\\b",
-            Pattern.CASE_INSENSITIVE);
+    private static final Pattern PROBLEM =
+            Pattern.compile(
+                    "\\?|n't\\b|\\b(?:not|no|never|cannot|cant|unable|issue|issues|problem|problems|"
+                        + "error|errors|broken|wrong|fail\\w*|crash\\w*|stuck|missing|lost|still|"
+                        + "suspended|banned|blocked|hacked|charged|refund|cancel\\w*)\\b",
+                    Pattern.CASE_INSENSITIVE);
+    private static final Pattern RESOLVED_CUE =
+            Pattern.compile(
+                    "\\b(?:that worked|it worked|works now|working now|working"
+                        + " again|fixed|resolved|sorted|solved|all good|all set|got it working|that"
+                        + " helped|thanks for the help|thank you for your help)\\b",
+                    Pattern.CASE_INSENSITIVE);
+    private static final Pattern NEGATION_BEFORE =
+            Pattern.compile(
+                    "(?:\\b(?:not|never|no|still)|n't)(?:\\s+\\S+){0,2}\\s*$",
+                    Pattern.CASE_INSENSITIVE);
+    private static final Pattern AGENT_CLOSING =
+            Pattern.compile(
+                    "\\b(?:glad to hear|glad it's working|glad it is working|glad we could help|"
+                            + "happy to hear|great to hear|happy we could help)\\b",
+                    Pattern.CASE_INSENSITIVE);
+    private static final Pattern AGENT_REQUEST =
+            Pattern.compile(
+                    "\\?|\\b(?:dm|dms|direct message|private message|send us|reach out|let us know|"
+                            + "please share|please provide|can you|could you|tell us|confirm|"
+                            + "more details|submit|follow us)\\b",
+                    Pattern.CASE_INSENSITIVE);
 
     /** Short English stop list (subset of the SMART / NLTK lists) plus chat fillers. */
-    private static final Set<String> STOP = Set.of("a", "about", "after", "again", "all", "also",
-            "am", "an", "and", "any", "are", "as", "at", "be", "been", "before", "being", "but",
-            "by", "can", "could", "did", "do", "does", "doing", "for", "from", "get", "got",
-            "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how",
-            "i", "i'm", "i've", "if", "in", "into", "is", "it", "it's", "its", "just", "let",
-            "me", "more", "my", "of", "on", "once", "only", "or", "other", "our", "out", "over",
-            "please", "so", "some", "such", "than", "that", "the", "their", "them", "then",
-            "there", "these", "they", "this", "those", "to", "too", "up", "us", "very", "was",
-            "we", "we're", "were", "what", "when", "where", "which", "while", "who", "why",
-            "will", "with", "would", "you", "you're", "your", "yours", "hi", "hello", "hey",
-            "thanks", "thank", "dear", "amp", "ok", "okay");
+    private static final Set<String> STOP =
+            Set.of(
+                    "a", "about", "after", "again", "all", "also", "am", "an", "and", "any", "are",
+                    "as", "at", "be", "been", "before", "being", "but", "by", "can", "could", "did",
+                    "do", "does", "doing", "for", "from", "get", "got", "had", "has", "have",
+                    "having", "he", "her", "here", "hers", "him", "his", "how", "i", "i'm", "i've",
+                    "if", "in", "into", "is", "it", "it's", "its", "just", "let", "me", "more",
+                    "my", "of", "on", "once", "only", "or", "other", "our", "out", "over", "please",
+                    "so", "some", "such", "than", "that", "the", "their", "them", "then", "there",
+                    "these", "they", "this", "those", "to", "too", "up", "us", "very", "was", "we",
+                    "we're", "were", "what", "when", "where", "which", "while", "who", "why",
+                    "will", "with", "would", "you", "you're", "your", "yours", "hi", "hello", "hey",
+                    "thanks", "thank", "dear", "amp", "ok", "okay");
 
     /**
      * Summarizes a transcript.
@@ -148,8 +163,14 @@ public final class ExtractiveSummarizer {
             for (String s : SENTENCE_END.split(cleaned)) {
                 s = s.strip().replaceAll("[\\s:;,\u2013-]+$", "");
                 if (!s.isEmpty() && WORD.matcher(s).find()) {
-                    sentences.add(new Sentence(sentences.size(), turns.size() - 1,
-                            turn.isCustomer(), s, contentWords(s), wordCount(s)));
+                    sentences.add(
+                            new Sentence(
+                                    sentences.size(),
+                                    turns.size() - 1,
+                                    turn.isCustomer(),
+                                    s,
+                                    contentWords(s),
+                                    wordCount(s)));
                 }
             }
         }
@@ -158,8 +179,9 @@ public final class ExtractiveSummarizer {
         }
         double[] rank = textRank(sentences);
         List<Sentence> byRank = new ArrayList<>(sentences);
-        byRank.sort(Comparator.comparingDouble((Sentence s) -> -rank[s.index])
-                .thenComparingInt(s -> s.index));
+        byRank.sort(
+                Comparator.comparingDouble((Sentence s) -> -rank[s.index])
+                        .thenComparingInt(s -> s.index));
 
         Sentence problem = problemStatement(sentences, byRank);
         List<Sentence> chosen = new ArrayList<>();
@@ -170,7 +192,8 @@ public final class ExtractiveSummarizer {
             if (chosen.size() >= MAX_SENTENCES) {
                 break;
             }
-            if (chosen.contains(s) || s.content.size() < MIN_WORDS
+            if (chosen.contains(s)
+                    || s.content.size() < MIN_WORDS
                     || chosen.stream().anyMatch(c -> jaccard(c.content, s.content) > 0.6)) {
                 continue;
             }
@@ -189,10 +212,13 @@ public final class ExtractiveSummarizer {
         byRank.stream().filter(s -> !s.customer).findFirst().ifPresent(points::add);
         int lastTurn = turns.size() - 1;
         byRank.stream().filter(s -> s.turn == lastTurn).findFirst().ifPresent(points::add);
-        List<String> keyPoints = points.stream().distinct()
-                .sorted(Comparator.comparingInt(s -> s.index))
-                .map(s -> truncate(prefix(s) + s.text, MAX_KEY_POINT_CHARS))
-                .limit(3).toList();
+        List<String> keyPoints =
+                points.stream()
+                        .distinct()
+                        .sorted(Comparator.comparingInt(s -> s.index))
+                        .map(s -> truncate(prefix(s) + s.text, MAX_KEY_POINT_CHARS))
+                        .limit(3)
+                        .toList();
         return new Summary(summary, keyPoints, resolution(turns));
     }
 
@@ -238,8 +264,8 @@ public final class ExtractiveSummarizer {
     }
 
     private static Sentence problemStatement(List<Sentence> sentences, List<Sentence> byRank) {
-        Sentence firstCustomer = sentences.stream().filter(s -> s.customer).findFirst()
-                .orElse(null);
+        Sentence firstCustomer =
+                sentences.stream().filter(s -> s.customer).findFirst().orElse(null);
         if (firstCustomer == null) {
             return null;
         }
@@ -248,13 +274,13 @@ public final class ExtractiveSummarizer {
                 return s;
             }
         }
-        return byRank.stream().filter(s -> s.turn == firstCustomer.turn).findFirst()
+        return byRank.stream()
+                .filter(s -> s.turn == firstCustomer.turn)
+                .findFirst()
                 .orElse(firstCustomer);
     }
 
-    /**
-     * Weighted PageRank over the sentence similarity graph (Mihalcea and Tarau 2004, eq. 2).
-     */
+    /** Weighted PageRank over the sentence similarity graph (Mihalcea and Tarau 2004, eq. 2). */
     private static double[] textRank(List<Sentence> sentences) {
         int n = sentences.size();
         double[][] w = new double[n][n];
@@ -318,8 +344,12 @@ public final class ExtractiveSummarizer {
     static String clean(String text) {
         String s = URL.matcher(text).replaceAll(" ");
         s = MENTION.matcher(s).replaceAll(" ");
-        s = s.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
-                .replace("&quot;", "\"").replace("&#39;", "'");
+        s =
+                s.replace("&amp;", "&")
+                        .replace("&lt;", "<")
+                        .replace("&gt;", ">")
+                        .replace("&quot;", "\"")
+                        .replace("&#39;", "'");
         s = SIGN_OFF.matcher(s).replaceAll("");
         s = SPACES.matcher(s).replaceAll(" ");
         s = s.replaceAll(" *\\n *", "\n").replaceAll("^[\\s,:;.-]+", "");
@@ -350,8 +380,7 @@ public final class ExtractiveSummarizer {
     private static String render(List<Sentence> chosen) {
         StringBuilder sb = new StringBuilder();
         Boolean lastCustomer = null;
-        for (Sentence s : chosen.stream().sorted(Comparator.comparingInt(x -> x.index))
-                .toList()) {
+        for (Sentence s : chosen.stream().sorted(Comparator.comparingInt(x -> x.index)).toList()) {
             if (sb.length() > 0) {
                 sb.append(' ');
             }
@@ -382,7 +411,6 @@ public final class ExtractiveSummarizer {
         return s.substring(0, cut).stripTrailing() + "…";
     }
 
-    private record Sentence(int index, int turn, boolean customer, String text,
-            Set<String> content, int words) {
-    }
+    private record Sentence(
+            int index, int turn, boolean customer, String text, Set<String> content, int words) {}
 }

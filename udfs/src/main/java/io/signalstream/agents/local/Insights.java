@@ -13,8 +13,12 @@ import java.util.Objects;
  *     manager-request signal was found
  * @param topics matched topic categories (e.g. {@code billing}, {@code app}) in rule order
  */
-public record Insights(String intent, String urgency, List<String> suggestedActions,
-        boolean requiresEscalation, List<String> topics) {
+public record Insights(
+        String intent,
+        String urgency,
+        List<String> suggestedActions,
+        boolean requiresEscalation,
+        List<String> topics) {
 
     /**
      * Validates and defensively copies the lists.

@@ -2,6 +2,7 @@ package io.signalstream.agents.local;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -19,43 +20,43 @@ import java.util.regex.Pattern;
 
 /**
  * Keyword/phrase rules that derive {@link Insights} (intent, urgency, suggested actions,
- * escalation, topics) from customer messages. The rules are data: they are read with Jackson
- * from {@value #DEFAULT_RESOURCE}, whose header documents the phrase syntax. Matching is
- * case-insensitive on word boundaries after removing URLs and @mentions; curly apostrophes
- * are normalised to {@code '}.
+ * escalation, topics) from customer messages. The rules are data: they are read with Jackson from
+ * {@value #DEFAULT_RESOURCE}, whose header documents the phrase syntax. Matching is
+ * case-insensitive on word boundaries after removing URLs and @mentions; curly apostrophes are
+ * normalised to {@code '}.
  *
  * <p>Intents and their Bitext customer-support category mapping (Bitext intent names in
  * parentheses; also in the {@code bitext} field of each rule):
+ *
  * <ul>
- *   <li>{@code cancel_order}: ORDER (cancel_order), CANCELLATION_FEE</li>
- *   <li>{@code refund_request}: REFUND (get_refund, track_refund, check_refund_policy)</li>
- *   <li>{@code billing_issue}: INVOICE (check_invoice, get_invoice)</li>
- *   <li>{@code payment_issue}: PAYMENT (payment_issue, check_payment_methods)</li>
- *   <li>{@code delivery_status}: DELIVERY, ORDER (track_order)</li>
- *   <li>{@code change_order}: ORDER (change_order, place_order), SHIPPING_ADDRESS</li>
- *   <li>{@code account_access}: ACCOUNT (all six intents)</li>
- *   <li>{@code subscription}: NEWSLETTER / SUBSCRIPTION</li>
- *   <li>{@code technical_issue}: no Bitext category (app, device, network problems)</li>
- *   <li>{@code contact_request}: CONTACT</li>
- *   <li>{@code product_inquiry}: no Bitext category (how-to and pre-sales questions)</li>
- *   <li>{@code complaint}: FEEDBACK (complaint)</li>
- *   <li>{@code feedback}: FEEDBACK (review)</li>
- *   <li>{@code greeting}, {@code other}: none</li>
+ *   <li>{@code cancel_order}: ORDER (cancel_order), CANCELLATION_FEE
+ *   <li>{@code refund_request}: REFUND (get_refund, track_refund, check_refund_policy)
+ *   <li>{@code billing_issue}: INVOICE (check_invoice, get_invoice)
+ *   <li>{@code payment_issue}: PAYMENT (payment_issue, check_payment_methods)
+ *   <li>{@code delivery_status}: DELIVERY, ORDER (track_order)
+ *   <li>{@code change_order}: ORDER (change_order, place_order), SHIPPING_ADDRESS
+ *   <li>{@code account_access}: ACCOUNT (all six intents)
+ *   <li>{@code subscription}: NEWSLETTER / SUBSCRIPTION
+ *   <li>{@code technical_issue}: no Bitext category (app, device, network problems)
+ *   <li>{@code contact_request}: CONTACT
+ *   <li>{@code product_inquiry}: no Bitext category (how-to and pre-sales questions)
+ *   <li>{@code complaint}: FEEDBACK (complaint)
+ *   <li>{@code feedback}: FEEDBACK (review)
+ *   <li>{@code greeting}, {@code other}: none
  * </ul>
  *
- * <p>Intent: each phrase found scores its number of words, phrases in earlier customer
- * messages are weighted {@code earlierTextWeight}; the best intent of the most specific tier
- * (1 specific, 2 generic, 3 greeting) wins. Without any match the intent is {@code complaint}
- * if {@code compound <= complaintFallbackCompound}, else {@code other}.
+ * <p>Intent: each phrase found scores its number of words, phrases in earlier customer messages are
+ * weighted {@code earlierTextWeight}; the best intent of the most specific tier (1 specific, 2
+ * generic, 3 greeting) wins. Without any match the intent is {@code complaint} if {@code compound
+ * <= complaintFallbackCompound}, else {@code other}.
  *
- * <p>Urgency: level 0-3 (low, medium, high, critical) = max(strongest urgency phrase, the
- * intent's base urgency) plus one per signal: compound &lt;= {@code veryNegativeCompound},
- * mostly ALL-CAPS text, a run of {@code exclamationRun} "!", or at least
- * {@code followUpMessages} earlier customer messages. It is critical if a critical
- * escalation group (legal, fraud, safety) matched or the sum reaches 4; high at 2; medium
- * at 1. Escalation is required when the urgency is critical or any escalation group (incl.
- * a manager request) matched. Phrases of the latest and the earlier messages both count for
- * urgency, escalation and topics.
+ * <p>Urgency: level 0-3 (low, medium, high, critical) = max(strongest urgency phrase, the intent's
+ * base urgency) plus one per signal: compound &lt;= {@code veryNegativeCompound}, mostly ALL-CAPS
+ * text, a run of {@code exclamationRun} "!", or at least {@code followUpMessages} earlier customer
+ * messages. It is critical if a critical escalation group (legal, fraud, safety) matched or the sum
+ * reaches 4; high at 2; medium at 1. Escalation is required when the urgency is critical or any
+ * escalation group (incl. a manager request) matched. Phrases of the latest and the earlier
+ * messages both count for urgency, escalation and topics.
  *
  * <p>Instances are immutable and thread-safe.
  */
@@ -63,15 +64,16 @@ public final class InsightsRules {
 
     /** Classpath location of the default rules. */
     public static final String DEFAULT_RESOURCE = "/rules/insights-rules.json";
+
     /** Urgency level names, index = level. */
-    public static final List<String> URGENCY_LEVELS = List.of("low", "medium", "high",
-            "critical");
+    public static final List<String> URGENCY_LEVELS = List.of("low", "medium", "high", "critical");
 
     private static final Pattern APOSTROPHES = Pattern.compile("[\u2018\u2019\u02BC`]");
-    private static final Pattern MENTION_OR_URL = Pattern.compile(
-            "(?:https?:\\s?//\\S+|www\\.\\S+|[@#]\\w+)", Pattern.CASE_INSENSITIVE);
-    private static final Pattern URL_OR_MENTION = Pattern.compile(
-            "(?:https?:\\s?//\\S+|www\\.\\S+|(?<![\\w@])@\\w+)", Pattern.CASE_INSENSITIVE);
+    private static final Pattern MENTION_OR_URL =
+            Pattern.compile("(?:https?:\\s?//\\S+|www\\.\\S+|[@#]\\w+)", Pattern.CASE_INSENSITIVE);
+    private static final Pattern URL_OR_MENTION =
+            Pattern.compile(
+                    "(?:https?:\\s?//\\S+|www\\.\\S+|(?<![\\w@])@\\w+)", Pattern.CASE_INSENSITIVE);
     private static final Pattern LETTER_WORD = Pattern.compile("\\p{L}{2,}");
 
     private final List<IntentRule> intents;
@@ -121,9 +123,13 @@ public final class InsightsRules {
 
         List<IntentRule> list = new ArrayList<>();
         for (JsonNode n : required(root, "intents")) {
-            list.add(new IntentRule(required(n, "name").asText(), required(n, "tier").asInt(),
-                    level(required(n, "baseUrgency").asText()), phrases(required(n, "phrases")),
-                    strings(required(n, "actions"))));
+            list.add(
+                    new IntentRule(
+                            required(n, "name").asText(),
+                            required(n, "tier").asInt(),
+                            level(required(n, "baseUrgency").asText()),
+                            phrases(required(n, "phrases")),
+                            strings(required(n, "actions"))));
         }
         intents = List.copyOf(list);
         JsonNode fb = required(root, "fallback");
@@ -135,17 +141,22 @@ public final class InsightsRules {
         mediumUrgency = phrases(required(u, "medium"));
         List<EscalationRule> esc = new ArrayList<>();
         for (JsonNode n : required(root, "escalation")) {
-            esc.add(new EscalationRule(required(n, "name").asText(),
-                    required(n, "critical").asBoolean(), phrases(required(n, "phrases")),
-                    required(n, "action").asText()));
+            esc.add(
+                    new EscalationRule(
+                            required(n, "name").asText(),
+                            required(n, "critical").asBoolean(),
+                            phrases(required(n, "phrases")),
+                            required(n, "action").asText()));
         }
         escalations = List.copyOf(esc);
         Map<String, String> ua = new LinkedHashMap<>();
-        required(root, "urgencyActions").fields()
+        required(root, "urgencyActions")
+                .fields()
                 .forEachRemaining(e -> ua.put(e.getKey(), e.getValue().asText()));
         urgencyActions = Map.copyOf(ua);
         Map<String, List<Phrase>> tp = new LinkedHashMap<>();
-        required(root, "topics").fields()
+        required(root, "topics")
+                .fields()
                 .forEachRemaining(e -> tp.put(e.getKey(), phrases(e.getValue())));
         topics = Collections.unmodifiableMap(tp);
     }
@@ -154,13 +165,15 @@ public final class InsightsRules {
      * Derives insights for the latest customer message.
      *
      * @param latestCustomerText the newest customer message (may be empty)
-     * @param earlierCustomerTexts earlier customer messages of the same conversation, oldest
-     *     first (may be empty; null elements are ignored)
+     * @param earlierCustomerTexts earlier customer messages of the same conversation, oldest first
+     *     (may be empty; null elements are ignored)
      * @param sentimentCompound VADER compound score of the latest message, in [-1, 1]
      * @return the insights
      * @throws NullPointerException if a text argument is null
      */
-    public Insights analyze(String latestCustomerText, List<String> earlierCustomerTexts,
+    public Insights analyze(
+            String latestCustomerText,
+            List<String> earlierCustomerTexts,
             double sentimentCompound) {
         Objects.requireNonNull(latestCustomerText, "latestCustomerText");
         Objects.requireNonNull(earlierCustomerTexts, "earlierCustomerTexts");
@@ -175,8 +188,10 @@ public final class InsightsRules {
         all.add(latest);
 
         IntentRule intent = pickIntent(latest, earlier);
-        String intentName = intent != null ? intent.name
-                : sentimentCompound <= complaintFallback ? "complaint" : fallbackIntent;
+        String intentName =
+                intent != null
+                        ? intent.name
+                        : sentimentCompound <= complaintFallback ? "complaint" : fallbackIntent;
         IntentRule effective = intent != null ? intent : rule(intentName);
         int base = effective != null ? effective.baseUrgency : fallbackBase;
 
@@ -189,10 +204,11 @@ public final class InsightsRules {
                 criticalSignal |= e.critical;
             }
         }
-        int bumps = (sentimentCompound <= veryNegative ? 1 : 0)
-                + (isMostlyCaps(latestCustomerText) ? 1 : 0)
-                + (exclamationRun.matcher(latestCustomerText).find() ? 1 : 0)
-                + (earlier.size() >= followUpMessages ? 1 : 0);
+        int bumps =
+                (sentimentCompound <= veryNegative ? 1 : 0)
+                        + (isMostlyCaps(latestCustomerText) ? 1 : 0)
+                        + (exclamationRun.matcher(latestCustomerText).find() ? 1 : 0)
+                        + (earlier.size() >= followUpMessages ? 1 : 0);
         int total = Math.max(phraseLevel, base) + bumps;
         int level = criticalSignal || total >= 4 ? 3 : total >= 2 ? 2 : total >= 1 ? 1 : 0;
         String urgency = URGENCY_LEVELS.get(level);
@@ -204,14 +220,18 @@ public final class InsightsRules {
         escalated.forEach(e -> actions.add(e.action));
         actions.addAll(effective != null ? effective.actions : fallbackActions);
         List<String> topicNames = new ArrayList<>();
-        topics.forEach((name, phrases) -> {
-            if (anyMatch(phrases, all)) {
-                topicNames.add(name);
-            }
-        });
-        return new Insights(intentName, urgency,
+        topics.forEach(
+                (name, phrases) -> {
+                    if (anyMatch(phrases, all)) {
+                        topicNames.add(name);
+                    }
+                });
+        return new Insights(
+                intentName,
+                urgency,
                 actions.stream().limit(maxActions).toList(),
-                level == 3 || !escalated.isEmpty(), topicNames);
+                level == 3 || !escalated.isEmpty(),
+                topicNames);
     }
 
     /** Returns the configured intent names in rule order, followed by the fallback. */
@@ -285,8 +305,8 @@ public final class InsightsRules {
     }
 
     /**
-     * Compiles one phrase of the rule syntax ({@code *} suffix wildcard, {@code ..} gap of
-     * 0-3 words, optional apostrophes) to a word-bounded regex over lower-cased text.
+     * Compiles one phrase of the rule syntax ({@code *} suffix wildcard, {@code ..} gap of 0-3
+     * words, optional apostrophes) to a word-bounded regex over lower-cased text.
      */
     static Pattern compilePhrase(String phrase) {
         StringBuilder re = new StringBuilder("(?<![\\p{L}\\p{N}])");
@@ -319,8 +339,11 @@ public final class InsightsRules {
         List<Phrase> out = new ArrayList<>();
         for (JsonNode n : array) {
             String p = n.asText();
-            int words = (int) Arrays.stream(p.trim().split("\\s+"))
-                    .filter(w -> !w.equals("..")).count();
+            int words =
+                    (int)
+                            Arrays.stream(p.trim().split("\\s+"))
+                                    .filter(w -> !w.equals(".."))
+                                    .count();
             out.add(new Phrase(compilePhrase(p), words));
         }
         return List.copyOf(out);
@@ -351,8 +374,7 @@ public final class InsightsRules {
     private static JsonNode readResource(String resource) {
         try (InputStream in = InsightsRules.class.getResourceAsStream(resource)) {
             if (in == null) {
-                throw new IllegalStateException("insights rules resource not found: "
-                        + resource);
+                throw new IllegalStateException("insights rules resource not found: " + resource);
             }
             return new ObjectMapper().readTree(in);
         } catch (IOException e) {
@@ -360,14 +382,11 @@ public final class InsightsRules {
         }
     }
 
-    private record Phrase(Pattern pattern, int words) {
-    }
+    private record Phrase(Pattern pattern, int words) {}
 
-    private record IntentRule(String name, int tier, int baseUrgency, List<Phrase> phrases,
-            List<String> actions) {
-    }
+    private record IntentRule(
+            String name, int tier, int baseUrgency, List<Phrase> phrases, List<String> actions) {}
 
-    private record EscalationRule(String name, boolean critical, List<Phrase> phrases,
-            String action) {
-    }
+    private record EscalationRule(
+            String name, boolean critical, List<Phrase> phrases, String action) {}
 }

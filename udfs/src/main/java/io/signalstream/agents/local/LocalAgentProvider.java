@@ -7,6 +7,7 @@ import io.signalstream.events.AgentStatus;
 import io.signalstream.events.ConversationSnapshot;
 import io.signalstream.events.TranscriptEntry;
 import io.signalstream.events.Usage;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,8 +27,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <ul>
  *   <li>pii: {@link PiiDetector} over the newest message (validated recognizers)
- *   <li>sentiment: VADER adapted to support chat
- *       ({@link VaderSentimentAnalyzer#forSupportChat()}) over the newest message
+ *   <li>sentiment: VADER adapted to support chat ({@link VaderSentimentAnalyzer#forSupportChat()})
+ *       over the newest message
  *   <li>insights: {@link InsightsRules} over the customer's messages in the transcript window
  *   <li>summary: {@link ExtractiveSummarizer} over the transcript window
  * </ul>
@@ -41,16 +42,15 @@ public final class LocalAgentProvider implements AgentProvider {
     public static final String VERSION = "local-v1";
 
     private static final PiiDetector PII = new PiiDetector();
-    private static final VaderSentimentAnalyzer VADER =
-            VaderSentimentAnalyzer.forSupportChat();
+    private static final VaderSentimentAnalyzer VADER = VaderSentimentAnalyzer.forSupportChat();
     private static final InsightsRules RULES = new InsightsRules();
     private static final ExtractiveSummarizer SUMMARIZER = new ExtractiveSummarizer();
 
     private final ThreadPoolExecutor executor;
 
     /**
-     * @param threads analyzer threads; the queue holds at most 1024 pending calls, beyond which
-     *     a call fails fast (and is retried by the operator) instead of blocking
+     * @param threads analyzer threads; the queue holds at most 1024 pending calls, beyond which a
+     *     call fails fast (and is retried by the operator) instead of blocking
      */
     public LocalAgentProvider(int threads) {
         AtomicInteger n = new AtomicInteger();

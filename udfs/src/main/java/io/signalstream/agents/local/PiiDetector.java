@@ -2,6 +2,11 @@ package io.signalstream.agents.local;
 
 import com.google.i18n.phonenumbers.PhoneNumberMatch;
 import com.google.i18n.phonenumbers.PhoneNumberUtil;
+import org.apache.commons.validator.routines.CreditCardValidator;
+import org.apache.commons.validator.routines.EmailValidator;
+import org.apache.commons.validator.routines.IBANValidator;
+import org.apache.commons.validator.routines.InetAddressValidator;
+
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -11,15 +16,11 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.apache.commons.validator.routines.CreditCardValidator;
-import org.apache.commons.validator.routines.EmailValidator;
-import org.apache.commons.validator.routines.IBANValidator;
-import org.apache.commons.validator.routines.InetAddressValidator;
 
 /**
- * Deterministic PII recognizer: candidates are found by regular expressions (or by
- * libphonenumber for phone numbers) and every candidate is validated by a library before it
- * is reported. Entity type names follow Microsoft Presidio.
+ * Deterministic PII recognizer: candidates are found by regular expressions (or by libphonenumber
+ * for phone numbers) and every candidate is validated by a library before it is reported. Entity
+ * type names follow Microsoft Presidio.
  *
  * <table>
  *   <caption>Recognizers</caption>
@@ -48,73 +49,92 @@ import org.apache.commons.validator.routines.InetAddressValidator;
  *       group not 00, serial not 0000</td><td>{@value #SCORE_SSN}</td></tr>
  * </table>
  *
- * <p>The scores are fixed confidence levels chosen for this project (checksum-validated
- * identifiers highest, purely syntactic ones lower), in the spirit of Presidio's recognizer
- * scores; they are not calibrated probabilities.
+ * <p>The scores are fixed confidence levels chosen for this project (checksum-validated identifiers
+ * highest, purely syntactic ones lower), in the spirit of Presidio's recognizer scores; they are
+ * not calibrated probabilities.
  *
- * <p>Overlapping findings are resolved greedily: higher score first, then the longer span,
- * then the earlier start. Instances are immutable and thread-safe.
+ * <p>Overlapping findings are resolved greedily: higher score first, then the longer span, then the
+ * earlier start. Instances are immutable and thread-safe.
  */
 public final class PiiDetector {
 
     /** Score of checksum-validated findings (credit card, IBAN). */
     public static final double SCORE_CHECKSUM = 1.0;
+
     /** Score of e-mail addresses. */
     public static final double SCORE_EMAIL = 0.95;
+
     /** Score of IPv4/IPv6 addresses. */
     public static final double SCORE_IP = 0.9;
+
     /** Score of phone numbers. */
     public static final double SCORE_PHONE = 0.85;
+
     /** Score of a phone number found by its formatting only (possible, not valid, number). */
     public static final double SCORE_PHONE_FORMATTED = 0.6;
+
     /** Score of US social security numbers. */
     public static final double SCORE_SSN = 0.85;
+
     /** Chars before an undashed SSN candidate searched for a context word. */
     public static final int SSN_CONTEXT_WINDOW = 40;
 
     /** Presidio entity type of e-mail addresses. */
     public static final String EMAIL_ADDRESS = "EMAIL_ADDRESS";
+
     /** Presidio entity type of payment card numbers. */
     public static final String CREDIT_CARD = "CREDIT_CARD";
+
     /** Presidio entity type of international bank account numbers. */
     public static final String IBAN_CODE = "IBAN_CODE";
+
     /** Presidio entity type of phone numbers. */
     public static final String PHONE_NUMBER = "PHONE_NUMBER";
+
     /** Presidio entity type of US social security numbers. */
     public static final String US_SSN = "US_SSN";
+
     /** Presidio entity type of IPv4 and IPv6 addresses. */
     public static final String IP_ADDRESS = "IP_ADDRESS";
 
-    private static final Pattern EMAIL = Pattern.compile(
-            "(?<![\\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*"
-                    + "\\.[A-Za-z]{2,}(?![\\w-])");
-    private static final Pattern CARD = Pattern.compile(
-            "(?<![\\d-])(?:\\d{13,19}"
-                    + "|\\d{4}([ -])\\d{4}\\1\\d{4}\\1\\d{1,7}"
-                    + "|\\d{4}([ -])\\d{6}\\2\\d{4,5})(?![\\d]|-\\d)");
+    private static final Pattern EMAIL =
+            Pattern.compile(
+                    "(?<![\\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*"
+                            + "\\.[A-Za-z]{2,}(?![\\w-])");
+    private static final Pattern CARD =
+            Pattern.compile(
+                    "(?<![\\d-])(?:\\d{13,19}"
+                            + "|\\d{4}([ -])\\d{4}\\1\\d{4}\\1\\d{1,7}"
+                            + "|\\d{4}([ -])\\d{6}\\2\\d{4,5})(?![\\d]|-\\d)");
     private static final Pattern IBAN_START =
             Pattern.compile("(?<![\\p{L}\\p{N}])([A-Za-z]{2})(\\d{2})(?= ?[A-Za-z0-9])");
-    private static final Pattern IPV4 = Pattern.compile(
-            "(?<![\\w.])(?:\\d{1,3}\\.){3}\\d{1,3}(?!\\.?\\d)(?![\\w])");
-    private static final Pattern IPV6 = Pattern.compile(
-            "(?<![\\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\\d{1,3}\\.){3}\\d{1,3})?"
-                    + "(?![\\w:])");
-    private static final Pattern SSN = Pattern.compile(
-            "(?<![\\d-])(\\d{3})([- ]?)(\\d{2})\\2(\\d{4})(?![\\d]|-\\d)");
-    private static final Pattern SSN_CONTEXT = Pattern.compile(
-            "\\b(?:ssn|ss#|social\\s+security)", Pattern.CASE_INSENSITIVE);
+    private static final Pattern IPV4 =
+            Pattern.compile("(?<![\\w.])(?:\\d{1,3}\\.){3}\\d{1,3}(?!\\.?\\d)(?![\\w])");
+    private static final Pattern IPV6 =
+            Pattern.compile(
+                    "(?<![\\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\\d{1,3}\\.){3}\\d{1,3})?"
+                        + "(?![\\w:])");
+    private static final Pattern SSN =
+            Pattern.compile("(?<![\\d-])(\\d{3})([- ]?)(\\d{2})\\2(\\d{4})(?![\\d]|-\\d)");
+    private static final Pattern SSN_CONTEXT =
+            Pattern.compile("\\b(?:ssn|ss#|social\\s+security)", Pattern.CASE_INSENSITIVE);
     private static final Pattern URL =
             Pattern.compile("(?:https?:\\s?//|www\\.)\\S+", Pattern.CASE_INSENSITIVE);
     private static final Pattern KEY_NOISE = Pattern.compile("[\\s().-]");
 
     private static final Comparator<PiiEntity> PRIORITY =
-            Comparator.comparingDouble(PiiEntity::score).reversed()
+            Comparator.comparingDouble(PiiEntity::score)
+                    .reversed()
                     .thenComparing(Comparator.comparingInt(PiiEntity::length).reversed())
                     .thenComparingInt(PiiEntity::start);
 
-    private final CreditCardValidator cardValidator = new CreditCardValidator(
-            CreditCardValidator.AMEX + CreditCardValidator.VISA + CreditCardValidator.MASTERCARD
-                    + CreditCardValidator.DISCOVER + CreditCardValidator.DINERS);
+    private final CreditCardValidator cardValidator =
+            new CreditCardValidator(
+                    CreditCardValidator.AMEX
+                            + CreditCardValidator.VISA
+                            + CreditCardValidator.MASTERCARD
+                            + CreditCardValidator.DISCOVER
+                            + CreditCardValidator.DINERS);
     private final IBANValidator ibanValidator = IBANValidator.getInstance();
     private final EmailValidator emailValidator = EmailValidator.getInstance();
     private final InetAddressValidator ipValidator = InetAddressValidator.getInstance();
@@ -164,8 +184,8 @@ public final class PiiDetector {
     /**
      * Replaces each finding by a typed, numbered placeholder such as {@code <EMAIL_ADDRESS_1>}.
      * Numbers count per type from 1 in order of first appearance; the same value (compared
-     * case-insensitively, ignoring spaces, dots, dashes and parentheses) gets the same
-     * placeholder within one call. Findings overlapping an earlier kept finding are skipped.
+     * case-insensitively, ignoring spaces, dots, dashes and parentheses) gets the same placeholder
+     * within one call. Findings overlapping an earlier kept finding are skipped.
      *
      * @param text the text the entities were detected in
      * @param entities findings with offsets into {@code text}, in any order
@@ -177,25 +197,33 @@ public final class PiiDetector {
         Objects.requireNonNull(text, "text");
         Objects.requireNonNull(entities, "entities");
         List<PiiEntity> sorted = new ArrayList<>(entities);
-        sorted.sort(Comparator.comparingInt(PiiEntity::start)
-                .thenComparing(Comparator.comparingInt(PiiEntity::length).reversed()));
+        sorted.sort(
+                Comparator.comparingInt(PiiEntity::start)
+                        .thenComparing(Comparator.comparingInt(PiiEntity::length).reversed()));
         Map<String, Map<String, Integer>> numbers = new HashMap<>();
         StringBuilder out = new StringBuilder(text.length());
         int cursor = 0;
         for (PiiEntity e : sorted) {
             if (e.end() > text.length()) {
-                throw new IllegalArgumentException("entity " + e + " exceeds text length "
-                        + text.length());
+                throw new IllegalArgumentException(
+                        "entity " + e + " exceeds text length " + text.length());
             }
             if (e.start() < cursor) {
                 continue;
             }
-            String key = KEY_NOISE.matcher(text.substring(e.start(), e.end())).replaceAll("")
-                    .toLowerCase(Locale.ROOT);
+            String key =
+                    KEY_NOISE
+                            .matcher(text.substring(e.start(), e.end()))
+                            .replaceAll("")
+                            .toLowerCase(Locale.ROOT);
             Map<String, Integer> byValue = numbers.computeIfAbsent(e.type(), t -> new HashMap<>());
             int n = byValue.computeIfAbsent(key, k -> byValue.size() + 1);
-            out.append(text, cursor, e.start()).append('<').append(e.type()).append('_')
-                    .append(n).append('>');
+            out.append(text, cursor, e.start())
+                    .append('<')
+                    .append(e.type())
+                    .append('_')
+                    .append(n)
+                    .append('>');
             cursor = e.end();
         }
         return out.append(text, cursor, text.length()).toString();
@@ -254,10 +282,16 @@ public final class PiiDetector {
                 i++;
             }
             boolean boundary = i >= text.length() || !Character.isLetterOrDigit(text.charAt(i));
-            if (boundary && iban.length() == v.getIbanLength()
+            if (boundary
+                    && iban.length() == v.getIbanLength()
                     && ibanValidator.isValid(iban.toString())) {
-                out.add(new PiiEntity(IBAN_CODE, m.start(), i, SCORE_CHECKSUM,
-                        text.substring(m.start(), i)));
+                out.add(
+                        new PiiEntity(
+                                IBAN_CODE,
+                                m.start(),
+                                i,
+                                SCORE_CHECKSUM,
+                                text.substring(m.start(), i)));
                 from = i;
             }
         }
@@ -273,7 +307,8 @@ public final class PiiDetector {
         Matcher m6 = IPV6.matcher(text);
         while (m6.find()) {
             String s = m6.group();
-            if (s.length() >= 3 && s.chars().anyMatch(c -> Character.digit(c, 16) >= 0)
+            if (s.length() >= 3
+                    && s.chars().anyMatch(c -> Character.digit(c, 16) >= 0)
                     && ipValidator.isValidInet6Address(s)) {
                 out.add(new PiiEntity(IP_ADDRESS, m6.start(), m6.end(), SCORE_IP, s));
             }
@@ -288,22 +323,23 @@ public final class PiiDetector {
             urls.add(new int[] {u.start(), u.end()});
         }
         List<int[]> found = new ArrayList<>();
-        for (PhoneNumberMatch pm : phoneUtil.findNumbers(text, defaultRegion,
-                PhoneNumberUtil.Leniency.VALID, Long.MAX_VALUE)) {
+        for (PhoneNumberMatch pm :
+                phoneUtil.findNumbers(
+                        text, defaultRegion, PhoneNumberUtil.Leniency.VALID, Long.MAX_VALUE)) {
             if (urls.stream().anyMatch(r -> pm.start() >= r[0] && pm.end() <= r[1])) {
                 continue;
             }
             found.add(new int[] {pm.start(), pm.end()});
-            out.add(new PiiEntity(PHONE_NUMBER, pm.start(), pm.end(), SCORE_PHONE,
-                    pm.rawString()));
+            out.add(new PiiEntity(PHONE_NUMBER, pm.start(), pm.end(), SCORE_PHONE, pm.rawString()));
         }
         // Numbers not valid in the default region's plan (foreign, or made up) are still phone
         // numbers when they are written like one: a possible number by libphonenumber of 9 to
         // 15 digits, grouped with phone separators (no one-digit groups) or with an
         // international prefix. A bare digit run (an order or tweet id), a version number, a
         // date or a short local number needs the VALID match above.
-        for (PhoneNumberMatch pm : phoneUtil.findNumbers(text, defaultRegion,
-                PhoneNumberUtil.Leniency.POSSIBLE, Long.MAX_VALUE)) {
+        for (PhoneNumberMatch pm :
+                phoneUtil.findNumbers(
+                        text, defaultRegion, PhoneNumberUtil.Leniency.POSSIBLE, Long.MAX_VALUE)) {
             String raw = pm.rawString();
             if (found.stream().anyMatch(r -> pm.start() < r[1] && r[0] < pm.end())
                     || urls.stream().anyMatch(r -> pm.start() >= r[0] && pm.end() <= r[1])
@@ -314,20 +350,22 @@ public final class PiiDetector {
             long digits = raw.chars().filter(Character::isDigit).count();
             long distinct = raw.chars().filter(Character::isDigit).distinct().count();
             // distinct > 2: placeholders such as 000-000-0000 or 555-555-5555 are not numbers.
-            if (digits >= 9 && digits <= 15 && distinct > 2
+            if (digits >= 9
+                    && digits <= 15
+                    && distinct > 2
                     && !SINGLE_DIGIT_GROUP.matcher(raw).find()) {
-                out.add(new PiiEntity(PHONE_NUMBER, pm.start(), pm.end(), SCORE_PHONE_FORMATTED, raw));
+                out.add(
+                        new PiiEntity(
+                                PHONE_NUMBER, pm.start(), pm.end(), SCORE_PHONE_FORMATTED, raw));
             }
         }
     }
 
     /** A phone separator between digit groups, or a leading international prefix. */
-    private static final Pattern PHONE_GROUPING =
-            Pattern.compile("^\\+|\\d[ .\\-]\\d|\\(\\d+\\)");
+    private static final Pattern PHONE_GROUPING = Pattern.compile("^\\+|\\d[ .\\-]\\d|\\(\\d+\\)");
 
     /** A one-digit group between separators, as in versions (8.5.50) or specs (5 3600 3.6). */
-    private static final Pattern SINGLE_DIGIT_GROUP =
-            Pattern.compile("(^|[ .\\-])\\d([ .\\-]|$)");
+    private static final Pattern SINGLE_DIGIT_GROUP = Pattern.compile("(^|[ .\\-])\\d([ .\\-]|$)");
 
     /** Dates and times written with separators (2020-04-01, 01.04.2020, 4/1/20). */
     private static final Pattern DATE_LIKE =
@@ -337,13 +375,20 @@ public final class PiiDetector {
         Matcher m = SSN.matcher(text);
         while (m.find()) {
             int area = Integer.parseInt(m.group(1));
-            if (area == 0 || area == 666 || area >= 900 || m.group(3).equals("00")
+            if (area == 0
+                    || area == 666
+                    || area >= 900
+                    || m.group(3).equals("00")
                     || m.group(4).equals("0000")) {
                 continue;
             }
             boolean dashed = m.group(2).equals("-");
-            if (!dashed && !SSN_CONTEXT.matcher(text.substring(
-                    Math.max(0, m.start() - SSN_CONTEXT_WINDOW), m.start())).find()) {
+            if (!dashed
+                    && !SSN_CONTEXT
+                            .matcher(
+                                    text.substring(
+                                            Math.max(0, m.start() - SSN_CONTEXT_WINDOW), m.start()))
+                            .find()) {
                 continue;
             }
             out.add(new PiiEntity(US_SSN, m.start(), m.end(), SCORE_SSN, m.group()));

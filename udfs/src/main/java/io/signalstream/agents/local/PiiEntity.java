@@ -5,12 +5,12 @@ import java.util.Objects;
 /**
  * One personally identifiable information (PII) finding in an analysed text.
  *
- * @param type entity type, one of the Presidio names {@code EMAIL_ADDRESS, CREDIT_CARD,
- *     IBAN_CODE, PHONE_NUMBER, US_SSN, IP_ADDRESS} (see {@link PiiDetector})
+ * @param type entity type, one of the Presidio names {@code EMAIL_ADDRESS, CREDIT_CARD, IBAN_CODE,
+ *     PHONE_NUMBER, US_SSN, IP_ADDRESS} (see {@link PiiDetector})
  * @param start start offset in UTF-16 chars into the analysed text, inclusive
  * @param end end offset in UTF-16 chars into the analysed text, exclusive
- * @param score confidence in [0, 1]; the fixed per-type values are documented on
- *     {@link PiiDetector}
+ * @param score confidence in [0, 1]; the fixed per-type values are documented on {@link
+ *     PiiDetector}
  * @param text the matched text, equal to {@code analysedText.substring(start, end)}
  */
 public record PiiEntity(String type, int start, int end, double score, String text) {
@@ -19,8 +19,8 @@ public record PiiEntity(String type, int start, int end, double score, String te
      * Validates the components.
      *
      * @throws NullPointerException if {@code type} or {@code text} is null
-     * @throws IllegalArgumentException if {@code start < 0}, {@code end <= start} or the
-     *     score is outside [0, 1]
+     * @throws IllegalArgumentException if {@code start < 0}, {@code end <= start} or the score is
+     *     outside [0, 1]
      */
     public PiiEntity {
         Objects.requireNonNull(type, "type");

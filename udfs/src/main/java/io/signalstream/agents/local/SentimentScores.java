@@ -5,8 +5,8 @@ package io.signalstream.agents.local;
  *
  * @param negative proportion of the text's sentiment-bearing weight that is negative, in [0, 1]
  * @param neutral proportion that is neutral, in [0, 1]
- * @param positive proportion that is positive, in [0, 1]; the three proportions sum to 1
- *     (up to rounding) or are all 0 for a text without tokens
+ * @param positive proportion that is positive, in [0, 1]; the three proportions sum to 1 (up to
+ *     rounding) or are all 0 for a text without tokens
  * @param compound normalised, weighted composite score in [-1, 1]
  */
 public record SentimentScores(double negative, double neutral, double positive, double compound) {

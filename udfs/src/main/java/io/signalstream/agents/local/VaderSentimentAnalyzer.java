@@ -16,58 +16,63 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Java port of VADER (Valence Aware Dictionary and sEntiment Reasoner): C.J. Hutto and
- * E. Gilbert, "VADER: A Parsimonious Rule-based Model for Sentiment Analysis of Social Media
- * Text", ICWSM 2014. The rules and constants follow the MIT-licensed reference implementation
- * cjhutto/vaderSentiment ({@code vaderSentiment.py}, version 3.3.x):
+ * Java port of VADER (Valence Aware Dictionary and sEntiment Reasoner): C.J. Hutto and E. Gilbert,
+ * "VADER: A Parsimonious Rule-based Model for Sentiment Analysis of Social Media Text", ICWSM 2014.
+ * The rules and constants follow the MIT-licensed reference implementation cjhutto/vaderSentiment
+ * ({@code vaderSentiment.py}, version 3.3.x):
  *
  * <ul>
  *   <li>tokens are whitespace separated; leading/trailing punctuation is stripped unless that
- *       leaves two chars or fewer, which keeps emoticons such as {@code :(}, {@code :-)} and
- *       {@code :D} (all in the lexicon) intact;</li>
- *   <li>each token's mean valence from the lexicon ({@code lexicon/vader_lexicon.txt},
- *       range about -4 to +4);</li>
- *   <li>booster/dampener words up to three tokens before a sentiment word add
- *       &plusmn;{@value #B_INCR} (scaled 1, 0.95, 0.9 by distance);</li>
- *   <li>an ALL-CAPS sentiment word or booster adds &plusmn;{@value #C_INCR} when the text is
- *       mixed case;</li>
- *   <li>a negation within the three preceding tokens multiplies by {@value #N_SCALAR}
- *       ("never so/this" intensifies by 1.25, "without doubt" is kept); "no" negates the next
- *       lexicon word; "least" (not "at least"/"very least") negates;</li>
- *   <li>"but": sentiment before the first "but" is halved, after it multiplied by 1.5;</li>
- *   <li>special multi-word cases ("the bomb", "yeah right", ...) and the booster bigrams
- *       "kind of"/"sort of";</li>
- *   <li>punctuation emphasis: each "!" adds 0.292 (at most 4), 2-3 "?" add 0.18 each and
- *       more add 0.96, in the direction of the summed valence;</li>
- *   <li>{@code compound = s / sqrt(s^2 + 15)}; negative/neutral/positive are the proportions
- *       of (|valence| + 1) weights, neutral tokens counting 1.</li>
+ *       leaves two chars or fewer, which keeps emoticons such as {@code :(}, {@code :-)} and {@code
+ *       :D} (all in the lexicon) intact;
+ *   <li>each token's mean valence from the lexicon ({@code lexicon/vader_lexicon.txt}, range about
+ *       -4 to +4);
+ *   <li>booster/dampener words up to three tokens before a sentiment word add &plusmn;{@value
+ *       #B_INCR} (scaled 1, 0.95, 0.9 by distance);
+ *   <li>an ALL-CAPS sentiment word or booster adds &plusmn;{@value #C_INCR} when the text is mixed
+ *       case;
+ *   <li>a negation within the three preceding tokens multiplies by {@value #N_SCALAR} ("never
+ *       so/this" intensifies by 1.25, "without doubt" is kept); "no" negates the next lexicon word;
+ *       "least" (not "at least"/"very least") negates;
+ *   <li>"but": sentiment before the first "but" is halved, after it multiplied by 1.5;
+ *   <li>special multi-word cases ("the bomb", "yeah right", ...) and the booster bigrams "kind
+ *       of"/"sort of";
+ *   <li>punctuation emphasis: each "!" adds 0.292 (at most 4), 2-3 "?" add 0.18 each and more add
+ *       0.96, in the direction of the summed valence;
+ *   <li>{@code compound = s / sqrt(s^2 + 15)}; negative/neutral/positive are the proportions of
+ *       (|valence| + 1) weights, neutral tokens counting 1.
  * </ul>
  *
- * <p>Deviations from the reference: the "but" rule scales by token position (the reference
- * looks positions up by value, which mis-scales repeated equal valences); only a small table
- * of common emoji (Unicode CLDR short names, as in the reference's emoji lexicon) is
- * translated to words. Outputs are rounded like the reference (3 decimals for the
- * proportions, 4 for compound).
+ * <p>Deviations from the reference: the "but" rule scales by token position (the reference looks
+ * positions up by value, which mis-scales repeated equal valences); only a small table of common
+ * emoji (Unicode CLDR short names, as in the reference's emoji lexicon) is translated to words.
+ * Outputs are rounded like the reference (3 decimals for the proportions, 4 for compound).
  *
- * <p>The lexicon is loaded once per JVM on first use. Instances are immutable and
- * thread-safe.
+ * <p>The lexicon is loaded once per JVM on first use. Instances are immutable and thread-safe.
  */
 public final class VaderSentimentAnalyzer {
 
     /** Empirically derived booster increment (Hutto and Gilbert 2014). */
     public static final double B_INCR = 0.293;
+
     /** Booster decrement. */
     public static final double B_DECR = -0.293;
+
     /** ALL-CAPS emphasis increment. */
     public static final double C_INCR = 0.733;
+
     /** Negation scalar. */
     public static final double N_SCALAR = -0.74;
+
     /** Normalisation constant alpha in {@code s / sqrt(s^2 + alpha)}. */
     public static final double ALPHA = 15.0;
+
     /** Compound threshold for a positive label (VADER README). */
     public static final double POSITIVE_THRESHOLD = 0.05;
+
     /** Compound threshold for a negative label (VADER README). */
     public static final double NEGATIVE_THRESHOLD = -0.05;
+
     /** Classpath location of the lexicon. */
     public static final String LEXICON_RESOURCE = "/lexicon/vader_lexicon.txt";
 
@@ -75,54 +80,128 @@ public final class VaderSentimentAnalyzer {
     private static final Pattern WHITESPACE =
             Pattern.compile("\\s+", Pattern.UNICODE_CHARACTER_CLASS);
 
-    private static final Set<String> NEGATE = Set.of("aint", "arent", "cannot", "cant",
-            "couldnt", "darent", "didnt", "doesnt", "ain't", "aren't", "can't", "couldn't",
-            "daren't", "didn't", "doesn't", "dont", "hadnt", "hasnt", "havent", "isnt", "mightnt",
-            "mustnt", "neither", "don't", "hadn't", "hasn't", "haven't", "isn't", "mightn't",
-            "mustn't", "neednt", "needn't", "never", "none", "nope", "nor", "not", "nothing",
-            "nowhere", "oughtnt", "shant", "shouldnt", "uhuh", "wasnt", "werent", "oughtn't",
-            "shan't", "shouldn't", "uh-uh", "wasn't", "weren't", "without", "wont", "wouldnt",
-            "won't", "wouldn't", "rarely", "seldom", "despite");
+    private static final Set<String> NEGATE =
+            Set.of(
+                    "aint",
+                    "arent",
+                    "cannot",
+                    "cant",
+                    "couldnt",
+                    "darent",
+                    "didnt",
+                    "doesnt",
+                    "ain't",
+                    "aren't",
+                    "can't",
+                    "couldn't",
+                    "daren't",
+                    "didn't",
+                    "doesn't",
+                    "dont",
+                    "hadnt",
+                    "hasnt",
+                    "havent",
+                    "isnt",
+                    "mightnt",
+                    "mustnt",
+                    "neither",
+                    "don't",
+                    "hadn't",
+                    "hasn't",
+                    "haven't",
+                    "isn't",
+                    "mightn't",
+                    "mustn't",
+                    "neednt",
+                    "needn't",
+                    "never",
+                    "none",
+                    "nope",
+                    "nor",
+                    "not",
+                    "nothing",
+                    "nowhere",
+                    "oughtnt",
+                    "shant",
+                    "shouldnt",
+                    "uhuh",
+                    "wasnt",
+                    "werent",
+                    "oughtn't",
+                    "shan't",
+                    "shouldn't",
+                    "uh-uh",
+                    "wasn't",
+                    "weren't",
+                    "without",
+                    "wont",
+                    "wouldnt",
+                    "won't",
+                    "wouldn't",
+                    "rarely",
+                    "seldom",
+                    "despite");
 
     private static final Map<String, Double> BOOSTERS = boosters();
 
-    private static final Map<String, Double> SPECIAL_CASES = Map.of("the shit", 3.0,
-            "the bomb", 3.0, "bad ass", 1.5, "badass", 1.5, "bus stop", 0.0, "yeah right", -2.0,
-            "kiss of death", -1.5, "to die for", 3.0, "beating heart", 3.1, "broken heart", -2.9);
+    private static final Map<String, Double> SPECIAL_CASES =
+            Map.of(
+                    "the shit",
+                    3.0,
+                    "the bomb",
+                    3.0,
+                    "bad ass",
+                    1.5,
+                    "badass",
+                    1.5,
+                    "bus stop",
+                    0.0,
+                    "yeah right",
+                    -2.0,
+                    "kiss of death",
+                    -1.5,
+                    "to die for",
+                    3.0,
+                    "beating heart",
+                    3.1,
+                    "broken heart",
+                    -2.9);
 
     /**
-     * Common emoji mapped to their Unicode CLDR short names, as the reference's emoji lexicon
-     * does. Only emoji whose names contain a lexicon word are listed (e.g. "thumbs up" and
-     * "red heart" have no lexicon entry, so they would not change any score).
+     * Common emoji mapped to their Unicode CLDR short names, as the reference's emoji lexicon does.
+     * Only emoji whose names contain a lexicon word are listed (e.g. "thumbs up" and "red heart"
+     * have no lexicon entry, so they would not change any score).
      */
-    private static final Map<String, String> EMOJI = Map.ofEntries(
-            Map.entry("\uD83D\uDE00", "grinning face"),
-            Map.entry("\uD83D\uDE01", "beaming face with smiling eyes"),
-            Map.entry("\uD83D\uDE02", "face with tears of joy"),
-            Map.entry("\uD83D\uDE0A", "smiling face with smiling eyes"),
-            Map.entry("\uD83D\uDE0D", "smiling face with heart-eyes"),
-            Map.entry("\uD83D\uDE42", "slightly smiling face"),
-            Map.entry("\uD83D\uDE41", "slightly frowning face"),
-            Map.entry("\uD83D\uDE1E", "disappointed face"),
-            Map.entry("\uD83D\uDE22", "crying face"),
-            Map.entry("\uD83D\uDE2D", "loudly crying face"),
-            Map.entry("\uD83D\uDE20", "angry face"),
-            Map.entry("\uD83D\uDC94", "broken heart"),
-            Map.entry("\uD83D\uDE4F", "folded hands"),
-            Map.entry("\uD83D\uDE04", "grinning face with smiling eyes"),
-            Map.entry("\uD83D\uDE14", "pensive face"),
-            Map.entry("\uD83D\uDE2B", "tired face"));
+    private static final Map<String, String> EMOJI =
+            Map.ofEntries(
+                    Map.entry("\uD83D\uDE00", "grinning face"),
+                    Map.entry("\uD83D\uDE01", "beaming face with smiling eyes"),
+                    Map.entry("\uD83D\uDE02", "face with tears of joy"),
+                    Map.entry("\uD83D\uDE0A", "smiling face with smiling eyes"),
+                    Map.entry("\uD83D\uDE0D", "smiling face with heart-eyes"),
+                    Map.entry("\uD83D\uDE42", "slightly smiling face"),
+                    Map.entry("\uD83D\uDE41", "slightly frowning face"),
+                    Map.entry("\uD83D\uDE1E", "disappointed face"),
+                    Map.entry("\uD83D\uDE22", "crying face"),
+                    Map.entry("\uD83D\uDE2D", "loudly crying face"),
+                    Map.entry("\uD83D\uDE20", "angry face"),
+                    Map.entry("\uD83D\uDC94", "broken heart"),
+                    Map.entry("\uD83D\uDE4F", "folded hands"),
+                    Map.entry("\uD83D\uDE04", "grinning face with smiling eyes"),
+                    Map.entry("\uD83D\uDE14", "pensive face"),
+                    Map.entry("\uD83D\uDE2B", "tired face"));
 
     /**
      * Request and politeness markers that {@link #forSupportChat()} scores as neutral. VADER rates
      * them positive (help 1.7, please 1.3), so in a support channel every plea for help would read
      * as positive; asking for help is the reason the contact exists, not a feeling about it.
      */
-    public static final Set<String> SUPPORT_REQUEST_MARKERS = Set.of("help", "please", "pls", "plz");
+    public static final Set<String> SUPPORT_REQUEST_MARKERS =
+            Set.of("help", "please", "pls", "plz");
 
     /**
-     * An {@code @handle} or an http(s) URL. An {@code @} right after a character that can end
-     * an e-mail address's local part is not a handle; {@code .@united} (a public reply) is.
+     * An {@code @handle} or an http(s) URL. An {@code @} right after a character that can end an
+     * e-mail address's local part is not a handle; {@code .@united} (a public reply) is.
      */
     private static final Pattern HANDLE_OR_URL =
             Pattern.compile("(?<![\\p{L}\\p{N}_%+\\-])@\\w+|https?://\\S+");
@@ -147,14 +226,14 @@ public final class VaderSentimentAnalyzer {
     }
 
     /**
-     * VADER adapted to customer-support chat, the variant the {@code local} sentiment agent and
-     * the SQL functions use. Two changes to the reference, nothing else:
+     * VADER adapted to customer-support chat, the variant the {@code local} sentiment agent and the
+     * SQL functions use. Two changes to the reference, nothing else:
      *
      * <ul>
      *   <li>{@code @handles} and URLs are removed before tokenizing. The reference strips the
      *       {@code @} and scores the rest as a word, so a message to {@code @united} scores +1.8
-     *       from the airline's name, and a handle like {@code @AskLove} reads as love;</li>
-     *   <li>the {@link #SUPPORT_REQUEST_MARKERS} score 0 (they still count as neutral tokens).</li>
+     *       from the airline's name, and a handle like {@code @AskLove} reads as love;
+     *   <li>the {@link #SUPPORT_REQUEST_MARKERS} score 0 (they still count as neutral tokens).
      * </ul>
      *
      * <p>Measured with {@code eval --task sentiment} on the 10,139 labelled airline tweets: the
@@ -192,8 +271,12 @@ public final class VaderSentimentAnalyzer {
      */
     public SentimentScores analyze(String text) {
         Objects.requireNonNull(text, "text");
-        String prepared = replaceEmoji(dropHandlesAndUrls
-                ? HANDLE_OR_URL.matcher(text).replaceAll(" ") : text).strip();
+        String prepared =
+                replaceEmoji(
+                                dropHandlesAndUrls
+                                        ? HANDLE_OR_URL.matcher(text).replaceAll(" ")
+                                        : text)
+                        .strip();
         List<String> tokens = tokenize(prepared);
         if (tokens.isEmpty()) {
             return SentimentScores.EMPTY;
@@ -206,8 +289,8 @@ public final class VaderSentimentAnalyzer {
         double[] sentiments = new double[tokens.size()];
         for (int i = 0; i < tokens.size(); i++) {
             String w = lower.get(i);
-            boolean kindOf = w.equals("kind") && i + 1 < tokens.size()
-                    && lower.get(i + 1).equals("of");
+            boolean kindOf =
+                    w.equals("kind") && i + 1 < tokens.size() && lower.get(i + 1).equals("of");
             if (BOOSTERS.containsKey(w) || kindOf) {
                 continue;
             }
@@ -240,7 +323,8 @@ public final class VaderSentimentAnalyzer {
         }
         if ((i > 0 && lower.get(i - 1).equals("no"))
                 || (i > 1 && lower.get(i - 2).equals("no"))
-                || (i > 2 && lower.get(i - 3).equals("no")
+                || (i > 2
+                        && lower.get(i - 3).equals("no")
                         && (lower.get(i - 1).equals("or") || lower.get(i - 1).equals("nor")))) {
             valence = base * N_SCALAR;
         }
@@ -266,8 +350,7 @@ public final class VaderSentimentAnalyzer {
         return leastCheck(valence, lower, i);
     }
 
-    private static double scalarIncDec(String word, String lower, double valence,
-            boolean capDiff) {
+    private static double scalarIncDec(String word, String lower, double valence, boolean capDiff) {
         Double b = BOOSTERS.get(lower);
         if (b == null) {
             return 0.0;
@@ -295,7 +378,7 @@ public final class VaderSentimentAnalyzer {
         }
         // startI == 2; operator precedence as in the reference implementation
         if ((w.get(i - 3).equals("never")
-                && (w.get(i - 2).equals("so") || w.get(i - 2).equals("this")))
+                        && (w.get(i - 2).equals("so") || w.get(i - 2).equals("this")))
                 || (w.get(i - 1).equals("so") || w.get(i - 1).equals("this"))) {
             return valence * 1.25;
         }
@@ -393,8 +476,10 @@ public final class VaderSentimentAnalyzer {
             negSum -= punct;
         }
         double total = posSum + Math.abs(negSum) + neuCount;
-        return new SentimentScores(round(Math.abs(negSum / total), 3),
-                round(Math.abs(neuCount / total), 3), round(Math.abs(posSum / total), 3),
+        return new SentimentScores(
+                round(Math.abs(negSum / total), 3),
+                round(Math.abs(neuCount / total), 3),
+                round(Math.abs(posSum / total), 3),
                 round(compound, 4));
     }
 
@@ -494,22 +579,96 @@ public final class VaderSentimentAnalyzer {
 
     private static Map<String, Double> boosters() {
         Map<String, Double> m = new HashMap<>();
-        for (String w : List.of("absolutely", "amazingly", "awfully", "completely",
-                "considerable", "considerably", "decidedly", "deeply", "effing", "enormous",
-                "enormously", "entirely", "especially", "exceptional", "exceptionally", "extreme",
-                "extremely", "fabulously", "flipping", "flippin", "frackin", "fracking",
-                "fricking", "frickin", "frigging", "friggin", "fully", "fuckin", "fucking",
-                "fuggin", "fugging", "greatly", "hella", "highly", "hugely", "incredible",
-                "incredibly", "intensely", "major", "majorly", "more", "most", "particularly",
-                "purely", "quite", "really", "remarkably", "so", "substantially", "thoroughly",
-                "total", "totally", "tremendous", "tremendously", "uber", "unbelievably",
-                "unusually", "utter", "utterly", "very")) {
+        for (String w :
+                List.of(
+                        "absolutely",
+                        "amazingly",
+                        "awfully",
+                        "completely",
+                        "considerable",
+                        "considerably",
+                        "decidedly",
+                        "deeply",
+                        "effing",
+                        "enormous",
+                        "enormously",
+                        "entirely",
+                        "especially",
+                        "exceptional",
+                        "exceptionally",
+                        "extreme",
+                        "extremely",
+                        "fabulously",
+                        "flipping",
+                        "flippin",
+                        "frackin",
+                        "fracking",
+                        "fricking",
+                        "frickin",
+                        "frigging",
+                        "friggin",
+                        "fully",
+                        "fuckin",
+                        "fucking",
+                        "fuggin",
+                        "fugging",
+                        "greatly",
+                        "hella",
+                        "highly",
+                        "hugely",
+                        "incredible",
+                        "incredibly",
+                        "intensely",
+                        "major",
+                        "majorly",
+                        "more",
+                        "most",
+                        "particularly",
+                        "purely",
+                        "quite",
+                        "really",
+                        "remarkably",
+                        "so",
+                        "substantially",
+                        "thoroughly",
+                        "total",
+                        "totally",
+                        "tremendous",
+                        "tremendously",
+                        "uber",
+                        "unbelievably",
+                        "unusually",
+                        "utter",
+                        "utterly",
+                        "very")) {
             m.put(w, B_INCR);
         }
-        for (String w : List.of("almost", "barely", "hardly", "just enough", "kind of", "kinda",
-                "kindof", "kind-of", "less", "little", "marginal", "marginally", "occasional",
-                "occasionally", "partly", "scarce", "scarcely", "slight", "slightly", "somewhat",
-                "sort of", "sorta", "sortof", "sort-of")) {
+        for (String w :
+                List.of(
+                        "almost",
+                        "barely",
+                        "hardly",
+                        "just enough",
+                        "kind of",
+                        "kinda",
+                        "kindof",
+                        "kind-of",
+                        "less",
+                        "little",
+                        "marginal",
+                        "marginally",
+                        "occasional",
+                        "occasionally",
+                        "partly",
+                        "scarce",
+                        "scarcely",
+                        "slight",
+                        "slightly",
+                        "somewhat",
+                        "sort of",
+                        "sorta",
+                        "sortof",
+                        "sort-of")) {
             m.put(w, B_DECR);
         }
         return Map.copyOf(m);
@@ -517,22 +676,22 @@ public final class VaderSentimentAnalyzer {
 
     /**
      * Loads a lexicon resource: one entry a line, tab separated {@code token, mean valence,
-     * standard deviation, raw ratings}; a repeated token keeps its last value (as a Python
-     * dict does in the reference). Tokens are stored as written and looked up lower-cased,
-     * as in the reference, so the few upper-case entries (e.g. {@code :D}) are reached through
-     * their lower-case twins.
+     * standard deviation, raw ratings}; a repeated token keeps its last value (as a Python dict
+     * does in the reference). Tokens are stored as written and looked up lower-cased, as in the
+     * reference, so the few upper-case entries (e.g. {@code :D}) are reached through their
+     * lower-case twins.
      *
      * @throws IllegalStateException if the resource is missing, unreadable or malformed
      */
     static Map<String, Double> loadLexicon(String resource) {
         InputStream in = VaderSentimentAnalyzer.class.getResourceAsStream(resource);
         if (in == null) {
-            throw new IllegalStateException("VADER lexicon resource not found on classpath: "
-                    + resource);
+            throw new IllegalStateException(
+                    "VADER lexicon resource not found on classpath: " + resource);
         }
         Map<String, Double> m = new HashMap<>();
-        try (BufferedReader r = new BufferedReader(
-                new InputStreamReader(in, StandardCharsets.UTF_8))) {
+        try (BufferedReader r =
+                new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
             String line;
             int lineNo = 0;
             while ((line = r.readLine()) != null) {
@@ -542,19 +701,19 @@ public final class VaderSentimentAnalyzer {
                 }
                 String[] f = line.strip().split("\t");
                 if (f.length < 2) {
-                    throw new IllegalStateException("malformed lexicon line " + lineNo + " in "
-                            + resource);
+                    throw new IllegalStateException(
+                            "malformed lexicon line " + lineNo + " in " + resource);
                 }
                 try {
                     m.put(f[0], Double.parseDouble(f[1]));
                 } catch (NumberFormatException e) {
-                    throw new IllegalStateException("malformed valence on lexicon line "
-                            + lineNo + " in " + resource, e);
+                    throw new IllegalStateException(
+                            "malformed valence on lexicon line " + lineNo + " in " + resource, e);
                 }
             }
         } catch (IOException e) {
-            throw new IllegalStateException("cannot read VADER lexicon " + resource,
-                    new UncheckedIOException(e));
+            throw new IllegalStateException(
+                    "cannot read VADER lexicon " + resource, new UncheckedIOException(e));
         }
         return Map.copyOf(m);
     }

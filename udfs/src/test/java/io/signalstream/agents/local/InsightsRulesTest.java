@@ -1,12 +1,13 @@
 package io.signalstream.agents.local;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class InsightsRulesTest {
 
@@ -72,8 +73,9 @@ class InsightsRulesTest {
                 .isEqualTo("medium");
         assertThat(rules.analyze("I need my refund asap", List.of(), 0.0).urgency())
                 .isEqualTo("high");
-        Insights loud = rules.analyze("STILL WAITING FOR MY REFUND!!!", List.of("hello?",
-                "any update?"), -0.7);
+        Insights loud =
+                rules.analyze(
+                        "STILL WAITING FOR MY REFUND!!!", List.of("hello?", "any update?"), -0.7);
         assertThat(loud.urgency()).isEqualTo("critical");
         assertThat(loud.requiresEscalation()).isTrue();
         assertThat(loud.suggestedActions().get(0))
@@ -87,14 +89,14 @@ class InsightsRulesTest {
         assertThat(legal.requiresEscalation()).isTrue();
         assertThat(legal.suggestedActions()).anyMatch(a -> a.contains("legal"));
 
-        Insights manager = rules.analyze("I want to speak to your manager about my bill",
-                List.of(), -0.1);
+        Insights manager =
+                rules.analyze("I want to speak to your manager about my bill", List.of(), -0.1);
         assertThat(manager.intent()).isEqualTo("billing_issue");
         assertThat(manager.requiresEscalation()).isTrue();
         assertThat(manager.urgency()).isNotEqualTo("critical");
 
-        assertThat(rules.analyze("I am a restaurant manager", List.of(), 0.0)
-                .requiresEscalation()).isFalse();
+        assertThat(rules.analyze("I am a restaurant manager", List.of(), 0.0).requiresEscalation())
+                .isFalse();
     }
 
     @Test
@@ -106,34 +108,57 @@ class InsightsRulesTest {
         assertThat(rules.analyze("please cancel my last order", List.of(), 0.0).intent())
                 .isEqualTo("cancel_order");
         // "bill" must not match inside "billion" or a URL
-        assertThat(rules.analyze("a billion thanks https://x.com/bill", List.of(), 0.5)
-                .topics()).doesNotContain("billing");
-        assertThat(InsightsRules.compilePhrase("cancel .. order*").matcher("cancel my order")
-                .find()).isTrue();
-        assertThat(InsightsRules.compilePhrase("cancel .. order*").matcher("cancelled orders")
-                .find()).isFalse();
+        assertThat(rules.analyze("a billion thanks https://x.com/bill", List.of(), 0.5).topics())
+                .doesNotContain("billing");
+        assertThat(
+                        InsightsRules.compilePhrase("cancel .. order*")
+                                .matcher("cancel my order")
+                                .find())
+                .isTrue();
+        assertThat(
+                        InsightsRules.compilePhrase("cancel .. order*")
+                                .matcher("cancelled orders")
+                                .find())
+                .isFalse();
     }
 
     @Test
     void earlierMessagesGiveContext() {
-        Insights i = rules.analyze("any news?", List.of("Where is my package? Tracking shows "
-                + "nothing"), 0.0);
+        Insights i =
+                rules.analyze(
+                        "any news?",
+                        List.of("Where is my package? Tracking shows " + "nothing"),
+                        0.0);
         assertThat(i.intent()).isEqualTo("delivery_status");
         assertThat(i.topics()).contains("delivery");
     }
 
     @Test
     void intentNamesAreDocumentedSet() {
-        assertThat(rules.intentNames()).containsExactly("cancel_order", "refund_request",
-                "billing_issue", "payment_issue", "delivery_status", "change_order",
-                "account_access", "subscription", "technical_issue", "contact_request",
-                "product_inquiry", "complaint", "feedback", "greeting", "other");
+        assertThat(rules.intentNames())
+                .containsExactly(
+                        "cancel_order",
+                        "refund_request",
+                        "billing_issue",
+                        "payment_issue",
+                        "delivery_status",
+                        "change_order",
+                        "account_access",
+                        "subscription",
+                        "technical_issue",
+                        "contact_request",
+                        "product_inquiry",
+                        "complaint",
+                        "feedback",
+                        "greeting",
+                        "other");
     }
 
     @Test
     void malformedRulesFailClearly() throws Exception {
         assertThatThrownBy(() -> new InsightsRules(new ObjectMapper().readTree("{}")))
-                .isInstanceOf(IllegalStateException.class).hasMessageContaining("thresholds");
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("thresholds");
     }
 
     /**
@@ -142,33 +167,35 @@ class InsightsRulesTest {
      */
     @Test
     void bitextIntentAccuracy() {
-        Map<String, String> expected = Map.ofEntries(Map.entry("cancel_order", "cancel_order"),
-                Map.entry("check_cancellation_fee", "cancel_order"),
-                Map.entry("get_refund", "refund_request"),
-                Map.entry("track_refund", "refund_request"),
-                Map.entry("check_refund_policy", "refund_request"),
-                Map.entry("check_invoice", "billing_issue"),
-                Map.entry("get_invoice", "billing_issue"),
-                Map.entry("payment_issue", "payment_issue"),
-                Map.entry("check_payment_methods", "payment_issue"),
-                Map.entry("track_order", "delivery_status"),
-                Map.entry("delivery_options", "delivery_status"),
-                Map.entry("delivery_period", "delivery_status"),
-                Map.entry("change_order", "change_order"),
-                Map.entry("place_order", "change_order"),
-                Map.entry("change_shipping_address", "change_order"),
-                Map.entry("set_up_shipping_address", "change_order"),
-                Map.entry("create_account", "account_access"),
-                Map.entry("delete_account", "account_access"),
-                Map.entry("edit_account", "account_access"),
-                Map.entry("recover_password", "account_access"),
-                Map.entry("registration_problems", "account_access"),
-                Map.entry("switch_account", "account_access"),
-                Map.entry("newsletter_subscription", "subscription"),
-                Map.entry("contact_customer_service", "contact_request"),
-                Map.entry("contact_human_agent", "contact_request"),
-                Map.entry("complaint", "complaint"),
-                Map.entry("review", "feedback"));
+        Map<String, String> expected =
+                Map.ofEntries(
+                        Map.entry("cancel_order", "cancel_order"),
+                        Map.entry("check_cancellation_fee", "cancel_order"),
+                        Map.entry("get_refund", "refund_request"),
+                        Map.entry("track_refund", "refund_request"),
+                        Map.entry("check_refund_policy", "refund_request"),
+                        Map.entry("check_invoice", "billing_issue"),
+                        Map.entry("get_invoice", "billing_issue"),
+                        Map.entry("payment_issue", "payment_issue"),
+                        Map.entry("check_payment_methods", "payment_issue"),
+                        Map.entry("track_order", "delivery_status"),
+                        Map.entry("delivery_options", "delivery_status"),
+                        Map.entry("delivery_period", "delivery_status"),
+                        Map.entry("change_order", "change_order"),
+                        Map.entry("place_order", "change_order"),
+                        Map.entry("change_shipping_address", "change_order"),
+                        Map.entry("set_up_shipping_address", "change_order"),
+                        Map.entry("create_account", "account_access"),
+                        Map.entry("delete_account", "account_access"),
+                        Map.entry("edit_account", "account_access"),
+                        Map.entry("recover_password", "account_access"),
+                        Map.entry("registration_problems", "account_access"),
+                        Map.entry("switch_account", "account_access"),
+                        Map.entry("newsletter_subscription", "subscription"),
+                        Map.entry("contact_customer_service", "contact_request"),
+                        Map.entry("contact_human_agent", "contact_request"),
+                        Map.entry("complaint", "complaint"),
+                        Map.entry("review", "feedback"));
         List<Map<String, String>> rows = SharedData.readCsv("intent/bitext-public.csv");
         int correct = 0;
         for (Map<String, String> r : rows) {
@@ -179,8 +206,9 @@ class InsightsRulesTest {
             }
         }
         double accuracy = (double) correct / rows.size();
-        System.out.printf("Insights intent accuracy on Bitext: %d/%d = %.3f%n", correct,
-                rows.size(), accuracy);
+        System.out.printf(
+                "Insights intent accuracy on Bitext: %d/%d = %.3f%n",
+                correct, rows.size(), accuracy);
         assertThat(accuracy).isGreaterThan(0.75);
     }
 }

@@ -1,9 +1,10 @@
 package io.signalstream.agents.local;
 
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 import java.util.List;
-import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** Phone numbers found by their formatting when they are not valid in the default region. */
 class PhoneFormattingTest {
@@ -11,15 +12,21 @@ class PhoneFormattingTest {
     private final PiiDetector pii = new PiiDetector();
 
     private List<String> phones(String text) {
-        return pii.detect(text).stream().filter(e -> e.type().equals(PiiDetector.PHONE_NUMBER)).map(PiiEntity::text).toList();
+        return pii.detect(text).stream()
+                .filter(e -> e.type().equals(PiiDetector.PHONE_NUMBER))
+                .map(PiiEntity::text)
+                .toList();
     }
 
     @Test
     void formattedForeignNumbersAreFound() {
-        assertThat(phones("ring me on +46 (0)8 928 571 38 tonight")).containsExactly("+46 (0)8 928 571 38");
-        assertThat(phones("my mobile is +447700 921 916, thanks")).containsExactly("+447700 921 916");
+        assertThat(phones("ring me on +46 (0)8 928 571 38 tonight"))
+                .containsExactly("+46 (0)8 928 571 38");
+        assertThat(phones("my mobile is +447700 921 916, thanks"))
+                .containsExactly("+447700 921 916");
         assertThat(phones("call 03.93.92.16.85 after nine")).containsExactly("03.93.92.16.85");
-        assertThat(pii.detect("call 03.93.92.16.85 after nine").get(0).score()).isEqualTo(PiiDetector.SCORE_PHONE_FORMATTED);
+        assertThat(pii.detect("call 03.93.92.16.85 after nine").get(0).score())
+                .isEqualTo(PiiDetector.SCORE_PHONE_FORMATTED);
     }
 
     @Test

@@ -1,18 +1,19 @@
 package io.signalstream.agents.local;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import com.fasterxml.jackson.databind.JsonNode;
+import org.apache.commons.validator.routines.checkdigit.LuhnCheckDigit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import org.apache.commons.validator.routines.checkdigit.LuhnCheckDigit;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class PiiDetectorTest {
 
@@ -25,14 +26,22 @@ class PiiDetectorTest {
     @Test
     void emailsWithExactOffsets() {
         String text = "Mail jane.doe@example.com or Bob_S+tag@mail.example.co.uk.";
-        assertThat(detector.detect(text)).containsExactly(
-                new PiiEntity("EMAIL_ADDRESS", 5, 25, 0.95, "jane.doe@example.com"),
-                new PiiEntity("EMAIL_ADDRESS", 29, 57, 0.95, "Bob_S+tag@mail.example.co.uk"));
+        assertThat(detector.detect(text))
+                .containsExactly(
+                        new PiiEntity("EMAIL_ADDRESS", 5, 25, 0.95, "jane.doe@example.com"),
+                        new PiiEntity(
+                                "EMAIL_ADDRESS", 29, 57, 0.95, "Bob_S+tag@mail.example.co.uk"));
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"user@localhost", "user@@example.com", "@example.com",
-        "user@example.invalidtld", "e-mail me"})
+    @ValueSource(
+            strings = {
+                "user@localhost",
+                "user@@example.com",
+                "@example.com",
+                "user@example.invalidtld",
+                "e-mail me"
+            })
     void invalidEmailsAreNotReported(String text) {
         assertThat(ofType(text, "EMAIL_ADDRESS")).isEmpty();
     }
@@ -47,18 +56,34 @@ class PiiDetectorTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"4111111111111111", "4111 1111 1111 1111", "4111-1111-1111-1111",
-        "5555 5555 5555 4444", "2223003122003222", "378282246310005", "3782 822463 10005",
-        "6011111111111117", "30569309025904"})
+    @ValueSource(
+            strings = {
+                "4111111111111111",
+                "4111 1111 1111 1111",
+                "4111-1111-1111-1111",
+                "5555 5555 5555 4444",
+                "2223003122003222",
+                "378282246310005",
+                "3782 822463 10005",
+                "6011111111111117",
+                "30569309025904"
+            })
     void validCardsAreFound(String card) {
         String text = "my card is " + card + ", thanks";
-        assertThat(detector.detect(text)).containsExactly(
-                new PiiEntity("CREDIT_CARD", 11, 11 + card.length(), 1.0, card));
+        assertThat(detector.detect(text))
+                .containsExactly(new PiiEntity("CREDIT_CARD", 11, 11 + card.length(), 1.0, card));
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"4111111111111112", "4111 1111 1111 1112", "5555555555554440",
-        "378282246310006", "4111 1111-1111 1111", "1245403438755852288"})
+    @ValueSource(
+            strings = {
+                "4111111111111112",
+                "4111 1111 1111 1112",
+                "5555555555554440",
+                "378282246310006",
+                "4111 1111-1111 1111",
+                "1245403438755852288"
+            })
     void invalidCardsAreRejected(String notCard) {
         assertThat(ofType("card " + notCard + " ok", "CREDIT_CARD")).isEmpty();
     }
@@ -84,36 +109,52 @@ class PiiDetectorTest {
     @Test
     void ibansValidatedByMod97() {
         String text = "IBAN GB82 WEST 1234 5698 7654 32 or de89370400440532013000 please";
-        assertThat(detector.detect(text)).containsExactly(
-                new PiiEntity("IBAN_CODE", 5, 32, 1.0, "GB82 WEST 1234 5698 7654 32"),
-                new PiiEntity("IBAN_CODE", 36, 58, 1.0, "de89370400440532013000"));
+        assertThat(detector.detect(text))
+                .containsExactly(
+                        new PiiEntity("IBAN_CODE", 5, 32, 1.0, "GB82 WEST 1234 5698 7654 32"),
+                        new PiiEntity("IBAN_CODE", 36, 58, 1.0, "de89370400440532013000"));
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"GB82WEST12345698765431", "GB83WEST12345698765432",
-        "DE89370400440532013001", "XX82WEST12345698765432", "GB82WEST1234569876543"})
+    @ValueSource(
+            strings = {
+                "GB82WEST12345698765431",
+                "GB83WEST12345698765432",
+                "DE89370400440532013001",
+                "XX82WEST12345698765432",
+                "GB82WEST1234569876543"
+            })
     void invalidIbansAreRejected(String iban) {
         assertThat(ofType("pay to " + iban, "IBAN_CODE")).isEmpty();
     }
 
     @Test
     void dashedSsnFound() {
-        assertThat(detector.detect("SSN 123-45-6789.")).containsExactly(
-                new PiiEntity("US_SSN", 4, 15, 0.85, "123-45-6789"));
+        assertThat(detector.detect("SSN 123-45-6789."))
+                .containsExactly(new PiiEntity("US_SSN", 4, 15, 0.85, "123-45-6789"));
     }
 
     @Test
     void undashedSsnNeedsContext() {
         assertThat(ofType("my social security number is 123456789", "US_SSN"))
-                .extracting(PiiEntity::text).containsExactly("123456789");
+                .extracting(PiiEntity::text)
+                .containsExactly("123456789");
         assertThat(ofType("ssn: 123 45 6789", "US_SSN")).hasSize(1);
         assertThat(ofType("order 123456789 shipped", "US_SSN")).isEmpty();
         assertThat(ofType("ticket 123 45 6789", "US_SSN")).isEmpty();
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"999-12-3456", "900-12-3456", "000-12-3456", "666-12-3456",
-        "123-00-4567", "123-45-0000", "1234-56-789"})
+    @ValueSource(
+            strings = {
+                "999-12-3456",
+                "900-12-3456",
+                "000-12-3456",
+                "666-12-3456",
+                "123-00-4567",
+                "123-45-0000",
+                "1234-56-789"
+            })
     void ssnAreaGroupSerialRules(String invalid) {
         assertThat(ofType("SSN " + invalid, "US_SSN")).isEmpty();
     }
@@ -121,9 +162,10 @@ class PiiDetectorTest {
     @Test
     void ipAddresses() {
         String text = "from 192.168.0.1 and 2001:db8::1 at 12:30:45";
-        assertThat(detector.detect(text)).containsExactly(
-                new PiiEntity("IP_ADDRESS", 5, 16, 0.9, "192.168.0.1"),
-                new PiiEntity("IP_ADDRESS", 21, 32, 0.9, "2001:db8::1"));
+        assertThat(detector.detect(text))
+                .containsExactly(
+                        new PiiEntity("IP_ADDRESS", 5, 16, 0.9, "192.168.0.1"),
+                        new PiiEntity("IP_ADDRESS", 21, 32, 0.9, "2001:db8::1"));
     }
 
     @ParameterizedTest
@@ -135,26 +177,38 @@ class PiiDetectorTest {
     @Test
     void phonesUsAndInternational() {
         String text = "Call (650) 253-0000 or +44 20 7946 0958 today";
-        assertThat(detector.detect(text)).containsExactly(
-                new PiiEntity("PHONE_NUMBER", 5, 19, 0.85, "(650) 253-0000"),
-                new PiiEntity("PHONE_NUMBER", 23, 39, 0.85, "+44 20 7946 0958"));
+        assertThat(detector.detect(text))
+                .containsExactly(
+                        new PiiEntity("PHONE_NUMBER", 5, 19, 0.85, "(650) 253-0000"),
+                        new PiiEntity("PHONE_NUMBER", 23, 39, 0.85, "+44 20 7946 0958"));
     }
 
     @Test
     void invalidPhonesAndUrlDigitsAreRejected() {
         assertThat(ofType("call 123-4567 or 000-000-0000", "PHONE_NUMBER")).isEmpty();
-        assertThat(ofType("see https://support.example.com/articles/115005706806/x",
-                "PHONE_NUMBER")).isEmpty();
+        assertThat(
+                        ofType(
+                                "see https://support.example.com/articles/115005706806/x",
+                                "PHONE_NUMBER"))
+                .isEmpty();
     }
 
     @Test
     void findingsAreSortedAndDisjoint() {
-        String text = "a@b.io, card 4111111111111111, call (650) 253-0000, ip 10.0.0.1, "
-                + "SSN 123-45-6789, GB82WEST12345698765432 a@b.io";
+        String text =
+                "a@b.io, card 4111111111111111, call (650) 253-0000, ip 10.0.0.1, "
+                        + "SSN 123-45-6789, GB82WEST12345698765432 a@b.io";
         List<PiiEntity> found = detector.detect(text);
-        assertThat(found).extracting(PiiEntity::type).containsExactly("EMAIL_ADDRESS",
-                "CREDIT_CARD", "PHONE_NUMBER", "IP_ADDRESS", "US_SSN", "IBAN_CODE",
-                "EMAIL_ADDRESS");
+        assertThat(found)
+                .extracting(PiiEntity::type)
+                .containsExactly(
+                        "EMAIL_ADDRESS",
+                        "CREDIT_CARD",
+                        "PHONE_NUMBER",
+                        "IP_ADDRESS",
+                        "US_SSN",
+                        "IBAN_CODE",
+                        "EMAIL_ADDRESS");
         for (int i = 1; i < found.size(); i++) {
             assertThat(found.get(i).start()).isGreaterThanOrEqualTo(found.get(i - 1).end());
         }
@@ -163,19 +217,23 @@ class PiiDetectorTest {
 
     @Test
     void redactUsesTypedNumberedPlaceholders() {
-        String text = "Mail a@b.io or c@d.io, again A@B.io; card 4111 1111 1111 1111 "
-                + "(4111111111111111); call (650) 253-0000";
-        assertThat(detector.redact(text, detector.detect(text))).isEqualTo(
-                "Mail <EMAIL_ADDRESS_1> or <EMAIL_ADDRESS_2>, again <EMAIL_ADDRESS_1>; card "
-                        + "<CREDIT_CARD_1> (<CREDIT_CARD_1>); call <PHONE_NUMBER_1>");
+        String text =
+                "Mail a@b.io or c@d.io, again A@B.io; card 4111 1111 1111 1111 "
+                        + "(4111111111111111); call (650) 253-0000";
+        assertThat(detector.redact(text, detector.detect(text)))
+                .isEqualTo(
+                        "Mail <EMAIL_ADDRESS_1> or <EMAIL_ADDRESS_2>, again <EMAIL_ADDRESS_1>; card"
+                                + " <CREDIT_CARD_1> (<CREDIT_CARD_1>); call <PHONE_NUMBER_1>");
         assertThat(detector.redact("nothing here")).isEqualTo("nothing here");
     }
 
     @Test
     void redactSkipsOverlapsAndRejectsOutOfRange() {
         String text = "abcdef";
-        List<PiiEntity> overlapping = List.of(new PiiEntity("X", 0, 4, 1.0, "abcd"),
-                new PiiEntity("Y", 2, 6, 1.0, "cdef"));
+        List<PiiEntity> overlapping =
+                List.of(
+                        new PiiEntity("X", 0, 4, 1.0, "abcd"),
+                        new PiiEntity("Y", 2, 6, 1.0, "cdef"));
         assertThat(detector.redact(text, overlapping)).isEqualTo("<X_1>ef");
         assertThatThrownBy(() -> detector.redact("ab", overlapping))
                 .isInstanceOf(IllegalArgumentException.class);
@@ -187,14 +245,20 @@ class PiiDetectorTest {
      * Presidio-research synthetic set (1,500 sentences). A finding counts as correct when it
      * overlaps a gold span of the same type. Floors are set below the measured values:
      * EMAIL/IBAN/IP/SSN recall 1.00, CREDIT_CARD recall 0.59 (JCB, Maestro and 19-digit Visa
-     * numbers are outside the default card types), PHONE_NUMBER recall 0.18 (most synthetic
-     * numbers are not valid for their region), precision 1.00 for all types.
+     * numbers are outside the default card types), PHONE_NUMBER recall 0.18 (most synthetic numbers
+     * are not valid for their region), precision 1.00 for all types.
      */
     @Test
     void presidioSyntheticRecallAndPrecision() {
         JsonNode data = SharedData.readJson("pii/presidio-synth-v2.json");
-        Set<String> types = Set.of("EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS",
-                "PHONE_NUMBER", "US_SSN");
+        Set<String> types =
+                Set.of(
+                        "EMAIL_ADDRESS",
+                        "CREDIT_CARD",
+                        "IBAN_CODE",
+                        "IP_ADDRESS",
+                        "PHONE_NUMBER",
+                        "US_SSN");
         Map<String, int[]> counts = new TreeMap<>(); // goldHit, gold, predHit, pred
         types.forEach(t -> counts.put(t, new int[4]));
         for (JsonNode record : data) {
@@ -221,12 +285,14 @@ class PiiDetectorTest {
         }
         Map<String, Double> recall = new TreeMap<>();
         Map<String, Double> precision = new TreeMap<>();
-        counts.forEach((t, c) -> {
-            recall.put(t, c[1] == 0 ? 0.0 : (double) c[0] / c[1]);
-            precision.put(t, c[3] == 0 ? 1.0 : (double) c[2] / c[3]);
-            System.out.printf("PII %-14s recall %3d/%3d = %.3f  precision %3d/%3d = %.3f%n", t,
-                    c[0], c[1], recall.get(t), c[2], c[3], precision.get(t));
-        });
+        counts.forEach(
+                (t, c) -> {
+                    recall.put(t, c[1] == 0 ? 0.0 : (double) c[0] / c[1]);
+                    precision.put(t, c[3] == 0 ? 1.0 : (double) c[2] / c[3]);
+                    System.out.printf(
+                            "PII %-14s recall %3d/%3d = %.3f  precision %3d/%3d = %.3f%n",
+                            t, c[0], c[1], recall.get(t), c[2], c[3], precision.get(t));
+                });
         assertThat(recall.get("EMAIL_ADDRESS")).isGreaterThanOrEqualTo(0.95);
         assertThat(recall.get("IBAN_CODE")).isGreaterThanOrEqualTo(0.95);
         assertThat(recall.get("IP_ADDRESS")).isGreaterThanOrEqualTo(0.9);

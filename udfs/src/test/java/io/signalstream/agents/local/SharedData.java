@@ -2,6 +2,7 @@ package io.signalstream.agents.local;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -14,9 +15,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Test access to the public data sets in {@code shared/data}, found by walking up from the
- * working directory (the repository's {@code ../shared} in CI). Non-commercial sets (airline
- * tweets) are only read at test time, never copied into the repository.
+ * Test access to the public data sets in {@code shared/data}, found by walking up from the working
+ * directory (the repository's {@code ../shared} in CI). Non-commercial sets (airline tweets) are
+ * only read at test time, never copied into the repository.
  */
 final class SharedData {
 
@@ -24,8 +25,7 @@ final class SharedData {
     private static Path root;
     private static Map<String, List<JsonNode>> conversations;
 
-    private SharedData() {
-    }
+    private SharedData() {}
 
     /** Returns {@code shared/data}, failing with a clear message if it cannot be found. */
     static synchronized Path dataDir() {
@@ -39,9 +39,11 @@ final class SharedData {
                 }
                 dir = dir.getParent();
             }
-            throw new IllegalStateException("shared/data not found walking up from "
-                    + Path.of("").toAbsolutePath() + "; expected the shared directory beside"
-                    + " the repository (../shared)");
+            throw new IllegalStateException(
+                    "shared/data not found walking up from "
+                            + Path.of("").toAbsolutePath()
+                            + "; expected the shared directory beside"
+                            + " the repository (../shared)");
         }
         return root;
     }
@@ -79,8 +81,14 @@ final class SharedData {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        out.values().forEach(l -> l.sort((a, b) ->
-                Integer.compare(a.get("turn_index").asInt(), b.get("turn_index").asInt())));
+        out.values()
+                .forEach(
+                        l ->
+                                l.sort(
+                                        (a, b) ->
+                                                Integer.compare(
+                                                        a.get("turn_index").asInt(),
+                                                        b.get("turn_index").asInt())));
         conversations = out;
         return out;
     }
@@ -88,10 +96,14 @@ final class SharedData {
     /** The message text of one conversation turn. */
     static String message(String conversationId, int turnIndex) {
         return conversations().get(conversationId).stream()
-                .filter(n -> n.get("turn_index").asInt() == turnIndex).findFirst()
-                .orElseThrow(() -> new IllegalStateException("no turn " + turnIndex + " in "
-                        + conversationId))
-                .get("message").asText();
+                .filter(n -> n.get("turn_index").asInt() == turnIndex)
+                .findFirst()
+                .orElseThrow(
+                        () ->
+                                new IllegalStateException(
+                                        "no turn " + turnIndex + " in " + conversationId))
+                .get("message")
+                .asText();
     }
 
     /** The transcript of one conversation. */
@@ -151,8 +163,13 @@ final class SharedData {
         List<Map<String, String>> out = new ArrayList<>();
         for (List<String> r : rows.subList(1, rows.size())) {
             if (r.size() != header.size()) {
-                throw new IllegalStateException("CSV row with " + r.size() + " fields, expected "
-                        + header.size() + ": " + r);
+                throw new IllegalStateException(
+                        "CSV row with "
+                                + r.size()
+                                + " fields, expected "
+                                + header.size()
+                                + ": "
+                                + r);
             }
             Map<String, String> m = new HashMap<>();
             for (int i = 0; i < header.size(); i++) {

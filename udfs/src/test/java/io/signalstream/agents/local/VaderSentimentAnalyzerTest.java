@@ -1,16 +1,17 @@
 package io.signalstream.agents.local;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.within;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 class VaderSentimentAnalyzerTest {
 
@@ -18,22 +19,26 @@ class VaderSentimentAnalyzerTest {
 
     /** Examples and compound scores from the cjhutto/vaderSentiment README. */
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-        "VADER is smart, handsome, and funny.|0.8316",
-        "VADER is smart, handsome, and funny!|0.8439",
-        "VADER is very smart, handsome, and funny.|0.8545",
-        "VADER is VERY SMART, handsome, and FUNNY.|0.9227",
-        "VADER is VERY SMART, handsome, and FUNNY!!!|0.9342",
-        "VADER is VERY SMART, uber handsome, and FRIGGIN FUNNY!!!|0.9469",
-        "VADER is not smart, handsome, nor funny.|-0.7424",
-        "The book was good.|0.4404",
-        "At least it isn't a horrible book.|0.431",
-        "The book was only kind of good.|0.3832",
-        "The plot was good, but the characters are uncompelling and the dialog is not great.|-0.7042",
-        "Today SUX!|-0.5461",
-        "Today only kinda sux! But I'll get by, lol|0.5249",
-        "Make sure you :) or :D today!|0.8633",
-        "Not bad at all|0.431"})
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "VADER is smart, handsome, and funny.|0.8316",
+                "VADER is smart, handsome, and funny!|0.8439",
+                "VADER is very smart, handsome, and funny.|0.8545",
+                "VADER is VERY SMART, handsome, and FUNNY.|0.9227",
+                "VADER is VERY SMART, handsome, and FUNNY!!!|0.9342",
+                "VADER is VERY SMART, uber handsome, and FRIGGIN FUNNY!!!|0.9469",
+                "VADER is not smart, handsome, nor funny.|-0.7424",
+                "The book was good.|0.4404",
+                "At least it isn't a horrible book.|0.431",
+                "The book was only kind of good.|0.3832",
+                "The plot was good, but the characters are uncompelling and the dialog is not"
+                        + " great.|-0.7042",
+                "Today SUX!|-0.5461",
+                "Today only kinda sux! But I'll get by, lol|0.5249",
+                "Make sure you :) or :D today!|0.8633",
+                "Not bad at all|0.431"
+            })
     void readmeExamples(String text, double compound) {
         assertThat(vader.analyze(text).compound()).isCloseTo(compound, within(0.005));
     }
@@ -68,8 +73,8 @@ class VaderSentimentAnalyzerTest {
     @Test
     void emoticonsStayTokensAndAreInTheLexicon() {
         assertThat(VaderSentimentAnalyzer.tokenize("sad :( happy :) meh :-( ok :D well, fine!"))
-                .containsExactly("sad", ":(", "happy", ":)", "meh", ":-(", "ok", ":D", "well",
-                        "fine");
+                .containsExactly(
+                        "sad", ":(", "happy", ":)", "meh", ":-(", "ok", ":D", "well", "fine");
         for (String emoticon : List.of(":(", ":)", ":-(", ":-)", ":D", "<3")) {
             assertThat(vader.inLexicon(emoticon)).as(emoticon).isTrue();
         }
@@ -96,7 +101,8 @@ class VaderSentimentAnalyzerTest {
     @Test
     void missingLexiconIsAClearError() {
         assertThatThrownBy(() -> VaderSentimentAnalyzer.loadLexicon("/lexicon/nope.txt"))
-                .isInstanceOf(IllegalStateException.class).hasMessageContaining("nope.txt");
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("nope.txt");
     }
 
     @Test
@@ -117,10 +123,10 @@ class VaderSentimentAnalyzerTest {
      */
     @Test
     void airlineTweets() {
-        List<Map<String, String>> rows =
-                SharedData.readCsv("sentiment/airline-tweets-public.csv");
-        Map<String, Map<String, String>> byId = rows.stream()
-                .collect(Collectors.toMap(r -> r.get("tweet_id"), r -> r, (a, b) -> a));
+        List<Map<String, String>> rows = SharedData.readCsv("sentiment/airline-tweets-public.csv");
+        Map<String, Map<String, String>> byId =
+                rows.stream()
+                        .collect(Collectors.toMap(r -> r.get("tweet_id"), r -> r, (a, b) -> a));
         for (String id : Set.of("568913819881205761", "568104744025268224")) {
             assertThat(byId.get(id).get("airline_sentiment")).isEqualTo("negative");
             assertThat(vader.analyze(byId.get(id).get("text")).compound()).as(id).isNegative();
@@ -143,9 +149,10 @@ class VaderSentimentAnalyzerTest {
         }
         double accuracy = (double) exact / rows.size();
         double polarity = (double) agree / polar;
-        System.out.printf("VADER airline tweets: 3-class accuracy %d/%d = %.3f; polarity "
-                + "agreement where both are non-neutral %d/%d = %.3f%n", exact, rows.size(),
-                accuracy, agree, polar, polarity);
+        System.out.printf(
+                "VADER airline tweets: 3-class accuracy %d/%d = %.3f; polarity "
+                        + "agreement where both are non-neutral %d/%d = %.3f%n",
+                exact, rows.size(), accuracy, agree, polar, polarity);
         assertThat(rows.size()).isGreaterThan(10_000);
         assertThat(accuracy).isGreaterThan(0.45);
         assertThat(polarity).isGreaterThan(0.58);
@@ -178,8 +185,7 @@ class VaderSentimentAnalyzerTest {
     /** The support-chat variant against the reference on all labelled airline tweets. */
     @Test
     void supportChatVariantBeatsTheReferenceOnAirlineTweets() {
-        List<Map<String, String>> rows =
-                SharedData.readCsv("sentiment/airline-tweets-public.csv");
+        List<Map<String, String>> rows = SharedData.readCsv("sentiment/airline-tweets-public.csv");
         VaderSentimentAnalyzer support = VaderSentimentAnalyzer.forSupportChat();
         int reference = 0;
         int adapted = 0;
@@ -188,9 +194,10 @@ class VaderSentimentAnalyzerTest {
             reference += vader.analyze(r.get("text")).label().equals(gold) ? 1 : 0;
             adapted += support.analyze(r.get("text")).label().equals(gold) ? 1 : 0;
         }
-        System.out.printf("airline tweets 3-class accuracy: reference VADER %.3f, "
-                + "support-chat variant %.3f%n", (double) reference / rows.size(),
-                (double) adapted / rows.size());
+        System.out.printf(
+                "airline tweets 3-class accuracy: reference VADER %.3f, "
+                        + "support-chat variant %.3f%n",
+                (double) reference / rows.size(), (double) adapted / rows.size());
         assertThat(adapted).isGreaterThan(reference);
     }
 }

@@ -1,13 +1,14 @@
 package io.signalstream.local.bench;
 
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
+
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.knowm.xchart.BitmapEncoder;
-import org.knowm.xchart.CategoryChart;
-import org.knowm.xchart.CategoryChartBuilder;
 
 /** Markdown and a PNG chart of a {@link Benchmark} report. */
 public final class BenchReport {
@@ -18,31 +19,68 @@ public final class BenchReport {
     @SuppressWarnings("unchecked")
     public static String markdown(Map<String, Object> r) {
         StringBuilder sb = new StringBuilder();
-        sb.append("### Benchmark: ").append(r.get("messages")).append(" messages per run, ")
-                .append("local".equals(r.get("provider"))
-                        ? "local provider (no LLM)"
-                        : "LLM answer time " + r.get("llm_latency_ms") + " ms mean, in-flight bound " + r.get("capacity"))
+        sb.append("### Benchmark: ")
+                .append(r.get("messages"))
+                .append(" messages per run, ")
+                .append(
+                        "local".equals(r.get("provider"))
+                                ? "local provider (no LLM)"
+                                : "LLM answer time "
+                                        + r.get("llm_latency_ms")
+                                        + " ms mean, in-flight bound "
+                                        + r.get("capacity"))
                 .append("\n\n");
         Map<String, Object> lat = (Map<String, Object>) r.get("latency_ms");
         sb.append("| figure | value |\n|---|---|\n");
-        sb.append("| throughput (saturated) | ").append(r.get("throughput_msgs_per_s")).append(" msg/s |\n");
-        sb.append("| LLM requests (saturated) | ").append(r.get("llm_requests_per_s")).append(" req/s |\n");
-        sb.append("| latency produce → visible (1x rate) | p50 ").append(lat.get("p50")).append(" ms, p95 ")
-                .append(lat.get("p95")).append(" ms, p99 ").append(lat.get("p99")).append(" ms |\n");
-        sb.append("| Little's-law efficiency (in-flight / bound) | ").append(r.get("little_efficiency")).append(" |\n");
-        sb.append("| synchronous baseline | ").append(r.get("sync_baseline_msgs_per_s")).append(" msg/s |\n");
+        sb.append("| throughput (saturated) | ")
+                .append(r.get("throughput_msgs_per_s"))
+                .append(" msg/s |\n");
+        sb.append("| LLM requests (saturated) | ")
+                .append(r.get("llm_requests_per_s"))
+                .append(" req/s |\n");
+        sb.append("| latency produce → visible (1x rate) | p50 ")
+                .append(lat.get("p50"))
+                .append(" ms, p95 ")
+                .append(lat.get("p95"))
+                .append(" ms, p99 ")
+                .append(lat.get("p99"))
+                .append(" ms |\n");
+        sb.append("| Little's-law efficiency (in-flight / bound) | ")
+                .append(r.get("little_efficiency"))
+                .append(" |\n");
+        sb.append("| synchronous baseline | ")
+                .append(r.get("sync_baseline_msgs_per_s"))
+                .append(" msg/s |\n");
         sb.append("| speed-up vs synchronous | ").append(r.get("speedup_vs_sync")).append("× |\n");
         sb.append("| CPU cores used (saturated) | ").append(r.get("cpu_cores_used")).append(" |\n");
         sb.append("| heap max | ").append(r.get("heap_mb_max")).append(" MB |\n\n");
-        sb.append("| run | conversations | rate (msg/s) | throughput (msg/s) | LLM req/s | LLM req/msg | in-flight | p50 ms | p95 ms | p99 ms |\n");
+        sb.append(
+                "| run | conversations | rate (msg/s) | throughput (msg/s) | LLM req/s | LLM"
+                        + " req/msg | in-flight | p50 ms | p95 ms | p99 ms |\n");
         sb.append("|---|---|---|---|---|---|---|---|---|---|\n");
         for (Map<String, Object> run : (List<Map<String, Object>>) r.get("runs")) {
             Map<String, Object> l = (Map<String, Object>) run.get("latency_ms");
-            sb.append("| ").append(run.get("run")).append(" | ").append(run.get("conversations")).append(" | ")
-                    .append(run.get("rate_msgs_per_s")).append(" | ").append(run.get("throughput_msgs_per_s")).append(" | ")
-                    .append(run.get("llm_requests_per_s")).append(" | ").append(run.get("llm_requests_per_message")).append(" | ")
-                    .append(run.get("llm_in_flight_avg")).append(" | ").append(l.get("p50")).append(" | ")
-                    .append(l.get("p95")).append(" | ").append(l.get("p99")).append(" |\n");
+            sb.append("| ")
+                    .append(run.get("run"))
+                    .append(" | ")
+                    .append(run.get("conversations"))
+                    .append(" | ")
+                    .append(run.get("rate_msgs_per_s"))
+                    .append(" | ")
+                    .append(run.get("throughput_msgs_per_s"))
+                    .append(" | ")
+                    .append(run.get("llm_requests_per_s"))
+                    .append(" | ")
+                    .append(run.get("llm_requests_per_message"))
+                    .append(" | ")
+                    .append(run.get("llm_in_flight_avg"))
+                    .append(" | ")
+                    .append(l.get("p50"))
+                    .append(" | ")
+                    .append(l.get("p95"))
+                    .append(" | ")
+                    .append(l.get("p99"))
+                    .append(" |\n");
         }
         return sb.toString();
     }
@@ -60,11 +98,23 @@ public final class BenchReport {
         for (Map<String, Object> run : (List<Map<String, Object>>) r.get("runs")) {
             names.add((String) run.get("run"));
             throughput.add(((Number) run.get("throughput_msgs_per_s")).doubleValue());
-            p95.add(((Number) ((Map<String, Object>) run.get("latency_ms")).get("p95")).doubleValue() / 1000);
+            p95.add(
+                    ((Number) ((Map<String, Object>) run.get("latency_ms")).get("p95"))
+                                    .doubleValue()
+                            / 1000);
         }
-        CategoryChart chart = new CategoryChartBuilder().width(900).height(450)
-                .title("SignalStream bench: LLM " + r.get("llm_latency_ms") + " ms mean, in-flight bound " + r.get("capacity"))
-                .xAxisTitle("run").yAxisTitle("msg/s  |  p95 latency (s)").build();
+        CategoryChart chart =
+                new CategoryChartBuilder()
+                        .width(900)
+                        .height(450)
+                        .title(
+                                "SignalStream bench: LLM "
+                                        + r.get("llm_latency_ms")
+                                        + " ms mean, in-flight bound "
+                                        + r.get("capacity"))
+                        .xAxisTitle("run")
+                        .yAxisTitle("msg/s  |  p95 latency (s)")
+                        .build();
         chart.addSeries("throughput (msg/s)", names, throughput);
         chart.addSeries("p95 produce->visible (s)", names, p95);
         String file = png.toString().replaceFirst("\\.png$", "");

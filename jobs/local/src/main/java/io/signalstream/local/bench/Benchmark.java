@@ -1,9 +1,5 @@
 package io.signalstream.local.bench;
 
-import io.signalstream.functions.AgentProviders;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.management.OperatingSystemMXBean;
 import io.signalstream.agents.AgentProvider;
 import io.signalstream.agents.AgentSpec;
 import io.signalstream.config.AgentOptions;
@@ -13,15 +9,30 @@ import io.signalstream.events.ChatMessage;
 import io.signalstream.events.ConversationSnapshot;
 import io.signalstream.events.SourceRef;
 import io.signalstream.events.TranscriptEntry;
+import io.signalstream.functions.AgentProviders;
 import io.signalstream.jobs.ConversationIntelligenceJob;
-import io.signalstream.local.llm.LoopbackLlmServer;
+import io.signalstream.jobs.kafka.KafkaTopics;
 import io.signalstream.llm.OpenAiProvider;
 import io.signalstream.llm.ProviderSettings;
 import io.signalstream.local.ConversationReplayer;
 import io.signalstream.local.EmbeddedKafkaBroker;
-import io.signalstream.jobs.kafka.KafkaTopics;
 import io.signalstream.local.LocalFlinkConfig;
+import io.signalstream.local.llm.LoopbackLlmServer;
 import io.signalstream.serde.Json;
+
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.management.OperatingSystemMXBean;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
@@ -39,33 +50,25 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * The end-to-end benchmark: the real job with exactly-once on, the in-process broker, all four
- * agents on the {@code openai} provider against a loopback OpenAI-compatible server whose
- * answers take a uniform random time in [0.5 L, 1.5 L] (mean L). Real conversation texts are
- * replayed under fresh conversation ids for each run:
+ * agents on the {@code openai} provider against a loopback OpenAI-compatible server whose answers
+ * take a uniform random time in [0.5 L, 1.5 L] (mean L). Real conversation texts are replayed under
+ * fresh conversation ids for each run:
  *
  * <ul>
  *   <li>{@code saturated}: all messages at once; throughput, LLM requests per second, and the
  *       achieved in-flight requests by Little's law (L = λ W: the LLM request rate times the
- *       server's mean answer time) against the limit, the provider's in-flight bound; the limit
- *       in requests per second is that bound divided by the answer time
- *   <li>{@code 1x}, {@code 4x}, {@code 16x}: the base rate and multiples; latency from produce
- *       to visible to a read_committed consumer
+ *       server's mean answer time) against the limit, the provider's in-flight bound; the limit in
+ *       requests per second is that bound divided by the answer time
+ *   <li>{@code 1x}, {@code 4x}, {@code 16x}: the base rate and multiples; latency from produce to
+ *       visible to a read_committed consumer
  *   <li>{@code 1x-10x-conversations}: the base rate over ten times as many conversations
  * </ul>
  *
- * The same messages also go through a naive synchronous baseline (one message at a time, its
- * agents called one after another and waited for) against the same server, in the same run.
+ * The same messages also go through a naive synchronous baseline (one message at a time, its agents
+ * called one after another and waited for) against the same server, in the same run.
  */
 public final class Benchmark {
 
@@ -77,14 +80,20 @@ public final class Benchmark {
      * @param baseRate messages per second of the 1x run
      * @param capacity in-flight LLM requests allowed (provider bound and async capacity)
      * @param workDir broker and checkpoint directory
-     * @param provider {@code openai} (against the loopback server) or {@code local} (the
-     *     in-process analyzers; no LLM figures)
+     * @param provider {@code openai} (against the loopback server) or {@code local} (the in-process
+     *     analyzers; no LLM figures)
      */
     public record Settings(
-            int messages, long llmLatencyMs, double baseRate, int capacity, Path workDir, String provider) {
+            int messages,
+            long llmLatencyMs,
+            double baseRate,
+            int capacity,
+            Path workDir,
+            String provider) {
 
         /** Settings with the {@code openai} provider against the loopback server. */
-        public Settings(int messages, long llmLatencyMs, double baseRate, int capacity, Path workDir) {
+        public Settings(
+                int messages, long llmLatencyMs, double baseRate, int capacity, Path workDir) {
             this(messages, llmLatencyMs, baseRate, capacity, workDir, "openai");
         }
 
@@ -98,7 +107,9 @@ public final class Benchmark {
     private final AtomicLong serverDelayMs = new AtomicLong();
     private final AtomicLong serverReplies = new AtomicLong();
 
-    /** @param settings what to run @param out progress output */
+    /**
+     * @param settings what to run @param out progress output
+     */
     public Benchmark(Settings settings, PrintStream out) {
         this.s = settings;
         this.out = out;
@@ -124,8 +135,10 @@ public final class Benchmark {
         Map<String, Object> report = new LinkedHashMap<>();
         List<Map<String, Object>> runs = new ArrayList<>();
         try (LoopbackLlmServer llm = LoopbackLlmServer.start(delayed);
-                EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(s.workDir().resolve("kafka"))) {
-            Configuration conf = LocalFlinkConfig.withLocalDefaults(new Configuration(), s.workDir(), 2);
+                EmbeddedKafkaBroker broker =
+                        EmbeddedKafkaBroker.start(s.workDir().resolve("kafka"))) {
+            Configuration conf =
+                    LocalFlinkConfig.withLocalDefaults(new Configuration(), s.workDir(), 2);
             conf.set(JobOptions.BOOTSTRAP_SERVERS, broker.bootstrapServers());
             conf.set(JobOptions.GROUP_ID, "bench");
             for (String agent : AgentOptions.ALL_AGENTS) {
@@ -138,19 +151,42 @@ public final class Benchmark {
             conf.set(AgentOptions.CAPACITY, s.capacity());
             conf.set(AgentOptions.TIMEOUT, Duration.ofSeconds(120));
             conf.set(JobOptions.JOIN_WINDOW, Duration.ofSeconds(150));
-            KafkaTopics.create(broker.bootstrapServers(), new Properties(), KafkaTopics.layout(conf, 4, (short) 1));
+            KafkaTopics.create(
+                    broker.bootstrapServers(),
+                    new Properties(),
+                    KafkaTopics.layout(conf, 4, (short) 1));
             JobClient job =
                     ConversationIntelligenceJob.kafka(conf, new Properties())
-                            .executeAsync(StreamExecutionEnvironment.getExecutionEnvironment(conf), "signalstream-bench");
+                            .executeAsync(
+                                    StreamExecutionEnvironment.getExecutionEnvironment(conf),
+                                    "signalstream-bench");
             try (Probe probe = new Probe(broker.bootstrapServers())) {
                 int convs = Math.max(1, (int) Math.round(s.messages() / 2.3));
                 // Warm-up: a small batch through the whole pipeline, not measured.
                 measure("warm-up", lines, 50, 0, convs, broker, llm, probe);
                 runs.add(measure("saturated", lines, s.messages(), 0, convs, broker, llm, probe));
                 for (int x : new int[] {1, 4, 16}) {
-                    runs.add(measure(x + "x", lines, s.messages(), s.baseRate() * x, convs, broker, llm, probe));
+                    runs.add(
+                            measure(
+                                    x + "x",
+                                    lines,
+                                    s.messages(),
+                                    s.baseRate() * x,
+                                    convs,
+                                    broker,
+                                    llm,
+                                    probe));
                 }
-                runs.add(measure("1x-10x-conversations", lines, s.messages(), s.baseRate(), convs * 10, broker, llm, probe));
+                runs.add(
+                        measure(
+                                "1x-10x-conversations",
+                                lines,
+                                s.messages(),
+                                s.baseRate(),
+                                convs * 10,
+                                broker,
+                                llm,
+                                probe));
             } finally {
                 job.cancel().get(60, TimeUnit.SECONDS);
             }
@@ -166,14 +202,28 @@ public final class Benchmark {
             report.put("llm_requests_per_s", sat.get("llm_requests_per_s"));
             report.put("latency_ms", base.get("latency_ms"));
             report.put("little_limit_in_flight", s.capacity());
-            report.put("little_limit_requests_per_s",
-                    s.local() ? null : round(s.capacity() / Math.max(1e-9, (double) sat.get("llm_mean_latency_ms") / 1000)));
-            report.put("little_efficiency", s.local() ? null : round(Math.min(1.0, inFlight / s.capacity())));
+            report.put(
+                    "little_limit_requests_per_s",
+                    s.local()
+                            ? null
+                            : round(
+                                    s.capacity()
+                                            / Math.max(
+                                                    1e-9,
+                                                    (double) sat.get("llm_mean_latency_ms")
+                                                            / 1000)));
+            report.put(
+                    "little_efficiency",
+                    s.local() ? null : round(Math.min(1.0, inFlight / s.capacity())));
             report.put("provider", s.provider());
             report.put("sync_baseline_msgs_per_s", sync.get("msgs_per_s"));
-            report.put("speedup_vs_sync", round(throughput / Math.max(1e-9, (double) sync.get("msgs_per_s"))));
+            report.put(
+                    "speedup_vs_sync",
+                    round(throughput / Math.max(1e-9, (double) sync.get("msgs_per_s"))));
             report.put("cpu_cores_used", sat.get("cpu_cores_used"));
-            report.put("heap_mb_max", runs.stream().mapToLong(r -> (long) r.get("heap_mb_max")).max().orElse(0));
+            report.put(
+                    "heap_mb_max",
+                    runs.stream().mapToLong(r -> (long) r.get("heap_mb_max")).max().orElse(0));
             report.put("sync_baseline", sync);
             report.put("runs", runs);
         }
@@ -188,14 +238,22 @@ public final class Benchmark {
 
     /** Produces one batch and measures it until every message is visible as aggregated. */
     private Map<String, Object> measure(
-            String name, List<String> lines, int n, double rate, int conversations,
-            EmbeddedKafkaBroker broker, LoopbackLlmServer llm, Probe probe) throws Exception {
+            String name,
+            List<String> lines,
+            int n,
+            double rate,
+            int conversations,
+            EmbeddedKafkaBroker broker,
+            LoopbackLlmServer llm,
+            Probe probe)
+            throws Exception {
         List<Map.Entry<String, byte[]>> events = events(name, lines, n, conversations);
         Map<String, Long> producedAt = new ConcurrentHashMap<>();
         int requestsBefore = llm.requestCount();
         long delayBefore = serverDelayMs.get();
         long repliesBefore = serverReplies.get();
-        OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        OperatingSystemMXBean os =
+                (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         long cpuBefore = os.getProcessCpuTime();
         HeapSampler heap = new HeapSampler();
         long start = System.nanoTime();
@@ -206,27 +264,47 @@ public final class Benchmark {
         }
         // Produce on its own thread while this one reads the outputs as they become visible.
         java.util.concurrent.CompletableFuture<Void> producing =
-                java.util.concurrent.CompletableFuture.runAsync(() -> {
-                    try {
-                        ConversationReplayer.produce(
-                                broker.bootstrapServers(), new Properties(), "support.messages.raw", events, rate,
-                                sent -> producedAt.put(ids.get(sent - 1), System.nanoTime()));
-                    } catch (Exception e) {
-                        throw new IllegalStateException("producing the benchmark input failed", e);
-                    }
-                });
+                java.util.concurrent.CompletableFuture.runAsync(
+                        () -> {
+                            try {
+                                ConversationReplayer.produce(
+                                        broker.bootstrapServers(),
+                                        new Properties(),
+                                        "support.messages.raw",
+                                        events,
+                                        rate,
+                                        sent ->
+                                                producedAt.put(
+                                                        ids.get(sent - 1), System.nanoTime()));
+                            } catch (Exception e) {
+                                throw new IllegalStateException(
+                                        "producing the benchmark input failed", e);
+                            }
+                        });
         Map<String, Long> visibleAt = probe.awaitAll(Duration.ofMinutes(5));
         producing.join();
-        long end = visibleAt.values().stream().mapToLong(Long::longValue).max().orElse(System.nanoTime());
+        long end =
+                visibleAt.values().stream()
+                        .mapToLong(Long::longValue)
+                        .max()
+                        .orElse(System.nanoTime());
         double seconds = (end - start) / 1e9;
         heap.stop();
         long cpu = os.getProcessCpuTime() - cpuBefore;
         int requests = llm.requestCount() - requestsBefore;
-        long[] latencies = visibleAt.entrySet().stream()
-                .mapToLong(e -> (e.getValue() - producedAt.getOrDefault(e.getKey(), e.getValue())) / 1_000_000)
-                .sorted().toArray();
+        long[] latencies =
+                visibleAt.entrySet().stream()
+                        .mapToLong(
+                                e ->
+                                        (e.getValue()
+                                                        - producedAt.getOrDefault(
+                                                                e.getKey(), e.getValue()))
+                                                / 1_000_000)
+                        .sorted()
+                        .toArray();
         long replies = serverReplies.get() - repliesBefore;
-        double meanLlmMs = replies == 0 ? 0 : (double) (serverDelayMs.get() - delayBefore) / replies;
+        double meanLlmMs =
+                replies == 0 ? 0 : (double) (serverDelayMs.get() - delayBefore) / replies;
         double reqPerS = requests / seconds;
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("run", name);
@@ -250,13 +328,23 @@ public final class Benchmark {
         r.put("cpu_cores_used", round(cpu / 1e9 / seconds));
         r.put("heap_mb_max", heap.maxMb());
         if (!name.equals("warm-up")) {
-            out.printf("  %-22s %5d msgs  %7.1f msg/s  %6.1f LLM req/s  p50 %5d ms  p95 %5d ms  p99 %5d ms  in-flight %.1f%n",
-                    name, n, visibleAt.size() / seconds, reqPerS, pct.get("p50"), pct.get("p95"), pct.get("p99"), reqPerS * meanLlmMs / 1000);
+            out.printf(
+                    "  %-22s %5d msgs  %7.1f msg/s  %6.1f LLM req/s  p50 %5d ms  p95 %5d ms  p99"
+                            + " %5d ms  in-flight %.1f%n",
+                    name,
+                    n,
+                    visibleAt.size() / seconds,
+                    reqPerS,
+                    pct.get("p50"),
+                    pct.get("p95"),
+                    pct.get("p99"),
+                    reqPerS * meanLlmMs / 1000);
         }
         return r;
     }
 
-    private static List<Map.Entry<String, byte[]>> events(String run, List<String> lines, int n, int conversations) throws Exception {
+    private static List<Map.Entry<String, byte[]>> events(
+            String run, List<String> lines, int n, int conversations) throws Exception {
         List<Map.Entry<String, byte[]>> real = ConversationReplayer.toEvents(lines);
         List<Map.Entry<String, byte[]>> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
@@ -271,9 +359,16 @@ public final class Benchmark {
     }
 
     /** The naive baseline: one message at a time, its agents called one after another. */
-    private Map<String, Object> syncBaseline(List<String> lines, Configuration conf, long lat) throws Exception {
-        int n = s.local() ? s.messages() : (int) Math.max(5, Math.min(s.messages(), 15_000 / Math.max(1, 2.1 * lat)));
-        List<Map.Entry<String, byte[]>> events = events("sync", lines, n, Math.max(1, (int) Math.round(n / 2.3)));
+    private Map<String, Object> syncBaseline(List<String> lines, Configuration conf, long lat)
+            throws Exception {
+        int n =
+                s.local()
+                        ? s.messages()
+                        : (int)
+                                Math.max(
+                                        5, Math.min(s.messages(), 15_000 / Math.max(1, 2.1 * lat)));
+        List<Map.Entry<String, byte[]>> events =
+                events("sync", lines, n, Math.max(1, (int) Math.round(n / 2.3)));
         List<AgentSpec> agents = AgentProviders.specs(conf);
         Map<String, List<TranscriptEntry>> transcripts = new HashMap<>();
         Map<String, Map<String, Long>> lastRun = new HashMap<>();
@@ -285,18 +380,38 @@ public final class Benchmark {
                         : new OpenAiProvider(ProviderSettings.from(conf, "openai"))) {
             for (Map.Entry<String, byte[]> e : events) {
                 JsonNode m = Json.MAPPER.readTree(e.getValue());
-                ChatMessage msg = new ChatMessage(m.get("message_id").asText(), m.get("tenant_id").asText(),
-                        m.get("conversation_id").asText(), m.get("sender").asText(), m.get("message").asText(),
-                        "bench", Instant.parse(m.get("timestamp").asText()), Map.of(), new SourceRef("sync", 0, 0));
-                List<TranscriptEntry> t = transcripts.computeIfAbsent(e.getKey(), k -> new ArrayList<>());
+                ChatMessage msg =
+                        new ChatMessage(
+                                m.get("message_id").asText(),
+                                m.get("tenant_id").asText(),
+                                m.get("conversation_id").asText(),
+                                m.get("sender").asText(),
+                                m.get("message").asText(),
+                                "bench",
+                                Instant.parse(m.get("timestamp").asText()),
+                                Map.of(),
+                                new SourceRef("sync", 0, 0));
+                List<TranscriptEntry> t =
+                        transcripts.computeIfAbsent(e.getKey(), k -> new ArrayList<>());
                 Instant previous = t.isEmpty() ? null : t.get(t.size() - 1).timestamp();
                 t.add(TranscriptEntry.of(msg));
                 long version = t.size();
-                ConversationSnapshot snap = new ConversationSnapshot(msg.tenantId(), msg.conversationId(), version, version,
-                        TranscriptEntry.of(msg), t, t.get(0).timestamp(), msg.timestamp(), List.of(), msg.source());
+                ConversationSnapshot snap =
+                        new ConversationSnapshot(
+                                msg.tenantId(),
+                                msg.conversationId(),
+                                version,
+                                version,
+                                TranscriptEntry.of(msg),
+                                t,
+                                t.get(0).timestamp(),
+                                msg.timestamp(),
+                                List.of(),
+                                msg.source());
                 Map<String, Long> runs = lastRun.computeIfAbsent(e.getKey(), k -> new HashMap<>());
                 for (AgentSpec a : agents) {
-                    if (a.trigger().fires(msg, version, runs.getOrDefault(a.name(), 0L), previous)) {
+                    if (a.trigger()
+                            .fires(msg, version, runs.getOrDefault(a.name(), 0L), previous)) {
                         runs.put(a.name(), version);
                         provider.analyze(a.name(), snap).get(2, TimeUnit.MINUTES);
                         calls++;
@@ -310,7 +425,9 @@ public final class Benchmark {
         r.put("llm_calls", calls);
         r.put("elapsed_s", round(seconds));
         r.put("msgs_per_s", round(n / seconds));
-        out.printf("  %-22s %5d msgs  %7.2f msg/s  (%d LLM calls, one at a time)%n", "sync baseline", n, n / seconds, calls);
+        out.printf(
+                "  %-22s %5d msgs  %7.2f msg/s  (%d LLM calls, one at a time)%n",
+                "sync baseline", n, n / seconds, calls);
         return r;
     }
 
@@ -333,16 +450,20 @@ public final class Benchmark {
 
         HeapSampler() {
             MemoryMXBean mem = ManagementFactory.getMemoryMXBean();
-            thread = new Thread(() -> {
-                while (running.get()) {
-                    max.accumulateAndGet(mem.getHeapMemoryUsage().getUsed(), Math::max);
-                    try {
-                        Thread.sleep(100);
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                }
-            }, "bench-heap-sampler");
+            thread =
+                    new Thread(
+                            () -> {
+                                while (running.get()) {
+                                    max.accumulateAndGet(
+                                            mem.getHeapMemoryUsage().getUsed(), Math::max);
+                                    try {
+                                        Thread.sleep(100);
+                                    } catch (InterruptedException e) {
+                                        return;
+                                    }
+                                }
+                            },
+                            "bench-heap-sampler");
             thread.setDaemon(true);
             thread.start();
         }
@@ -373,10 +494,19 @@ public final class Benchmark {
             p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
             p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
             p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-            consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+            consumer =
+                    new KafkaConsumer<>(
+                            p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
             List<TopicPartition> parts = new ArrayList<>();
-            for (String topic : List.of("support.ai.aggregated", "support.ai.pii", "support.ai.sentiment", "support.ai.insights", "support.ai.summary")) {
-                consumer.partitionsFor(topic, Duration.ofSeconds(30)).forEach(pi -> parts.add(new TopicPartition(topic, pi.partition())));
+            for (String topic :
+                    List.of(
+                            "support.ai.aggregated",
+                            "support.ai.pii",
+                            "support.ai.sentiment",
+                            "support.ai.insights",
+                            "support.ai.summary")) {
+                consumer.partitionsFor(topic, Duration.ofSeconds(30))
+                        .forEach(pi -> parts.add(new TopicPartition(topic, pi.partition())));
             }
             consumer.assign(parts);
             consumer.seekToEnd(parts);
@@ -413,7 +543,12 @@ public final class Benchmark {
                 }
             }
             if (visibleAt.size() < expected.size()) {
-                throw new IllegalStateException("only " + visibleAt.size() + " of " + expected.size() + " messages became visible");
+                throw new IllegalStateException(
+                        "only "
+                                + visibleAt.size()
+                                + " of "
+                                + expected.size()
+                                + " messages became visible");
             }
             return new HashMap<>(visibleAt);
         }
@@ -427,5 +562,4 @@ public final class Benchmark {
             consumer.close(Duration.ofSeconds(5));
         }
     }
-
 }

@@ -3,13 +3,16 @@ package io.signalstream.local.cli;
 import io.signalstream.local.bench.BenchReport;
 import io.signalstream.local.bench.Benchmark;
 import io.signalstream.serde.Json;
+
+import org.apache.flink.util.FileUtils;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.apache.flink.util.FileUtils;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /** {@code bench}: end-to-end throughput and latency against a loopback LLM, with baselines. */
 @Command(
@@ -17,35 +20,58 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         description = {
             "Run the real job (in-process Kafka, MiniCluster, exactly-once) with all agents on an"
-                    + " OpenAI-compatible loopback server answering in LLM-like time, and measure"
-                    + " throughput, LLM request rate, produce-to-visible latency, in-flight requests"
-                    + " against the Little's-law bound, a synchronous baseline, and 1x/4x/16x rates"
-                    + " and 10x conversations.",
+                + " OpenAI-compatible loopback server answering in LLM-like time, and measure"
+                + " throughput, LLM request rate, produce-to-visible latency, in-flight requests"
+                + " against the Little's-law bound, a synchronous baseline, and 1x/4x/16x rates and"
+                + " 10x conversations.",
             "Writes JSON to --report, markdown (.md) and a chart (.png) next to it."
         })
 public final class BenchCommand implements Callable<Integer> {
 
-    @Option(names = "--report", required = true, paramLabel = "FILE", description = "JSON report to write.")
+    @Option(
+            names = "--report",
+            required = true,
+            paramLabel = "FILE",
+            description = "JSON report to write.")
     Path report;
 
-    @Option(names = "--llm-latency-ms", defaultValue = "200", paramLabel = "N",
-            description = "Mean LLM answer time; answers take uniform [N/2, 3N/2] (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--llm-latency-ms",
+            defaultValue = "200",
+            paramLabel = "N",
+            description =
+                    "Mean LLM answer time; answers take uniform [N/2, 3N/2] (default:"
+                            + " ${DEFAULT-VALUE}).")
     long latencyMs;
 
-    @Option(names = "--messages", defaultValue = "600", paramLabel = "N",
+    @Option(
+            names = "--messages",
+            defaultValue = "600",
+            paramLabel = "N",
             description = "Messages per run (default: ${DEFAULT-VALUE}).")
     int messages;
 
-    @Option(names = "--rate", defaultValue = "20", paramLabel = "R",
+    @Option(
+            names = "--rate",
+            defaultValue = "20",
+            paramLabel = "R",
             description = "Messages per second of the 1x run (default: ${DEFAULT-VALUE}).")
     double rate;
 
-    @Option(names = "--capacity", defaultValue = "64", paramLabel = "N",
+    @Option(
+            names = "--capacity",
+            defaultValue = "64",
+            paramLabel = "N",
             description = "LLM requests in flight allowed (default: ${DEFAULT-VALUE}).")
     int capacity;
 
-    @Option(names = "--provider", defaultValue = "openai", paramLabel = "NAME",
-            description = "openai (against the loopback server, default) or local (in-process analyzers).")
+    @Option(
+            names = "--provider",
+            defaultValue = "openai",
+            paramLabel = "NAME",
+            description =
+                    "openai (against the loopback server, default) or local (in-process"
+                            + " analyzers).")
     String provider;
 
     @Override
@@ -56,12 +82,18 @@ public final class BenchCommand implements Callable<Integer> {
         }
         Path dir = Files.createTempDirectory("signalstream-bench");
         try {
-            System.out.printf("SignalStream bench: %d messages per run, %s%n", messages,
+            System.out.printf(
+                    "SignalStream bench: %d messages per run, %s%n",
+                    messages,
                     provider.equals("local")
                             ? "local provider (no LLM)"
                             : "LLM " + latencyMs + " ms mean, in-flight bound " + capacity);
             Map<String, Object> r =
-                    new Benchmark(new Benchmark.Settings(messages, latencyMs, rate, capacity, dir, provider), System.out).run();
+                    new Benchmark(
+                                    new Benchmark.Settings(
+                                            messages, latencyMs, rate, capacity, dir, provider),
+                                    System.out)
+                            .run();
             Files.write(report, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(r));
             String base = report.getFileName().toString().replaceFirst("\\.json$", "");
             Path md = report.resolveSibling(base + ".md");

@@ -1,19 +1,22 @@
 package io.signalstream.local.cli;
 
-import io.signalstream.cli.LlmOptionsMixin;
 import io.signalstream.cli.ConfigOptionsMixin;
+import io.signalstream.cli.LlmOptionsMixin;
 import io.signalstream.local.Demo;
 import io.signalstream.local.DemoReport;
 import io.signalstream.serde.Json;
+
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.util.FileUtils;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.util.FileUtils;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 
 /** {@code demo}: runs the whole system locally on real conversations. */
 @Command(
@@ -27,40 +30,74 @@ import picocli.CommandLine.Option;
         })
 public final class DemoCommand implements Callable<Integer> {
 
-    @Option(names = "--data", paramLabel = "FILE",
-            description = "Conversation file (JSON lines); default: the bundled IBM customer-care data.")
+    @Option(
+            names = "--data",
+            paramLabel = "FILE",
+            description =
+                    "Conversation file (JSON lines); default: the bundled IBM customer-care data.")
     Path data;
 
-    @Option(names = "--speed", paramLabel = "X", defaultValue = "200",
-            description = "Replay rate in messages per second, 0 for as fast as possible (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--speed",
+            paramLabel = "X",
+            defaultValue = "200",
+            description =
+                    "Replay rate in messages per second, 0 for as fast as possible (default:"
+                            + " ${DEFAULT-VALUE}).")
     double speed;
 
-    @Option(names = "--report", paramLabel = "FILE", description = "Write the report as JSON to FILE.")
+    @Option(
+            names = "--report",
+            paramLabel = "FILE",
+            description = "Write the report as JSON to FILE.")
     Path report;
 
-    @Option(names = "--work-dir", paramLabel = "DIR",
-            description = "Directory for the broker, checkpoints and state; default: a temporary directory, deleted afterwards.")
+    @Option(
+            names = "--work-dir",
+            paramLabel = "DIR",
+            description =
+                    "Directory for the broker, checkpoints and state; default: a temporary"
+                            + " directory, deleted afterwards.")
     Path workDir;
 
-    @Option(names = "--parallelism", defaultValue = "2", description = "Job parallelism (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--parallelism",
+            defaultValue = "2",
+            description = "Job parallelism (default: ${DEFAULT-VALUE}).")
     int parallelism;
 
-    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "170",
-            description = "Give up waiting for outputs after this long (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--timeout",
+            paramLabel = "SECONDS",
+            defaultValue = "170",
+            description =
+                    "Give up waiting for outputs after this long (default: ${DEFAULT-VALUE}).")
     long timeoutSeconds;
 
-    @Option(names = "--llm-loopback",
-            description = "Run the agents on the openai provider against a built-in OpenAI-compatible"
-                    + " server on 127.0.0.1 (scripted answers, no key needed), to see the LLM path at work.")
+    @Option(
+            names = "--llm-loopback",
+            description =
+                    "Run the agents on the openai provider against a built-in OpenAI-compatible"
+                        + " server on 127.0.0.1 (scripted answers, no key needed), to see the LLM"
+                        + " path at work.")
     boolean loopback;
 
-    @Option(names = "--llm-fault-rate", paramLabel = "P", defaultValue = "0",
-            description = "With --llm-loopback: share of requests that get a fault (429, 5xx, bad JSON,"
-                    + " schema break, reset), e.g. 0.2 (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--llm-fault-rate",
+            paramLabel = "P",
+            defaultValue = "0",
+            description =
+                    "With --llm-loopback: share of requests that get a fault (429, 5xx, bad JSON,"
+                            + " schema break, reset), e.g. 0.2 (default: ${DEFAULT-VALUE}).")
     double faultRate;
 
-    @Option(names = "--llm-max-delay-ms", paramLabel = "MS", defaultValue = "0",
-            description = "With --llm-loopback: random extra delay per request, 0..MS (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--llm-max-delay-ms",
+            paramLabel = "MS",
+            defaultValue = "0",
+            description =
+                    "With --llm-loopback: random extra delay per request, 0..MS (default:"
+                            + " ${DEFAULT-VALUE}).")
     long maxDelayMs;
 
     @Mixin ConfigOptionsMixin config;
@@ -74,7 +111,8 @@ public final class DemoCommand implements Callable<Integer> {
             return 2;
         }
         if (loopback && llm.provider != null) {
-            System.err.println("error: --llm-loopback chooses the provider itself; drop --provider");
+            System.err.println(
+                    "error: --llm-loopback chooses the provider itself; drop --provider");
             return 2;
         }
         boolean temporary = workDir == null;
@@ -98,7 +136,8 @@ public final class DemoCommand implements Callable<Integer> {
                                     System.out)
                             .run();
             if (report != null) {
-                Files.write(report, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(r));
+                Files.write(
+                        report, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(r));
                 System.out.println("Report written to " + report);
             }
             return r.missing() == 0 && r.duplicates() == 0 ? 0 : 1;

@@ -2,6 +2,7 @@ package io.signalstream.local.cli;
 
 import io.signalstream.cli.RunCommand;
 import io.signalstream.cli.SignalStreamCli;
+
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 

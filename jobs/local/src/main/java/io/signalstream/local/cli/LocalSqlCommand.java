@@ -8,20 +8,23 @@ import io.signalstream.local.ConversationReplayer;
 import io.signalstream.local.EmbeddedKafkaBroker;
 import io.signalstream.local.LocalFlinkConfig;
 import io.signalstream.local.sql.DemoDataLoader;
+
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.util.FileUtils;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.util.FileUtils;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /**
  * {@code sql} of the local build: the cluster's {@link SqlCommand}, plus, without {@code
- * --bootstrap-servers}, an in-process broker filled by running the job on the bundled
- * conversations first.
+ * --bootstrap-servers}, an in-process broker filled by running the job on the bundled conversations
+ * first.
  */
 @Command(
         name = "sql",
@@ -70,7 +73,8 @@ public final class LocalSqlCommand extends SqlCommand {
         Path dir = temporary ? Files.createTempDirectory("signalstream-sql") : workDir;
         Files.createDirectories(dir);
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dir.resolve("kafka"))) {
-            System.err.printf("Kafka broker (KRaft, in-process) on %s%n", broker.bootstrapServers());
+            System.err.printf(
+                    "Kafka broker (KRaft, in-process) on %s%n", broker.bootstrapServers());
             Configuration jobConf = LocalFlinkConfig.withLocalDefaults(conf, dir, 2);
             jobConf.set(JobOptions.BOOTSTRAP_SERVERS, broker.bootstrapServers());
             Properties kafkaProps = JobConfigLoader.kafkaProperties(jobConf);

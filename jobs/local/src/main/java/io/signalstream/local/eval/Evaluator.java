@@ -1,18 +1,22 @@
 package io.signalstream.local.eval;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.MappingIterator;
-import com.fasterxml.jackson.dataformat.csv.CsvMapper;
-import com.fasterxml.jackson.dataformat.csv.CsvSchema;
 import io.signalstream.agents.AgentProvider;
-import io.signalstream.functions.AgentProviders;
 import io.signalstream.agents.AgentSpec;
 import io.signalstream.agents.AgentTrigger;
 import io.signalstream.events.AgentResult;
 import io.signalstream.events.ConversationSnapshot;
 import io.signalstream.events.SourceRef;
 import io.signalstream.events.TranscriptEntry;
+import io.signalstream.functions.AgentProviders;
 import io.signalstream.serde.Json;
+
+import org.apache.flink.configuration.Configuration;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MappingIterator;
+import com.fasterxml.jackson.dataformat.csv.CsvMapper;
+import com.fasterxml.jackson.dataformat.csv.CsvSchema;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -29,7 +33,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.apache.flink.configuration.Configuration;
 
 /**
  * Scores an agent provider on labelled data in the formats under {@code shared/data/}:
@@ -41,14 +44,12 @@ import org.apache.flink.configuration.Configuration;
  *   <li>sentiment: CSV with {@code text} and {@code airline_sentiment}; accuracy and macro-F1
  *   <li>intent: Bitext CSV with {@code instruction} and {@code intent}; accuracy after mapping
  *       Bitext intents to ours ({@code eval/bitext-intents.json})
- *   <li>summary: TweetSumm JSON lines ({@code turns[{sender, message}],
- *       abstractive_summaries[]}); ROUGE-1/2/L F-measure against the best-matching reference,
- *       averaged over dialogues
+ *   <li>summary: TweetSumm JSON lines ({@code turns[{sender, message}], abstractive_summaries[]});
+ *       ROUGE-1/2/L F-measure against the best-matching reference, averaged over dialogues
  * </ul>
  *
- * Each record is sent through the provider's {@code analyze} as a one-message (or, for
- * summaries, whole-dialogue) conversation snapshot, with up to {@code concurrency} calls in
- * flight.
+ * Each record is sent through the provider's {@code analyze} as a one-message (or, for summaries,
+ * whole-dialogue) conversation snapshot, with up to {@code concurrency} calls in flight.
  */
 public final class Evaluator implements AutoCloseable {
 
@@ -66,13 +67,17 @@ public final class Evaluator implements AutoCloseable {
      * @param progress where to print progress lines, or null
      * @throws IllegalArgumentException for an unknown or misconfigured provider
      */
-    public Evaluator(String providerName, Configuration conf, int concurrency, PrintStream progress) {
+    public Evaluator(
+            String providerName, Configuration conf, int concurrency, PrintStream progress) {
         this.providerName = providerName;
         // No fallback: the report must score this provider, not the one behind it.
         this.provider =
                 AgentProviders.create(
-                        new AgentSpec("eval", AgentTrigger.parse("every-message", 1, Duration.ofMinutes(5)),
-                                providerName, providerName),
+                        new AgentSpec(
+                                "eval",
+                                AgentTrigger.parse("every-message", 1, Duration.ofMinutes(5)),
+                                providerName,
+                                providerName),
                         conf);
         this.concurrency = Math.max(1, concurrency);
         this.callTimeout = conf.get(io.signalstream.config.AgentOptions.TIMEOUT).plusSeconds(5);
@@ -85,8 +90,8 @@ public final class Evaluator implements AutoCloseable {
      * @param task {@code pii}, {@code sentiment}, {@code intent} or {@code summary}
      * @param data the labelled file
      * @param limit at most this many records (0 = all)
-     * @return the report: {@code task, provider, data, records, errors, elapsed_s} and the
-     *     task's scores
+     * @return the report: {@code task, provider, data, records, errors, elapsed_s} and the task's
+     *     scores
      * @throws IllegalArgumentException for an unknown task
      * @throws IOException if the file cannot be read
      */
@@ -103,8 +108,11 @@ public final class Evaluator implements AutoCloseable {
                     case "sentiment" -> sentiment(data, limit);
                     case "intent" -> intent(data, limit);
                     case "summary" -> summary(data, limit);
-                    default -> throw new IllegalArgumentException(
-                            "unknown task '" + task + "': use pii, sentiment, intent or summary");
+                    default ->
+                            throw new IllegalArgumentException(
+                                    "unknown task '"
+                                            + task
+                                            + "': use pii, sentiment, intent or summary");
                 };
         report.putAll(scores);
         report.put("errors", errors);
@@ -117,7 +125,10 @@ public final class Evaluator implements AutoCloseable {
         List<JsonNode> records = limit(iterable(all), limit);
         List<ConversationSnapshot> snaps = new ArrayList<>();
         for (JsonNode r : records) {
-            snaps.add(snapshot(List.<String[]>of(new String[] {"customer", r.get("full_text").asText()})));
+            snaps.add(
+                    snapshot(
+                            List.<String[]>of(
+                                    new String[] {"customer", r.get("full_text").asText()})));
         }
         List<AgentResult> results = analyzeAll("pii", snaps);
         Map<String, Scores.Counts> exact = new TreeMap<>();
@@ -129,13 +140,15 @@ public final class Evaluator implements AutoCloseable {
             List<String> goldTypes = new ArrayList<>();
             for (JsonNode s : records.get(i).path("spans")) {
                 goldTypes.add(s.get("entity_type").asText());
-                gold.add(new int[] {s.get("start_position").asInt(), s.get("end_position").asInt()});
+                gold.add(
+                        new int[] {s.get("start_position").asInt(), s.get("end_position").asInt()});
             }
             List<int[]> pred = new ArrayList<>();
             List<String> predTypes = new ArrayList<>();
             AgentResult r = results.get(i);
             if (r != null) {
-                for (JsonNode e : Json.MAPPER.valueToTree(r.result().getOrDefault("entities", List.of()))) {
+                for (JsonNode e :
+                        Json.MAPPER.valueToTree(r.result().getOrDefault("entities", List.of()))) {
                     predTypes.add(e.get("type").asText());
                     pred.add(new int[] {e.get("start").asInt(), e.get("end").asInt()});
                 }
@@ -156,8 +169,13 @@ public final class Evaluator implements AutoCloseable {
 
     /** One-to-one greedy matching of predicted to gold spans of the same type. */
     private static void match(
-            List<int[]> gold, List<String> goldTypes, List<int[]> pred, List<String> predTypes,
-            boolean exact, Map<String, Scores.Counts> perType, Scores.Counts micro) {
+            List<int[]> gold,
+            List<String> goldTypes,
+            List<int[]> pred,
+            List<String> predTypes,
+            boolean exact,
+            Map<String, Scores.Counts> perType,
+            Scores.Counts micro) {
         boolean[] used = new boolean[gold.size()];
         for (int p = 0; p < pred.size(); p++) {
             int hit = -1;
@@ -204,7 +222,10 @@ public final class Evaluator implements AutoCloseable {
         int correct = 0;
         for (int i = 0; i < rows.size(); i++) {
             String gold = rows.get(i).get("airline_sentiment");
-            String pred = results.get(i) == null ? "none" : String.valueOf(results.get(i).result().get("label"));
+            String pred =
+                    results.get(i) == null
+                            ? "none"
+                            : String.valueOf(results.get(i).result().get("label"));
             if (gold.equals(pred)) {
                 correct++;
                 perClass.computeIfAbsent(gold, k -> new Scores.Counts()).add(1, 0, 0);
@@ -239,7 +260,8 @@ public final class Evaluator implements AutoCloseable {
                 unmapped++;
                 continue;
             }
-            boolean ok = results.get(i) != null && want.equals(results.get(i).result().get("intent"));
+            boolean ok =
+                    results.get(i) != null && want.equals(results.get(i).result().get("intent"));
             int[] c = perIntent.computeIfAbsent(want, k -> new int[2]);
             c[1]++;
             if (ok) {
@@ -248,7 +270,15 @@ public final class Evaluator implements AutoCloseable {
             }
         }
         Map<String, Object> per = new TreeMap<>();
-        perIntent.forEach((k, c) -> per.put(k, Map.of("accuracy", Scores.round((double) c[0] / c[1]), "support", c[1])));
+        perIntent.forEach(
+                (k, c) ->
+                        per.put(
+                                k,
+                                Map.of(
+                                        "accuracy",
+                                        Scores.round((double) c[0] / c[1]),
+                                        "support",
+                                        c[1])));
         int scored = rows.size() - unmapped;
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("records", rows.size());
@@ -280,7 +310,8 @@ public final class Evaluator implements AutoCloseable {
         double rl = 0;
         for (int i = 0; i < dialogues.size(); i++) {
             AgentResult r = results.get(i);
-            List<String> cand = Scores.tokens(r == null ? "" : String.valueOf(r.result().get("summary")));
+            List<String> cand =
+                    Scores.tokens(r == null ? "" : String.valueOf(r.result().get("summary")));
             double b1 = 0;
             double b2 = 0;
             double bl = 0;
@@ -347,18 +378,30 @@ public final class Evaluator implements AutoCloseable {
         List<TranscriptEntry> entries = new ArrayList<>();
         Instant t = Instant.parse("2024-01-01T00:00:00Z");
         for (int i = 0; i < turns.size(); i++) {
-            entries.add(new TranscriptEntry("e" + i, turns.get(i)[0], turns.get(i)[1], t.plusSeconds(60L * i)));
+            entries.add(
+                    new TranscriptEntry(
+                            "e" + i, turns.get(i)[0], turns.get(i)[1], t.plusSeconds(60L * i)));
         }
         TranscriptEntry last = entries.get(entries.size() - 1);
         return new ConversationSnapshot(
-                "eval", "eval", entries.size(), entries.size(), last, entries, t, last.timestamp(),
-                List.of(), new SourceRef("eval", 0, 0));
+                "eval",
+                "eval",
+                entries.size(),
+                entries.size(),
+                last,
+                entries,
+                t,
+                last.timestamp(),
+                List.of(),
+                new SourceRef("eval", 0, 0));
     }
 
     private static List<Map<String, String>> readCsv(Path file) throws IOException {
         CsvMapper csv = new CsvMapper();
         try (MappingIterator<Map<String, String>> it =
-                csv.readerFor(Map.class).with(CsvSchema.emptySchema().withHeader()).readValues(file.toFile())) {
+                csv.readerFor(Map.class)
+                        .with(CsvSchema.emptySchema().withHeader())
+                        .readValues(file.toFile())) {
             return it.readAll();
         }
     }
@@ -367,11 +410,13 @@ public final class Evaluator implements AutoCloseable {
         try (InputStream in = Evaluator.class.getResourceAsStream("/eval/bitext-intents.json")) {
             JsonNode n = Json.MAPPER.readTree(in);
             Map<String, String> m = new TreeMap<>();
-            n.fields().forEachRemaining(e -> {
-                if (!e.getKey().startsWith("_")) {
-                    m.put(e.getKey(), e.getValue().asText());
-                }
-            });
+            n.fields()
+                    .forEachRemaining(
+                            e -> {
+                                if (!e.getKey().startsWith("_")) {
+                                    m.put(e.getKey(), e.getValue().asText());
+                                }
+                            });
             return m;
         }
     }

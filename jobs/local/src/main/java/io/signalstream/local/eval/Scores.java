@@ -8,9 +8,9 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The scores of the evaluation reports: precision / recall / F1 counts, macro-F1, and ROUGE-N
- * and ROUGE-L F-measures (Lin, 2004, "ROUGE: A Package for Automatic Evaluation of Summaries",
- * ACL Workshop on Text Summarization Branches Out).
+ * The scores of the evaluation reports: precision / recall / F1 counts, macro-F1, and ROUGE-N and
+ * ROUGE-L F-measures (Lin, 2004, "ROUGE: A Package for Automatic Evaluation of Summaries", ACL
+ * Workshop on Text Summarization Branches Out).
  */
 public final class Scores {
 

@@ -1,5 +1,7 @@
 package io.signalstream.local.llm;
 
+import io.signalstream.serde.Json;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -7,7 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import io.signalstream.serde.Json;
+
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -38,35 +40,35 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A real HTTP server on {@code 127.0.0.1} that speaks the OpenAI chat-completions protocol
- * ({@code POST /v1/chat/completions}) with scripted answers, delays and faults. It is meant for
- * unit tests, integration tests (the whole Flink job against it) and benchmarks; it never binds
- * to anything but the loopback interface.
+ * A real HTTP server on {@code 127.0.0.1} that speaks the OpenAI chat-completions protocol ({@code
+ * POST /v1/chat/completions}) with scripted answers, delays and faults. It is meant for unit tests,
+ * integration tests (the whole Flink job against it) and benchmarks; it never binds to anything but
+ * the loopback interface.
  *
  * <p>Request handling, in this order:
  *
  * <ol>
- *   <li>Every request, whatever its method and path, is read completely and recorded (see
- *       {@link #requests()}) before anything is answered.
- *   <li>A path other than {@code /v1/chat/completions} (a trailing {@code /} is tolerated) gets
- *       404 with an OpenAI-style error body; a method other than {@code POST} gets 405 with
- *       {@code Allow: POST}.
- *   <li>If {@link #setRejectJsonSchema(boolean)} is on and {@code response_format.type} is
- *       {@code json_schema}, the answer is 400 {@value #JSON_SCHEMA_UNSUPPORTED_BODY}.
- *   <li>Otherwise the current {@link Responder} decides. A responder that throws, or returns
- *       null, produces a 500 with an error body.
+ *   <li>Every request, whatever its method and path, is read completely and recorded (see {@link
+ *       #requests()}) before anything is answered.
+ *   <li>A path other than {@code /v1/chat/completions} (a trailing {@code /} is tolerated) gets 404
+ *       with an OpenAI-style error body; a method other than {@code POST} gets 405 with {@code
+ *       Allow: POST}.
+ *   <li>If {@link #setRejectJsonSchema(boolean)} is on and {@code response_format.type} is {@code
+ *       json_schema}, the answer is 400 {@value #JSON_SCHEMA_UNSUPPORTED_BODY}.
+ *   <li>Otherwise the current {@link Responder} decides. A responder that throws, or returns null,
+ *       produces a 500 with an error body.
  * </ol>
  *
- * <p>Concurrency: requests are served by a pool of up to {@value #MAX_WORKER_THREADS} daemon
- * worker threads (idle ones expire after 30 s; further requests queue). A reply's {@link
- * Reply#delayMs() delay} does not occupy a worker: the reply is scheduled on a timer and sent
- * when due, so thousands of delayed requests can be in flight at once. Responders may be called
- * concurrently from several threads and must be thread-safe; all responders of this class are.
+ * <p>Concurrency: requests are served by a pool of up to {@value #MAX_WORKER_THREADS} daemon worker
+ * threads (idle ones expire after 30 s; further requests queue). A reply's {@link Reply#delayMs()
+ * delay} does not occupy a worker: the reply is scheduled on a timer and sent when due, so
+ * thousands of delayed requests can be in flight at once. Responders may be called concurrently
+ * from several threads and must be thread-safe; all responders of this class are.
  *
  * <p>Unless the system property {@code sun.net.httpserver.nodelay} is already set, loading this
- * class sets it to {@code true} (TCP_NODELAY for the JDK HTTP server of the whole JVM), so that
- * the JDK server's separate header and body writes do not meet Nagle's algorithm and delayed
- * ACKs (up to 40 ms per keep-alive request otherwise).
+ * class sets it to {@code true} (TCP_NODELAY for the JDK HTTP server of the whole JVM), so that the
+ * JDK server's separate header and body writes do not meet Nagle's algorithm and delayed ACKs (up
+ * to 40 ms per keep-alive request otherwise).
  *
  * <p>Usage:
  *
@@ -212,8 +214,8 @@ public final class LoopbackLlmServer implements AutoCloseable {
      * Mimics a server without {@code json_schema} support: while on, a request whose {@code
      * response_format.type} is {@code json_schema} gets HTTP 400 with the body {@value
      * #JSON_SCHEMA_UNSUPPORTED_BODY}, without consulting the responder (the request is still
-     * recorded). {@code json_object} and requests without {@code response_format} are not
-     * affected. Off by default; thread-safe.
+     * recorded). {@code json_object} and requests without {@code response_format} are not affected.
+     * Off by default; thread-safe.
      */
     public void setRejectJsonSchema(boolean reject) {
         this.rejectJsonSchema = reject;
@@ -249,9 +251,9 @@ public final class LoopbackLlmServer implements AutoCloseable {
     }
 
     /**
-     * Stops the server: closes the listening socket and all open connections (in-flight and
-     * delayed requests are abandoned; their clients see an I/O error) and stops the threads.
-     * Idempotent; never throws.
+     * Stops the server: closes the listening socket and all open connections (in-flight and delayed
+     * requests are abandoned; their clients see an I/O error) and stops the threads. Idempotent;
+     * never throws.
      */
     @Override
     public void close() {
@@ -571,13 +573,13 @@ public final class LoopbackLlmServer implements AutoCloseable {
      * What the server sends back.
      *
      * @param status HTTP status, 100..599 (ignored, and may be 0, when {@code resetConnection})
-     * @param headers extra response headers; {@code Content-Type: application/json} is added
-     *     unless present; unmodifiable
+     * @param headers extra response headers; {@code Content-Type: application/json} is added unless
+     *     present; unmodifiable
      * @param body response body, sent as UTF-8 ({@code ""} for none)
      * @param delayMs milliseconds to wait before sending (or resetting), {@code >= 0}; the wait
      *     occupies no worker thread
-     * @param resetConnection close the TCP connection without sending any response byte; the
-     *     client sees an I/O error
+     * @param resetConnection close the TCP connection without sending any response byte; the client
+     *     sees an I/O error
      */
     public record Reply(
             int status,
@@ -656,8 +658,8 @@ public final class LoopbackLlmServer implements AutoCloseable {
         }
 
         /**
-         * Any status with a raw body (sent as {@code application/json} unless a Content-Type
-         * header is added).
+         * Any status with a raw body (sent as {@code application/json} unless a Content-Type header
+         * is added).
          *
          * @throws IllegalArgumentException if the status is outside 100..599
          */
@@ -696,8 +698,8 @@ public final class LoopbackLlmServer implements AutoCloseable {
         }
 
         /**
-         * Returns a copy with the header set, replacing any header of the same name (names
-         * compared case-insensitively).
+         * Returns a copy with the header set, replacing any header of the same name (names compared
+         * case-insensitively).
          *
          * @throws NullPointerException if {@code name} or {@code value} is null
          */
@@ -724,10 +726,10 @@ public final class LoopbackLlmServer implements AutoCloseable {
 
     /**
      * Returns a thread-safe responder with valid, deterministic answers for the four agents of
-     * {@link #AGENTS}, derived by keyword rules from the request text; the agent comes from
-     * {@link RecordedRequest#agent()}. {@code response_format} {@code json_schema}, {@code
-     * json_object} and none are answered alike (a JSON object as content). Usage: {@code
-     * prompt_tokens = body.length() / 4}, {@code completion_tokens = content.length() / 4}.
+     * {@link #AGENTS}, derived by keyword rules from the request text; the agent comes from {@link
+     * RecordedRequest#agent()}. {@code response_format} {@code json_schema}, {@code json_object}
+     * and none are answered alike (a JSON object as content). Usage: {@code prompt_tokens =
+     * body.length() / 4}, {@code completion_tokens = content.length() / 4}.
      *
      * <ul>
      *   <li>{@code sentiment}: {@code {label, score ∈ [-1,1], confidence ∈ [0,1], emotion,
@@ -769,9 +771,12 @@ public final class LoopbackLlmServer implements AutoCloseable {
             if (content == null) {
                 return Reply.error(
                         400,
-                        "unknown agent '" + agent + "': expected response_format.json_schema.name"
+                        "unknown agent '"
+                                + agent
+                                + "': expected response_format.json_schema.name"
                                 + " signalstream_<agent> or a system message naming the"
-                                + " 'SignalStream <agent> agent', agent one of " + AGENTS,
+                                + " 'SignalStream <agent> agent', agent one of "
+                                + AGENTS,
                         "invalid_request_error",
                         "unknown_agent");
             }
@@ -814,31 +819,53 @@ public final class LoopbackLlmServer implements AutoCloseable {
      */
     private static final List<Topic> TOPICS =
             List.of(
-                    new Topic("refund_request", "refund",
+                    new Topic(
+                            "refund_request",
+                            "refund",
                             "\\b(refund\\w*|money back|chargeback)\\b",
-                            List.of("Verify the order and refund eligibility",
+                            List.of(
+                                    "Verify the order and refund eligibility",
                                     "Issue the refund or explain the refund policy")),
-                    new Topic("cancel_order", "cancellation", "\\bcancel\\w*\\b",
-                            List.of("Confirm the subscription to cancel",
+                    new Topic(
+                            "cancel_order",
+                            "cancellation",
+                            "\\bcancel\\w*\\b",
+                            List.of(
+                                    "Confirm the subscription to cancel",
                                     "Offer a retention option before cancelling")),
-                    new Topic("billing_issue", "billing",
+                    new Topic(
+                            "billing_issue",
+                            "billing",
                             "\\b(bill\\w*|charge\\w*|payment\\w*|invoice\\w*|price\\w*)\\b",
-                            List.of("Review the recent charges on the account",
+                            List.of(
+                                    "Review the recent charges on the account",
                                     "Explain the invoice line items")),
-                    new Topic("account_access", "account",
+                    new Topic(
+                            "account_access",
+                            "account",
                             "\\b(password|log ?in|sign ?in|locked|account)\\b",
-                            List.of("Verify the customer's identity",
+                            List.of(
+                                    "Verify the customer's identity",
                                     "Send a password reset link")),
-                    new Topic("delivery_status", "delivery",
+                    new Topic(
+                            "delivery_status",
+                            "delivery",
                             "\\b(deliver\\w*|shipping|shipment|package|order\\w*|tracking)\\b",
-                            List.of("Look up the tracking information",
+                            List.of(
+                                    "Look up the tracking information",
                                     "Give the customer an updated delivery estimate")),
-                    new Topic("technical_issue", "technical",
+                    new Topic(
+                            "technical_issue",
+                            "technical",
                             "\\b(broken|error\\w*|crash\\w*|bug\\w*|not working|doesn't work"
                                     + "|won't|fail\\w*)\\b",
-                            List.of("Collect device, app version and steps to reproduce",
+                            List.of(
+                                    "Collect device, app version and steps to reproduce",
                                     "Walk the customer through troubleshooting")),
-                    new Topic("feedback", "feedback", "\\b(thank\\w*|great|love\\w*|awesome)\\b",
+                    new Topic(
+                            "feedback",
+                            "feedback",
+                            "\\b(thank\\w*|great|love\\w*|awesome)\\b",
                             List.of("Thank the customer for the feedback")));
 
     private record Topic(String intent, String name, Pattern cue, List<String> actions) {
@@ -904,8 +931,12 @@ public final class LoopbackLlmServer implements AutoCloseable {
         out.put("score", score);
         out.put("confidence", confidence);
         out.put("emotion", emotion);
-        out.put("reasoning",
-                "The last customer message has " + pos + " positive and " + neg
+        out.put(
+                "reasoning",
+                "The last customer message has "
+                        + pos
+                        + " positive and "
+                        + neg
                         + " negative cue(s).");
         return out;
     }
@@ -960,7 +991,8 @@ public final class LoopbackLlmServer implements AutoCloseable {
         String lower = text.toLowerCase(Locale.ROOT);
         String urgency = urgency(lower);
         boolean escalate =
-                "high".equals(urgency) || "critical".equals(urgency)
+                "high".equals(urgency)
+                        || "critical".equals(urgency)
                         || ESCALATE.matcher(lower).find();
         String intent = "other";
         List<String> actions = new ArrayList<>();
@@ -1015,7 +1047,9 @@ public final class LoopbackLlmServer implements AutoCloseable {
         String summary =
                 sentences.isEmpty()
                         ? "The customer sent no message text."
-                        : "Customer conversation" + about + ": "
+                        : "Customer conversation"
+                                + about
+                                + ": "
                                 + abbreviate(sentences.get(0), 160);
         int neg = count(NEGATIVE, lower);
         String status =
@@ -1041,16 +1075,15 @@ public final class LoopbackLlmServer implements AutoCloseable {
      * Random(seed)}, three numbers are drawn: whether to fault (probability {@code faultRate}),
      * which fault (uniform over {@link FaultyResponder#KINDS}) and an extra delay (uniform in
      * {@code [0, maxDelayMs]} ms, applied to every reply, faulted or not, on top of the reply's own
-     * delay). Because every request draws the same amount, the fault counts after N requests
-     * depend only on the seed and N, not on thread interleaving; with a single client thread the
-     * whole sequence is reproducible.
+     * delay). Because every request draws the same amount, the fault counts after N requests depend
+     * only on the seed and N, not on thread interleaving; with a single client thread the whole
+     * sequence is reproducible.
      *
      * <p>Faults: {@code 429} (with {@code Retry-After: 1}), {@code 500}, {@code 503} (with {@code
      * Retry-After: 1}), {@code malformed} ({@link Reply#malformedBody()}), {@code schema} (a 200
-     * whose content is valid JSON missing required fields of the agent's schema: the agent's
-     * valid answer cut to its first field, or {@code {"unexpected":..}} for an unknown agent) and
-     * {@code reset} ({@link Reply#reset()}). The base responder is not called for a faulted
-     * request.
+     * whose content is valid JSON missing required fields of the agent's schema: the agent's valid
+     * answer cut to its first field, or {@code {"unexpected":..}} for an unknown agent) and {@code
+     * reset} ({@link Reply#reset()}). The base responder is not called for a faulted request.
      *
      * <p>The returned {@link FaultyResponder} counts the injected faults: {@link
      * FaultyResponder#faults()} or {@link #injectedFaults(Responder)}.
@@ -1060,8 +1093,8 @@ public final class LoopbackLlmServer implements AutoCloseable {
      * @param seed seed of the {@link Random}
      * @param maxDelayMs maximum extra delay in milliseconds, {@code >= 0} (0: no extra delay)
      * @throws NullPointerException if {@code base} is null
-     * @throws IllegalArgumentException if {@code faultRate} is outside [0, 1] or {@code
-     *     maxDelayMs < 0}
+     * @throws IllegalArgumentException if {@code faultRate} is outside [0, 1] or {@code maxDelayMs
+     *     < 0}
      */
     public static FaultyResponder faulty(
             Responder base, double faultRate, long seed, long maxDelayMs) {
@@ -1212,8 +1245,15 @@ public final class LoopbackLlmServer implements AutoCloseable {
 
         @Override
         public String toString() {
-            return "FaultyResponder{faultRate=" + faultRate + ", maxDelayMs=" + maxDelayMs
-                    + ", base=" + base + ", faults=" + faults() + "}";
+            return "FaultyResponder{faultRate="
+                    + faultRate
+                    + ", maxDelayMs="
+                    + maxDelayMs
+                    + ", base="
+                    + base
+                    + ", faults="
+                    + faults()
+                    + "}";
         }
     }
 }

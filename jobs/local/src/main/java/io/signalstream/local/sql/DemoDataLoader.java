@@ -2,25 +2,27 @@ package io.signalstream.local.sql;
 
 import io.signalstream.config.JobOptions;
 import io.signalstream.jobs.ConversationIntelligenceJob;
-import io.signalstream.local.ConversationReplayer;
 import io.signalstream.jobs.kafka.KafkaTopics;
+import io.signalstream.local.ConversationReplayer;
 import io.signalstream.local.OutputTracker;
+
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
-import org.apache.flink.api.common.JobStatus;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
  * Fills the topics of a Kafka cluster with the job's real output, for SQL to query: creates the
- * topics, runs {@link ConversationIntelligenceJob} on the environment's (local) cluster,
- * replays the input events, waits until a {@code read_committed} consumer sees an output or a
- * dead letter for every one of them ({@link OutputTracker}), then cancels the job.
+ * topics, runs {@link ConversationIntelligenceJob} on the environment's (local) cluster, replays
+ * the input events, waits until a {@code read_committed} consumer sees an output or a dead letter
+ * for every one of them ({@link OutputTracker}), then cancels the job.
  */
 public final class DemoDataLoader {
 
@@ -43,8 +45,8 @@ public final class DemoDataLoader {
     /**
      * Runs the job over {@code events} until each has its output, then cancels it.
      *
-     * @param conf job and Flink configuration; {@link JobOptions#BOOTSTRAP_SERVERS} names the
-     *     Kafka cluster
+     * @param conf job and Flink configuration; {@link JobOptions#BOOTSTRAP_SERVERS} names the Kafka
+     *     cluster
      * @param kafkaProperties extra Kafka client properties (security)
      * @param events input records (key, value), e.g. from {@link ConversationReplayer#toEvents}
      * @param timeout how long to wait for the outputs
@@ -76,7 +78,8 @@ public final class DemoDataLoader {
                             events,
                             0,
                             n -> {});
-            log.printf("Replayed %d messages into %s; waiting for the job's output%n",
+            log.printf(
+                    "Replayed %d messages into %s; waiting for the job's output%n",
                     produced.size(), conf.get(JobOptions.TOPIC_INPUT));
             try (OutputTracker tracker = new OutputTracker(bootstrap, kafkaProperties, conf)) {
                 long deadline = System.nanoTime() + timeout.toNanos();
@@ -94,11 +97,15 @@ public final class DemoDataLoader {
                 }
                 if (missing > 0) {
                     throw new IllegalStateException(
-                            missing + " of " + produced.size() + " messages have no output after "
+                            missing
+                                    + " of "
+                                    + produced.size()
+                                    + " messages have no output after "
                                     + timeout);
                 }
                 Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
-                log.printf("Job output complete: %d aggregated records, %d dead letters (%.1f s)%n",
+                log.printf(
+                        "Job output complete: %d aggregated records, %d dead letters (%.1f s)%n",
                         tracker.aggregated(), tracker.deadLetters(), elapsed.toMillis() / 1000.0);
                 return new Loaded(produced, tracker.aggregated(), tracker.deadLetters(), elapsed);
             }

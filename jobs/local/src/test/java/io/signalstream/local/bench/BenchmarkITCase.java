@@ -1,22 +1,23 @@
 package io.signalstream.local.bench;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 /**
  * The benchmark end to end on a small workload: every run accounts for every message, and the
  * report's figures are consistent with each other. Speed is not asserted here (it is what the
- * benchmark measures and prints); only that the asynchronous job beats the synchronous
- * baseline, which holds by a wide margin at any speed.
+ * benchmark measures and prints); only that the asynchronous job beats the synchronous baseline,
+ * which holds by a wide margin at any speed.
  */
 class BenchmarkITCase {
 
@@ -26,27 +27,37 @@ class BenchmarkITCase {
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     @SuppressWarnings("unchecked")
     void smallRunProducesAConsistentReport() throws Exception {
-        Map<String, Object> r = new Benchmark(new Benchmark.Settings(60, 50, 30, 16, tmp), System.out).run();
+        Map<String, Object> r =
+                new Benchmark(new Benchmark.Settings(60, 50, 30, 16, tmp), System.out).run();
 
         List<Map<String, Object>> runs = (List<Map<String, Object>>) r.get("runs");
-        assertThat(runs).extracting(x -> x.get("run"))
+        assertThat(runs)
+                .extracting(x -> x.get("run"))
                 .containsExactly("saturated", "1x", "4x", "16x", "1x-10x-conversations");
         for (Map<String, Object> run : runs) {
-            assertThat(run.get("visible")).as("every message visible in %s", run.get("run")).isEqualTo(60);
+            assertThat(run.get("visible"))
+                    .as("every message visible in %s", run.get("run"))
+                    .isEqualTo(60);
             Map<String, Object> lat = (Map<String, Object>) run.get("latency_ms");
-            assertThat((long) lat.get("p50")).isPositive().isLessThanOrEqualTo((long) lat.get("p95"));
+            assertThat((long) lat.get("p50"))
+                    .isPositive()
+                    .isLessThanOrEqualTo((long) lat.get("p95"));
             assertThat((long) lat.get("p95")).isLessThanOrEqualTo((long) lat.get("p99"));
             assertThat((double) run.get("llm_requests_per_message")).isGreaterThan(1.0);
         }
-        assertThat(runs.get(4).get("conversations")).isEqualTo(10 * (int) runs.get(1).get("conversations"));
+        assertThat(runs.get(4).get("conversations"))
+                .isEqualTo(10 * (int) runs.get(1).get("conversations"));
         assertThat((double) r.get("throughput_msgs_per_s")).isPositive();
         assertThat((double) r.get("little_efficiency")).isGreaterThan(0.0).isLessThanOrEqualTo(1.0);
         assertThat((double) r.get("sync_baseline_msgs_per_s")).isPositive();
         // The ratio of the two measured rates (its size is the benchmark's figure, not a test:
         // on a tiny run on a loaded machine the checkpoint interval dominates). All three are
         // rounded in the report, hence the tolerance.
-        double ratio = (double) r.get("throughput_msgs_per_s") / (double) r.get("sync_baseline_msgs_per_s");
-        assertThat((double) r.get("speedup_vs_sync")).isPositive()
+        double ratio =
+                (double) r.get("throughput_msgs_per_s")
+                        / (double) r.get("sync_baseline_msgs_per_s");
+        assertThat((double) r.get("speedup_vs_sync"))
+                .isPositive()
                 .isCloseTo(ratio, within(Math.max(0.02, ratio * 0.03)));
         assertThat((double) r.get("cpu_cores_used")).isPositive();
         assertThat((long) r.get("heap_mb_max")).isPositive();

@@ -1,10 +1,14 @@
 package io.signalstream.local.cli;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
-import com.fasterxml.jackson.databind.JsonNode;
 import io.signalstream.local.ConversationReplayer;
 import io.signalstream.serde.Json;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -15,14 +19,12 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The {@code demo} command end to end, as a user runs it: in-process broker, local MiniCluster,
- * a data file with real conversations and one malformed line, a JSON report.
+ * The {@code demo} command end to end, as a user runs it: in-process broker, local MiniCluster, a
+ * data file with real conversations and one malformed line, a JSON report.
  */
 class DemoCommandITCase {
 
@@ -56,12 +58,18 @@ class DemoCommandITCase {
             code =
                     new CommandLine(new DemoCommand())
                             .execute(
-                                    "--data", data.toString(),
-                                    "--speed", "0",
-                                    "--report", report.toString(),
-                                    "--work-dir", tmp.resolve("work").toString(),
-                                    "--timeout", "150",
-                                    "-D", "signalstream.agents.timeout=5s");
+                                    "--data",
+                                    data.toString(),
+                                    "--speed",
+                                    "0",
+                                    "--report",
+                                    report.toString(),
+                                    "--work-dir",
+                                    tmp.resolve("work").toString(),
+                                    "--timeout",
+                                    "150",
+                                    "-D",
+                                    "signalstream.agents.timeout=5s");
         } finally {
             System.setOut(original);
         }

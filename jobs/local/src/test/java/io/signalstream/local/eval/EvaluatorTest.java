@@ -1,16 +1,19 @@
 package io.signalstream.local.eval;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import io.signalstream.serde.Json;
+
+import org.apache.flink.configuration.Configuration;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.signalstream.serde.Json;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import org.apache.flink.configuration.Configuration;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The evaluator on tiny files whose scores are worked out by hand. */
 class EvaluatorTest {
@@ -31,9 +34,21 @@ class EvaluatorTest {
         Path f = tmp.resolve("pii.json");
         // Gold: the e-mail with one character too many (overlap only) and a PERSON the local
         // recognizers cannot find.
-        Files.writeString(f, "[{\"full_text\": " + Json.toString(text) + ", \"spans\": ["
-                + "{\"entity_type\": \"EMAIL_ADDRESS\", \"start_position\": " + at + ", \"end_position\": " + (at + 16) + "},"
-                + "{\"entity_type\": \"PERSON\", \"start_position\": " + bob + ", \"end_position\": " + (bob + 9) + "}]}]");
+        Files.writeString(
+                f,
+                "[{\"full_text\": "
+                        + Json.toString(text)
+                        + ", \"spans\": ["
+                        + "{\"entity_type\": \"EMAIL_ADDRESS\", \"start_position\": "
+                        + at
+                        + ", \"end_position\": "
+                        + (at + 16)
+                        + "},"
+                        + "{\"entity_type\": \"PERSON\", \"start_position\": "
+                        + bob
+                        + ", \"end_position\": "
+                        + (bob + 9)
+                        + "}]}]");
         JsonNode r = Json.MAPPER.valueToTree(run("pii", f));
         assertThat(r.at("/per_type/EMAIL_ADDRESS/precision").asDouble()).isZero();
         assertThat(r.at("/overlap/per_type/EMAIL_ADDRESS/precision").asDouble()).isEqualTo(1.0);
@@ -49,10 +64,12 @@ class EvaluatorTest {
     @Test
     void sentimentAccuracyAndMacroF1() throws Exception {
         Path f = tmp.resolve("s.csv");
-        Files.writeString(f, "tweet_id,airline_sentiment,text\n"
-                + "1,positive,\"I love this airline, great service!\"\n"
-                + "2,negative,\"Worst flight ever, terrible and rude staff\"\n"
-                + "3,neutral,\"I love it\"\n");
+        Files.writeString(
+                f,
+                "tweet_id,airline_sentiment,text\n"
+                        + "1,positive,\"I love this airline, great service!\"\n"
+                        + "2,negative,\"Worst flight ever, terrible and rude staff\"\n"
+                        + "3,neutral,\"I love it\"\n");
         Map<String, Object> r = run("sentiment", f);
         // VADER calls the third one positive: 2 of 3 right.
         assertThat((double) r.get("accuracy")).isEqualTo(Scores.round(2.0 / 3));
@@ -63,10 +80,12 @@ class EvaluatorTest {
     @Test
     void intentUsesTheBitextMapping() throws Exception {
         Path f = tmp.resolve("i.csv");
-        Files.writeString(f, "instruction,intent,category\n"
-                + "\"I want a refund for my order\",get_refund,REFUND\n"
-                + "\"how do I recover my password\",recover_password,ACCOUNT\n"
-                + "\"something unrelated\",some_new_intent,OTHER\n");
+        Files.writeString(
+                f,
+                "instruction,intent,category\n"
+                        + "\"I want a refund for my order\",get_refund,REFUND\n"
+                        + "\"how do I recover my password\",recover_password,ACCOUNT\n"
+                        + "\"something unrelated\",some_new_intent,OTHER\n");
         Map<String, Object> r = run("intent", f);
         assertThat(r.get("unmapped")).isEqualTo(1);
         assertThat((double) r.get("accuracy")).isEqualTo(1.0);
@@ -75,10 +94,14 @@ class EvaluatorTest {
     @Test
     void summaryRougeAgainstTheBestReference() throws Exception {
         Path f = tmp.resolve("t.jsonl");
-        Files.writeString(f, "{\"turns\": [{\"sender\": \"customer\", \"message\": \"My package never arrived and I want a refund.\"}],"
-                + " \"abstractive_summaries\": [\"Customer asks about weather.\", \"My package never arrived and I want a refund.\"]}\n");
+        Files.writeString(
+                f,
+                "{\"turns\": [{\"sender\": \"customer\", \"message\": \"My package never arrived"
+                    + " and I want a refund.\"}], \"abstractive_summaries\": [\"Customer asks about"
+                    + " weather.\", \"My package never arrived and I want a refund.\"]}\n");
         Map<String, Object> r = run("summary", f);
-        // The extractive summary quotes the customer: the second reference matches nearly word for word.
+        // The extractive summary quotes the customer: the second reference matches nearly word for
+        // word.
         assertThat((double) r.get("rouge1")).isGreaterThan(0.8);
         assertThat((double) r.get("rouge_l")).isGreaterThan(0.8);
         assertThat((double) r.get("rouge2")).isGreaterThan(0.7);

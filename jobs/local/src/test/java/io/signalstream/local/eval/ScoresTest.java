@@ -1,23 +1,27 @@
 package io.signalstream.local.eval;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
+import org.junit.jupiter.api.Test;
 
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 class ScoresTest {
 
     @Test
     void rougeOnTheTextbookExample() {
-        // Lin (2004): candidate "the cat was found under the bed", reference "the cat was under the bed".
+        // Lin (2004): candidate "the cat was found under the bed", reference "the cat was under the
+        // bed".
         List<String> cand = Scores.tokens("The cat was found under the bed.");
         List<String> ref = Scores.tokens("the cat was under the bed");
         // ROUGE-1: 6 of 7 candidate unigrams match, all 6 reference unigrams: P 6/7, R 6/6.
-        assertThat(Scores.rougeN(cand, ref, 1)).isCloseTo(2 * (6.0 / 7) * 1 / (6.0 / 7 + 1), within(1e-9));
+        assertThat(Scores.rougeN(cand, ref, 1))
+                .isCloseTo(2 * (6.0 / 7) * 1 / (6.0 / 7 + 1), within(1e-9));
         // ROUGE-2: bigrams the-cat, cat-was, under-the, the-bed match: P 4/6, R 4/5.
-        assertThat(Scores.rougeN(cand, ref, 2)).isCloseTo(2 * (4.0 / 6) * (4.0 / 5) / (4.0 / 6 + 4.0 / 5), within(1e-9));
+        assertThat(Scores.rougeN(cand, ref, 2))
+                .isCloseTo(2 * (4.0 / 6) * (4.0 / 5) / (4.0 / 6 + 4.0 / 5), within(1e-9));
         // ROUGE-L: the LCS is the whole reference (6 tokens): P 6/7, R 1.
         assertThat(Scores.rougeL(cand, ref)).isCloseTo(2 * (6.0 / 7) / (6.0 / 7 + 1), within(1e-9));
         assertThat(Scores.rougeL(cand, List.of())).isZero();

@@ -1,9 +1,10 @@
 package io.signalstream.local.llm;
 
-import static io.signalstream.local.llm.LoopbackLlmServer.faulty;
-import static io.signalstream.local.llm.LoopbackLlmServer.schemaAnswers;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import io.signalstream.local.llm.LoopbackLlmServer.FaultyResponder;
+import io.signalstream.local.llm.LoopbackLlmServer.RecordedRequest;
+import io.signalstream.local.llm.LoopbackLlmServer.Reply;
+import io.signalstream.local.llm.LoopbackLlmServer.Responder;
+import io.signalstream.serde.Json;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -12,13 +13,6 @@ import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
-
-import io.signalstream.local.llm.LoopbackLlmServer.FaultyResponder;
-import io.signalstream.local.llm.LoopbackLlmServer.RecordedRequest;
-import io.signalstream.local.llm.LoopbackLlmServer.Reply;
-import io.signalstream.local.llm.LoopbackLlmServer.Responder;
-import io.signalstream.serde.Json;
-
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -41,6 +35,11 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+
+import static io.signalstream.local.llm.LoopbackLlmServer.faulty;
+import static io.signalstream.local.llm.LoopbackLlmServer.schemaAnswers;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 @Timeout(60)
 class LoopbackLlmServerTest {
@@ -264,7 +263,10 @@ class LoopbackLlmServerTest {
                             content(
                                     post(
                                             server,
-                                            body(agent, text, format,
+                                            body(
+                                                    agent,
+                                                    text,
+                                                    format,
                                                     !"json_schema".equals(format))));
                     assertThat(validate(agent, answer))
                             .as("%s answer %s to '%s' (%s)", agent, answer, text, format)
@@ -490,8 +492,9 @@ class LoopbackLlmServerTest {
     @Test
     void rateLimitCarriesRetryAfter() throws Exception {
         server.setResponder(
-                r -> Reply.error(429, "slow down", "requests", "rate_limit_exceeded")
-                        .withHeader("Retry-After", "1"));
+                r ->
+                        Reply.error(429, "slow down", "requests", "rate_limit_exceeded")
+                                .withHeader("Retry-After", "1"));
         HttpResponse<String> response = post(server, schemaBody("sentiment", "hello"));
         assertThat(response.statusCode()).isEqualTo(429);
         assertThat(response.headers().firstValue("retry-after")).hasValue("1");
@@ -595,8 +598,7 @@ class LoopbackLlmServerTest {
     @Test
     void faultyInjectsTheConfiguredRateReproducibly() throws Exception {
         int n = 1000;
-        FaultyResponder faulty =
-                faulty(schemaAnswers(), 0.2, 42L, 0);
+        FaultyResponder faulty = faulty(schemaAnswers(), 0.2, 42L, 0);
         server.setResponder(faulty);
         long start = System.nanoTime();
         Map<String, Integer> outcomes = runConcurrently(server, n);
@@ -625,8 +627,7 @@ class LoopbackLlmServerTest {
 
         // same seed, same counts (every request draws the same amount, so even concurrently)
         try (LoopbackLlmServer again = LoopbackLlmServer.start()) {
-            FaultyResponder same =
-                    faulty(schemaAnswers(), 0.2, 42L, 0);
+            FaultyResponder same = faulty(schemaAnswers(), 0.2, 42L, 0);
             again.setResponder(same);
             runConcurrently(again, n);
             assertThat(same.faults()).isEqualTo(faults);
@@ -717,8 +718,15 @@ class LoopbackLlmServerTest {
         }
         long elapsedMs = (System.nanoTime() - start) / 1_000_000;
         System.out.println(
-                "concurrency: " + n + " concurrent requests delayed " + delayMs + " ms each took "
-                        + elapsedMs + " ms (serial would be " + n * delayMs + " ms)");
+                "concurrency: "
+                        + n
+                        + " concurrent requests delayed "
+                        + delayMs
+                        + " ms each took "
+                        + elapsedMs
+                        + " ms (serial would be "
+                        + n * delayMs
+                        + " ms)");
         assertThat(ok.get()).isEqualTo(n);
         assertThat(server.requestCount()).isEqualTo(n);
         assertThat(elapsedMs).isGreaterThanOrEqualTo(delayMs).isLessThan(10_000);
