@@ -1,5 +1,7 @@
 package io.signalstream.events;
 
+import org.apache.flink.api.common.typeinfo.TypeInfo;
+
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -47,7 +49,7 @@ public record AgentResult(
         long latencyMs,
         int attempts,
         Usage usage,
-        Map<String, Object> result,
+        @TypeInfo(ObjectMapTypeInfo.Factory.class) Map<String, Object> result,
         String error) {
 
     public AgentResult {

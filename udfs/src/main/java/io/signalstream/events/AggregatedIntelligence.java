@@ -1,5 +1,7 @@
 package io.signalstream.events;
 
+import org.apache.flink.api.common.typeinfo.TypeInfo;
+
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,10 +35,10 @@ public record AggregatedIntelligence(
         String tenantId,
         String conversationId,
         long version,
-        Map<String, Object> sentiment,
-        Map<String, Object> pii,
-        Map<String, Object> insights,
-        Map<String, Object> summary,
+        @TypeInfo(ObjectMapTypeInfo.Factory.class) Map<String, Object> sentiment,
+        @TypeInfo(ObjectMapTypeInfo.Factory.class) Map<String, Object> pii,
+        @TypeInfo(ObjectMapTypeInfo.Factory.class) Map<String, Object> insights,
+        @TypeInfo(ObjectMapTypeInfo.Factory.class) Map<String, Object> summary,
         boolean complete,
         List<String> missingAgents,
         Map<String, String> agentStatus,

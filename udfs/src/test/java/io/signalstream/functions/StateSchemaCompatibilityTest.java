@@ -5,6 +5,7 @@ import io.signalstream.events.ConversationSnapshot;
 import io.signalstream.events.TranscriptEntry;
 
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
 import org.apache.flink.streaming.util.OperatorSnapshotUtil;
 
 import org.junit.jupiter.api.Test;
@@ -70,6 +71,36 @@ class StateSchemaCompatibilityTest {
             assertThat(a.sentiment()).containsEntry("label", "negative");
             assertThat(a.pii()).isNotNull();
             assertThat(a.sourceMessageIds()).containsExactly("m3", "m4");
+        }
+    }
+
+    /**
+     * The same restore on RocksDB, the production backend: the answers of v1 were written with Kryo
+     * inside the map serializer and are migrated to {@link
+     * io.signalstream.events.ObjectMapSerializer} on restore.
+     */
+    @Test
+    void aggregatorStateOfV1RestoresOnRocksDbAndMigratesTheAnswers() throws Exception {
+        ConversationSnapshot v4;
+        try (var state = StateSnapshots.stateHarness()) {
+            state.initializeState(read("conversation-state"));
+            state.open();
+            state.processElement(StateSnapshots.message(4, "agent"), 11);
+            v4 = state.extractOutputValues().get(0);
+        }
+        try (var h = StateSnapshots.aggregatorHarness()) {
+            h.setStateBackend(new EmbeddedRocksDBStateBackend());
+            h.initializeState(read("intelligence-aggregator-rocksdb"));
+            h.open();
+            h.processElement1(v4, 11);
+            @SuppressWarnings("unchecked")
+            List<AggregatedIntelligence> out =
+                    (List<AggregatedIntelligence>) (List<?>) h.extractOutputValues();
+            assertThat(out).hasSize(1);
+            assertThat(out.get(0).version()).isEqualTo(4);
+            assertThat(out.get(0).sentiment())
+                    .containsEntry("label", "negative")
+                    .containsEntry("score", -0.5);
         }
     }
 }

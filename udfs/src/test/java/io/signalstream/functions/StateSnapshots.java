@@ -10,6 +10,7 @@ import io.signalstream.events.Usage;
 
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
@@ -105,10 +106,18 @@ public final class StateSnapshots {
         return "src/test/resources/state-snapshots/" + operator + "-" + VERSION + ".snapshot";
     }
 
-    /** Writes both snapshots (run from the udfs module directory). */
+    /**
+     * Writes both snapshots (run from the udfs module directory); with the argument {@code
+     * rocksdb}, only the aggregator's, from a full RocksDB snapshot, as {@code
+     * intelligence-aggregator-rocksdb-<version>.snapshot}.
+     */
     public static void main(String[] args) throws Exception {
+        boolean rocksDb = args.length > 0 && args[0].equals("rocksdb");
         OperatorSubtaskState aggregatorState;
         try (var agg = aggregatorHarness()) {
+            if (rocksDb) {
+                agg.setStateBackend(new EmbeddedRocksDBStateBackend(false));
+            }
             agg.open();
             try (var state = stateHarness()) {
                 state.open();
@@ -121,10 +130,18 @@ public final class StateSnapshots {
                         agg.processElement2(result(s, agent), s.version());
                     }
                 }
-                OperatorSnapshotUtil.writeStateHandle(
-                        state.snapshot(1L, 1L), path("conversation-state"));
+                if (!rocksDb) {
+                    OperatorSnapshotUtil.writeStateHandle(
+                            state.snapshot(1L, 1L), path("conversation-state"));
+                }
             }
             aggregatorState = agg.snapshot(1L, 1L);
+        }
+        if (rocksDb) {
+            OperatorSnapshotUtil.writeStateHandle(
+                    aggregatorState, path("intelligence-aggregator-rocksdb"));
+            System.out.println("wrote " + path("intelligence-aggregator-rocksdb"));
+            return;
         }
         OperatorSnapshotUtil.writeStateHandle(aggregatorState, path("intelligence-aggregator"));
         System.out.println(

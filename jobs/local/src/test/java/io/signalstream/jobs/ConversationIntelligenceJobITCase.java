@@ -6,6 +6,7 @@ import io.signalstream.local.ConversationReplayer;
 import io.signalstream.serde.Json;
 
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -86,6 +87,8 @@ class ConversationIntelligenceJobITCase extends KafkaJobTestBase {
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     void realConversationsAndMalformedRecordsExactlyOnce() throws Exception {
         Configuration conf = jobConf("itcase");
+        // No Kryo anywhere on the data path or in state: a generic type fails the submission.
+        assertThat(conf.get(PipelineOptions.GENERIC_TYPES)).isFalse();
         // Every version must come out complete: generous windows so that a stalled machine
         // cannot turn a slow local answer into a partial aggregate.
         conf.set(AgentOptions.TIMEOUT, Duration.ofSeconds(60));
