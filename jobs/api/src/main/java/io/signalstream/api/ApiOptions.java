@@ -1,0 +1,69 @@
+package io.signalstream.api;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Properties;
+
+/**
+ * What the API service needs: the Kafka it reads and writes, how it authenticates, its port and its
+ * limits.
+ *
+ * @param bootstrapServers Kafka bootstrap servers, e.g. {@code kafka:9092}
+ * @param kafkaProperties extra Kafka client properties (security); copied, never logged
+ * @param port HTTP port; 0 picks a free one
+ * @param tokens verifies bearer tokens and names their tenant
+ * @param inputTopic where posted messages go ({@code support.messages.raw})
+ * @param aggregatedTopic the compacted topic of the view ({@code support.ai.aggregated})
+ * @param stateTopic conversation snapshots, for the latest messages ({@code
+ *     support.conversations.state})
+ * @param viewMaxConversations most conversations the view keeps (least recently updated evicted)
+ * @param postsPerSecondPerTenant sustained {@code POST /v1/messages} rate per tenant; bursts of one
+ *     second's worth are allowed; beyond it, 429 with {@code Retry-After}
+ * @param maxBodyBytes largest accepted request body
+ * @param produceTimeout how long a post waits for the broker's acknowledgement before 503
+ */
+public record ApiOptions(
+        String bootstrapServers,
+        Properties kafkaProperties,
+        int port,
+        TokenVerifier tokens,
+        String inputTopic,
+        String aggregatedTopic,
+        String stateTopic,
+        int viewMaxConversations,
+        double postsPerSecondPerTenant,
+        int maxBodyBytes,
+        Duration produceTimeout) {
+
+    /** Default bound of the view, in conversations. */
+    public static final int DEFAULT_VIEW_MAX_CONVERSATIONS = 100_000;
+
+    public ApiOptions {
+        Objects.requireNonNull(bootstrapServers, "bootstrapServers");
+        Objects.requireNonNull(tokens, "tokens");
+        kafkaProperties = kafkaProperties == null ? new Properties() : kafkaProperties;
+    }
+
+    /**
+     * The defaults: the job's default topic names, 100,000 conversations in the view, 50 posts per
+     * second per tenant, 64 KiB bodies, 10 s produce timeout.
+     *
+     * @param bootstrapServers Kafka bootstrap servers
+     * @param port HTTP port, 0 for a free one
+     * @param tokens the token verifier
+     */
+    public static ApiOptions defaults(String bootstrapServers, int port, TokenVerifier tokens) {
+        return new ApiOptions(
+                bootstrapServers,
+                new Properties(),
+                port,
+                tokens,
+                "support.messages.raw",
+                "support.ai.aggregated",
+                "support.conversations.state",
+                DEFAULT_VIEW_MAX_CONVERSATIONS,
+                50,
+                64 * 1024,
+                Duration.ofSeconds(10));
+    }
+}
