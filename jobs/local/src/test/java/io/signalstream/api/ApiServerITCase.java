@@ -130,6 +130,9 @@ class ApiServerITCase {
         assertThat(Json.MAPPER.readTree(bad.body()).path("error").asText())
                 .isEqualTo("unknown_sender");
         assertThat(post(ACME, "{not json").statusCode()).isEqualTo(400);
+        HttpResponse<String> huge = post(ACME, "{\"message\":\"" + "x".repeat(70_000) + "\"}");
+        assertThat(huge.statusCode()).isEqualTo(413);
+        assertThat(Json.MAPPER.readTree(huge.body()).path("error").asText()).isEqualTo("too_large");
         assertThat(
                         post(
                                         ACME,
