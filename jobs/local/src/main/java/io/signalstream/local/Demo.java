@@ -239,21 +239,9 @@ public final class Demo {
             secret = new byte[32];
             new SecureRandom().nextBytes(secret);
         }
-        ApiOptions defaults =
-                ApiOptions.defaults(bootstrap, settings.apiPort(), JwtTokens.hs256(secret));
         ApiOptions options =
-                new ApiOptions(
-                        bootstrap,
-                        kafkaProps,
-                        defaults.port(),
-                        defaults.tokens(),
-                        defaults.inputTopic(),
-                        defaults.aggregatedTopic(),
-                        defaults.stateTopic(),
-                        defaults.viewMaxConversations(),
-                        defaults.postsPerSecondPerTenant(),
-                        defaults.maxBodyBytes(),
-                        defaults.produceTimeout());
+                ApiOptions.defaults(bootstrap, settings.apiPort(), JwtTokens.hs256(secret))
+                        .withKafkaProperties(kafkaProps);
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
         try (ApiServer api = ApiServer.start(options)) {
