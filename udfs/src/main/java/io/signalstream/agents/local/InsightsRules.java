@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -58,6 +59,11 @@ import java.util.regex.Pattern;
  * escalation group (incl. a manager request) matched. Phrases of the latest and the earlier
  * messages both count for urgency, escalation and topics.
  *
+ * <p>Each message is normalised and scanned once per call: all phrases of all rules are matched
+ * together by a {@link PhraseTrie} (a keyword trie over the phrase heads, after Aho &amp; Corasick
+ * 1975), with the same semantics as one word-bounded regex per phrase ({@link
+ * #compilePhrase(String)}), and the rules then read the set of phrases found.
+ *
  * <p>Instances are immutable and thread-safe.
  */
 public final class InsightsRules {
@@ -76,6 +82,7 @@ public final class InsightsRules {
                     "(?:https?:\\s?//\\S+|www\\.\\S+|(?<![\\w@])@\\w+)", Pattern.CASE_INSENSITIVE);
     private static final Pattern LETTER_WORD = Pattern.compile("\\p{L}{2,}");
 
+    private final PhraseTrie trie = new PhraseTrie();
     private final List<IntentRule> intents;
     private final String fallbackIntent;
     private final int fallbackBase;
@@ -159,6 +166,7 @@ public final class InsightsRules {
                 .fields()
                 .forEachRemaining(e -> tp.put(e.getKey(), phrases(e.getValue())));
         topics = Collections.unmodifiableMap(tp);
+        trie.freeze();
     }
 
     /**
@@ -177,14 +185,14 @@ public final class InsightsRules {
             double sentimentCompound) {
         Objects.requireNonNull(latestCustomerText, "latestCustomerText");
         Objects.requireNonNull(earlierCustomerTexts, "earlierCustomerTexts");
-        String latest = normalise(latestCustomerText);
-        List<String> earlier = new ArrayList<>();
+        BitSet latest = trie.match(normalise(latestCustomerText));
+        List<BitSet> earlier = new ArrayList<>();
         for (String s : earlierCustomerTexts) {
             if (s != null) {
-                earlier.add(normalise(s));
+                earlier.add(trie.match(normalise(s)));
             }
         }
-        List<String> all = new ArrayList<>(earlier);
+        List<BitSet> all = new ArrayList<>(earlier);
         all.add(latest);
 
         IntentRule intent = pickIntent(latest, earlier);
@@ -242,12 +250,12 @@ public final class InsightsRules {
         return List.copyOf(names);
     }
 
-    private IntentRule pickIntent(String latest, List<String> earlier) {
+    private IntentRule pickIntent(BitSet latest, List<BitSet> earlier) {
         IntentRule best = null;
         double bestScore = 0;
         for (IntentRule r : intents) {
             double score = score(r.phrases, latest, 1.0);
-            for (String e : earlier) {
+            for (BitSet e : earlier) {
                 score += score(r.phrases, e, earlierWeight);
             }
             if (score <= 0) {
@@ -265,20 +273,20 @@ public final class InsightsRules {
         return intents.stream().filter(r -> r.name.equals(name)).findFirst().orElse(null);
     }
 
-    private static double score(List<Phrase> phrases, String text, double weight) {
+    private static double score(List<Phrase> phrases, BitSet found, double weight) {
         double s = 0;
         for (Phrase p : phrases) {
-            if (p.pattern.matcher(text).find()) {
+            if (found.get(p.id)) {
                 s += p.words * weight;
             }
         }
         return s;
     }
 
-    private static boolean anyMatch(List<Phrase> phrases, List<String> texts) {
-        for (String t : texts) {
+    private static boolean anyMatch(List<Phrase> phrases, List<BitSet> texts) {
+        for (BitSet t : texts) {
             for (Phrase p : phrases) {
-                if (p.pattern.matcher(t).find()) {
+                if (t.get(p.id)) {
                     return true;
                 }
             }
@@ -306,7 +314,9 @@ public final class InsightsRules {
 
     /**
      * Compiles one phrase of the rule syntax ({@code *} suffix wildcard, {@code ..} gap of 0-3
-     * words, optional apostrophes) to a word-bounded regex over lower-cased text.
+     * words, optional apostrophes) to a word-bounded regex over lower-cased text. This is the
+     * reference definition of a phrase match; {@link #analyze} uses the equivalent {@link
+     * PhraseTrie}, which the tests compare with this regex.
      */
     static Pattern compilePhrase(String phrase) {
         StringBuilder re = new StringBuilder("(?<![\\p{L}\\p{N}])");
@@ -335,7 +345,7 @@ public final class InsightsRules {
         return Pattern.compile(re.append("(?![\\p{L}\\p{N}])").toString());
     }
 
-    private static List<Phrase> phrases(JsonNode array) {
+    private List<Phrase> phrases(JsonNode array) {
         List<Phrase> out = new ArrayList<>();
         for (JsonNode n : array) {
             String p = n.asText();
@@ -344,7 +354,7 @@ public final class InsightsRules {
                             Arrays.stream(p.trim().split("\\s+"))
                                     .filter(w -> !w.equals(".."))
                                     .count();
-            out.add(new Phrase(compilePhrase(p), words));
+            out.add(new Phrase(trie.add(p), words));
         }
         return List.copyOf(out);
     }
@@ -382,7 +392,7 @@ public final class InsightsRules {
         }
     }
 
-    private record Phrase(Pattern pattern, int words) {}
+    private record Phrase(int id, int words) {}
 
     private record IntentRule(
             String name, int tier, int baseUrgency, List<Phrase> phrases, List<String> actions) {}
