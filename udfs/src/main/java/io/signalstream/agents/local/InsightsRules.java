@@ -74,7 +74,6 @@ public final class InsightsRules {
     /** Urgency level names, index = level. */
     public static final List<String> URGENCY_LEVELS = List.of("low", "medium", "high", "critical");
 
-    private static final Pattern APOSTROPHES = Pattern.compile("[\u2018\u2019\u02BC`]");
     private static final Pattern MENTION_OR_URL =
             Pattern.compile("(?:https?:\\s?//\\S+|www\\.\\S+|[@#]\\w+)", Pattern.CASE_INSENSITIVE);
     private static final Pattern URL_OR_MENTION =
@@ -295,7 +294,12 @@ public final class InsightsRules {
     }
 
     private boolean isMostlyCaps(String text) {
-        Matcher m = LETTER_WORD.matcher(MENTION_OR_URL.matcher(text).replaceAll(" "));
+        boolean handles =
+                text.indexOf('@') >= 0
+                        || text.indexOf('#') >= 0
+                        || ExtractiveSummarizer.mayHaveUrl(text);
+        Matcher m =
+                LETTER_WORD.matcher(handles ? MENTION_OR_URL.matcher(text).replaceAll(" ") : text);
         int words = 0;
         int caps = 0;
         while (m.find()) {
@@ -308,8 +312,14 @@ public final class InsightsRules {
     }
 
     private static String normalise(String text) {
-        String s = URL_OR_MENTION.matcher(text).replaceAll(" ");
-        return APOSTROPHES.matcher(s).replaceAll("'").toLowerCase(Locale.ROOT);
+        // the patterns only run if the text has what they need (exact shortcuts)
+        String s =
+                text.indexOf('@') >= 0 || ExtractiveSummarizer.mayHaveUrl(text)
+                        ? URL_OR_MENTION.matcher(text).replaceAll(" ")
+                        : text;
+        // curly and modifier apostrophes and backticks to '
+        s = s.replace('\u2018', '\'').replace('\u2019', '\'').replace('\u02BC', '\'');
+        return s.replace('`', '\'').toLowerCase(Locale.ROOT);
     }
 
     /**
