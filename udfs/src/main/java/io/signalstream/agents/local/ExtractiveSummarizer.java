@@ -369,12 +369,30 @@ public final class ExtractiveSummarizer {
         if (s.indexOf('*') >= 0 || s.indexOf('^') >= 0 || s.indexOf('~') >= 0) {
             s = SIGN_OFF.matcher(s).replaceAll("");
         }
-        s = SPACES.matcher(s).replaceAll(" ");
+        if (hasBlankRun(s)) {
+            s = SPACES.matcher(s).replaceAll(" ");
+        }
         if (s.indexOf('\n') >= 0) {
             s = BLANKS_AROUND_NEWLINE.matcher(s).replaceAll("\n");
         }
-        s = LEADING_PUNCT.matcher(s).replaceAll("");
+        if (!s.isEmpty() && " \t\n\u000B\f\r,:;.-".indexOf(s.charAt(0)) >= 0) {
+            s = LEADING_PUNCT.matcher(s).replaceAll("");
+        }
         return s.strip();
+    }
+
+    /** True if SPACES would change the text: two blanks in a row, or a blank other than ' '. */
+    private static boolean hasBlankRun(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '\t' || c == '\u000B' || c == '\f' || c == '\u00A0') {
+                return true;
+            }
+            if (c == ' ' && i + 1 < s.length() && s.charAt(i + 1) == ' ') {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** True if the text may contain "http" or "www." (ASCII case-insensitive), as URL needs. */

@@ -74,11 +74,6 @@ public final class InsightsRules {
     /** Urgency level names, index = level. */
     public static final List<String> URGENCY_LEVELS = List.of("low", "medium", "high", "critical");
 
-    private static final Pattern MENTION_OR_URL =
-            Pattern.compile("(?:https?:\\s?//\\S+|www\\.\\S+|[@#]\\w+)", Pattern.CASE_INSENSITIVE);
-    private static final Pattern URL_OR_MENTION =
-            Pattern.compile(
-                    "(?:https?:\\s?//\\S+|www\\.\\S+|(?<![\\w@])@\\w+)", Pattern.CASE_INSENSITIVE);
     private static final Pattern LETTER_WORD = Pattern.compile("\\p{L}{2,}");
 
     private final PhraseTrie trie = new PhraseTrie();
@@ -294,12 +289,7 @@ public final class InsightsRules {
     }
 
     private boolean isMostlyCaps(String text) {
-        boolean handles =
-                text.indexOf('@') >= 0
-                        || text.indexOf('#') >= 0
-                        || ExtractiveSummarizer.mayHaveUrl(text);
-        Matcher m =
-                LETTER_WORD.matcher(handles ? MENTION_OR_URL.matcher(text).replaceAll(" ") : text);
+        Matcher m = LETTER_WORD.matcher(dropUrlsAndHandles(text, true));
         int words = 0;
         int caps = 0;
         while (m.find()) {
@@ -312,14 +302,107 @@ public final class InsightsRules {
     }
 
     private static String normalise(String text) {
-        // the patterns only run if the text has what they need (exact shortcuts)
-        String s =
-                text.indexOf('@') >= 0 || ExtractiveSummarizer.mayHaveUrl(text)
-                        ? URL_OR_MENTION.matcher(text).replaceAll(" ")
-                        : text;
+        String s = dropUrlsAndHandles(text, false);
         // curly and modifier apostrophes and backticks to '
         s = s.replace('\u2018', '\'').replace('\u2019', '\'').replace('\u02BC', '\'');
         return s.replace('`', '\'').toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * Replaces each URL and handle by one space, in one pass without regex: the result of {@code
+     * replaceAll(" ")} with {@code (?i)https?:\s?//\S+|www\.\S+|(?<![\w@])@\w+} (for the phrase
+     * text), or with {@code (?i)https?:\s?//\S+|www\.\S+|[@#]\w+} if {@code hashtags} (for the
+     * ALL-CAPS count); {@code \w} and {@code \s} are the ASCII classes, case is ignored for ASCII.
+     *
+     * @return the text itself if nothing was replaced
+     */
+    static String dropUrlsAndHandles(String text, boolean hashtags) {
+        StringBuilder out = null;
+        int copied = 0;
+        for (int i = 0; i < text.length(); ) {
+            int end = urlOrHandleEnd(text, i, hashtags);
+            if (end < 0) {
+                i++;
+                continue;
+            }
+            if (out == null) {
+                out = new StringBuilder(text.length());
+            }
+            out.append(text, copied, i).append(' ');
+            copied = end;
+            i = end;
+        }
+        return out == null ? text : out.append(text, copied, text.length()).toString();
+    }
+
+    /** End of the URL or handle starting at i, or -1. */
+    private static int urlOrHandleEnd(String t, int i, boolean hashtags) {
+        int n = t.length();
+        char c = t.charAt(i);
+        if (startsWithAscii(t, i, "http")) {
+            int j = i + 4;
+            if (j + 1 < n && (t.charAt(j) == 's' || t.charAt(j) == 'S') && t.charAt(j + 1) == ':') {
+                j++;
+            }
+            if (j >= n || t.charAt(j) != ':') {
+                return -1;
+            }
+            j++;
+            if (j < n && isAsciiSpace(t.charAt(j))) {
+                j++;
+            }
+            return t.startsWith("//", j) ? nonSpaceRunEnd(t, j + 2) : -1;
+        }
+        if (startsWithAscii(t, i, "www.")) {
+            return nonSpaceRunEnd(t, i + 4);
+        }
+        if (c == '@' || (hashtags && c == '#')) {
+            if (!hashtags && i > 0 && (isAsciiWord(t.charAt(i - 1)) || t.charAt(i - 1) == '@')) {
+                return -1;
+            }
+            int j = i + 1;
+            while (j < n && isAsciiWord(t.charAt(j))) {
+                j++;
+            }
+            return j > i + 1 ? j : -1;
+        }
+        return -1;
+    }
+
+    /** End of the run of at least one non-space character from j ({@code \S+}), or -1. */
+    private static int nonSpaceRunEnd(String t, int j) {
+        int k = j;
+        while (k < t.length() && !isAsciiSpace(t.charAt(k))) {
+            k++;
+        }
+        return k > j ? k : -1;
+    }
+
+    /** ASCII case-insensitive test that t has the lower-case ASCII word at i. */
+    private static boolean startsWithAscii(String t, int i, String lower) {
+        if (i + lower.length() > t.length()) {
+            return false;
+        }
+        for (int k = 0; k < lower.length(); k++) {
+            char c = t.charAt(i + k);
+            char want = lower.charAt(k);
+            boolean letter = want >= 'a' && want <= 'z';
+            if (c != want && !(letter && c == want - 32)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isAsciiSpace(char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == 0x0B || c == '\f' || c == '\r';
+    }
+
+    private static boolean isAsciiWord(char c) {
+        return (c >= 'a' && c <= 'z')
+                || (c >= 'A' && c <= 'Z')
+                || (c >= '0' && c <= '9')
+                || c == '_';
     }
 
     /**
