@@ -409,23 +409,56 @@ public final class ExtractiveSummarizer {
 
     private static Set<String> contentWords(String sentence) {
         Set<String> out = new HashSet<>();
-        Matcher m = WORD.matcher(sentence.toLowerCase(Locale.ROOT).replace('\u2019', '\''));
-        while (m.find()) {
-            String w = m.group();
-            if (w.length() >= 2 && !STOP.contains(w)) {
-                out.add(w);
+        String s = sentence.toLowerCase(Locale.ROOT).replace('\u2019', '\'');
+        for (int start = wordStart(s, 0); start < s.length(); ) {
+            int end = wordEnd(s, start);
+            if (end - start >= 2) {
+                String w = s.substring(start, end);
+                if (!STOP.contains(w)) {
+                    out.add(w);
+                }
             }
+            start = wordStart(s, end);
         }
         return out;
     }
 
     private static int wordCount(String sentence) {
-        Matcher m = WORD.matcher(sentence);
         int n = 0;
-        while (m.find()) {
+        for (int start = wordStart(sentence, 0); start < sentence.length(); ) {
             n++;
+            start = wordStart(sentence, wordEnd(sentence, start));
         }
         return n;
+    }
+
+    /** Start of the next {@link #WORD} match at or after i, or the text length. */
+    private static int wordStart(String s, int i) {
+        while (i < s.length()) {
+            int cp = s.codePointAt(i);
+            if (isWordChar(cp)) {
+                return i;
+            }
+            i += Character.charCount(cp);
+        }
+        return s.length();
+    }
+
+    /** End of the {@link #WORD} match starting at i. */
+    private static int wordEnd(String s, int i) {
+        while (i < s.length()) {
+            int cp = s.codePointAt(i);
+            if (!isWordChar(cp)) {
+                return i;
+            }
+            i += Character.charCount(cp);
+        }
+        return i;
+    }
+
+    /** {@code [\p{L}\p{N}']}, a character of {@link #WORD}. */
+    private static boolean isWordChar(int cp) {
+        return cp == '\'' || PhraseTrie.isLetterOrDigit(cp);
     }
 
     private static String render(List<Sentence> chosen) {
