@@ -19,7 +19,10 @@ import java.util.TreeMap;
  * starts (a letter or digit not preceded by one), no failure links are needed: the text is scanned
  * once, and from each word start the trie is walked along the text; every phrase whose head ends on
  * the path is then verified in place, word by word, against the whitespace-separated chunks that
- * follow. Cost per text: O(length of the text + trie path lengths + verified candidates).
+ * follow. Cost per text: O(length of the text + trie path lengths + verified candidates). A plain
+ * keyword automaton (such as the org.ahocorasick library) matches fixed strings only, not the
+ * rules' {@code *} continuations, {@code ..} gaps and optional apostrophes, hence this small trie
+ * with in-place verification.
  *
  * <p>Semantics (identical to the per-phrase regex of {@link InsightsRules#compilePhrase(String)},
  * which the tests compare it with on real messages): the text is expected lower-cased; a phrase
