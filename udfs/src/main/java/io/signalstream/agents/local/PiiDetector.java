@@ -180,8 +180,18 @@ public final class PiiDetector {
         int colons = 0;
         boolean at = false;
         boolean dot = false;
+        boolean grouping = false; // what PHONE_GROUPING needs: '+', '(' or digit, separator, digit
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
+            if (c == '+'
+                    || c == '('
+                    || ((c == ' ' || c == '.' || c == '-')
+                            && i > 0
+                            && i + 1 < text.length()
+                            && isAsciiDigit(text.charAt(i - 1))
+                            && isAsciiDigit(text.charAt(i + 1)))) {
+                grouping = true;
+            }
             if (c >= '0' && c <= '9') {
                 asciiDigits++;
                 digits++;
@@ -212,7 +222,7 @@ public final class PiiDetector {
             findIps(text, found, asciiDigits >= 4 && dot, colons >= 2);
         }
         if (digits > 0) {
-            findPhones(text, found, digits >= 9);
+            findPhones(text, found, digits >= 9 && grouping);
         }
         if (asciiDigits >= 9) {
             findSsns(text, found);
@@ -354,9 +364,14 @@ public final class PiiDetector {
         }
     }
 
+    private static boolean isAsciiDigit(char c) {
+        return c >= '0' && c <= '9';
+    }
+
     /**
      * Phone numbers; digit runs inside URLs (article ids, paths) are ignored. The second,
-     * formatted-number pass only runs if the text has at least 9 digits ({@code formatted}).
+     * formatted-number pass only runs if it can find something ({@code formatted}): the text has at
+     * least 9 digits and something {@code PHONE_GROUPING} matches.
      */
     private void findPhones(String text, List<PiiEntity> out, boolean formatted) {
         List<int[]> urls = new ArrayList<>();
