@@ -63,11 +63,13 @@ final class CheckpointWatcher implements AutoCloseable {
                     if ("COMPLETED".equals(c.path("status").asText())) {
                         long id = c.path("id").asLong();
                         durations.put(id, c.path("end_to_end_duration").asLong());
+                        // CHECKPOINT, or UNALIGNED_CHECKPOINT once the aligned-checkpoint
+                        // timeout switched it to unaligned
                         types.put(
                                 id,
-                                c.path("unaligned").asBoolean(false)
+                                c.path("checkpoint_type").asText("?").contains("UNALIGNED")
                                         ? "unaligned"
-                                        : c.path("checkpoint_type").asText("?"));
+                                        : "aligned");
                     }
                 }
             }
@@ -92,7 +94,7 @@ final class CheckpointWatcher implements AutoCloseable {
         return new TreeMap<>(durations);
     }
 
-    /** Checkpoint type by id ({@code unaligned}, or the REST API's checkpoint_type). */
+    /** Checkpoint type by id: {@code aligned} or {@code unaligned}. */
     synchronized Map<Long, String> types() {
         return new TreeMap<>(types);
     }
