@@ -110,6 +110,9 @@ public final class ConversationIntelligenceJob {
                         .setGroupId(conf.get(JobOptions.GROUP_ID))
                         .setStartingOffsets(committedOrEarliest())
                         .setDeserializer(new RawRecordDeserializationSchema())
+                        .setProperty(
+                                "max.poll.records",
+                                String.valueOf(conf.get(JobOptions.SOURCE_MAX_POLL_RECORDS)))
                         .setProperties(kafkaProperties)
                         .setProperty("isolation.level", "read_committed")
                         .build();

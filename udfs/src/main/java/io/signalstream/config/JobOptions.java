@@ -34,6 +34,17 @@ public final class JobOptions {
                             "Prefix of the sinks' transactional ids; each sink appends its own"
                                     + " name. Must be unique per job on a Kafka cluster.");
 
+    public static final ConfigOption<Integer> SOURCE_MAX_POLL_RECORDS =
+            ConfigOptions.key("signalstream.kafka.source.max-poll-records")
+                    .intType()
+                    .defaultValue(100)
+                    .withDescription(
+                            "max.poll.records of the Kafka source: records per fetch handed to"
+                                    + " the pipeline. Small batches keep a backlog from flooding"
+                                    + " the network buffers in front of the async agents (Kafka's"
+                                    + " default is 500); a signalstream.kafka.properties."
+                                    + "max.poll.records wins over it.");
+
     public static final ConfigOption<Duration> TRANSACTION_TIMEOUT =
             ConfigOptions.key("signalstream.kafka.transaction-timeout")
                     .durationType()

@@ -53,7 +53,49 @@ public final class BenchReport {
                 .append(" msg/s |\n");
         sb.append("| speed-up vs synchronous | ").append(r.get("speedup_vs_sync")).append("× |\n");
         sb.append("| CPU cores used (saturated) | ").append(r.get("cpu_cores_used")).append(" |\n");
-        sb.append("| heap max | ").append(r.get("heap_mb_max")).append(" MB |\n\n");
+        sb.append("| heap max | ").append(r.get("heap_mb_max")).append(" MB |\n");
+        if (r.get("backlog_messages") != null) {
+            Map<String, Object> first = (Map<String, Object>) r.get("first_visible_s");
+            Map<String, Object> ckp = (Map<String, Object>) r.get("checkpoint_ms");
+            sb.append("| platform ceiling (Kafka → keyBy → map → Kafka, exactly-once) | ")
+                    .append(r.get("ceiling_msgs_per_s"))
+                    .append(" msg/s |\n");
+            sb.append("| ratio to ceiling (local provider, backlog drained) | ")
+                    .append(r.get("ratio_to_ceiling"))
+                    .append(" |\n");
+            sb.append("| first visible after start, ")
+                    .append(r.get("backlog_messages"))
+                    .append("-message backlog | local ")
+                    .append(first.get("local"))
+                    .append(" s, LLM ")
+                    .append(first.get("llm"))
+                    .append(" s, ceiling ")
+                    .append(first.get("ceiling"))
+                    .append(" s |\n");
+            for (String k : List.of("local", "llm")) {
+                Map<String, Object> c = (Map<String, Object>) ckp.get(k);
+                sb.append("| checkpoints during the backlog (")
+                        .append(k)
+                        .append(") | p50 ")
+                        .append(c.get("p50"))
+                        .append(" ms, p99 ")
+                        .append(c.get("p99"))
+                        .append(" ms, first ")
+                        .append(c.get("first"))
+                        .append(" ms, ")
+                        .append(c.get("completed"))
+                        .append(" completed (")
+                        .append(c.get("unaligned"))
+                        .append(" unaligned) |\n");
+            }
+            sb.append("| CPU per LLM request (process, backlog run) | ")
+                    .append(r.get("cpu_ms_per_llm_request"))
+                    .append(" ms |\n");
+            sb.append("| LLM in-flight busy fraction (backlog run) | ")
+                    .append(r.get("llm_busy_fraction"))
+                    .append(" |\n");
+        }
+        sb.append("\n");
         sb.append(
                 "| run | conversations | rate (msg/s) | throughput (msg/s) | LLM req/s | LLM"
                         + " req/msg | in-flight | p50 ms | p95 ms | p99 ms |\n");

@@ -21,12 +21,15 @@ import io.signalstream.local.llm.LoopbackLlmServer;
 import io.signalstream.serde.Json;
 
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.WebOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.management.OperatingSystemMXBean;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -69,8 +72,28 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * The same messages also go through a naive synchronous baseline (one message at a time, its agents
  * called one after another and waited for) against the same server, in the same run.
+ *
+ * <p>Then the backlog runs (unless {@code backlog} is 0): {@code backlog} messages are already in a
+ * fresh input topic when a fresh job starts, as after a start or a restore with a backlog:
+ *
+ * <ul>
+ *   <li>{@code ceiling}: the platform ceiling, {@link CeilingJob} (Kafka → keyBy → map → Kafka,
+ *       exactly-once, same broker, checkpoint settings and messages);
+ *   <li>{@code backlog-local}: the real job on the local provider;
+ *   <li>{@code backlog-llm}: the real job on the loopback LLM.
+ * </ul>
+ *
+ * Each reports the time from job submission to the first aggregated record visible to a
+ * read_committed consumer ({@code first_visible_s}), the drain rate, the durations of the
+ * checkpoints completed meanwhile (from the MiniCluster's REST API), and the process CPU time (job,
+ * in-process broker and loopback server together) per message and, for the LLM, per LLM request
+ * with the fraction of the provider's in-flight bound kept busy (Little's law over the time the
+ * server was answering).
  */
 public final class Benchmark {
+
+    /** Parallelism of every job of the benchmark. */
+    static final int PARALLELISM = 2;
 
     /**
      * Settings.
@@ -82,6 +105,10 @@ public final class Benchmark {
      * @param workDir broker and checkpoint directory
      * @param provider {@code openai} (against the loopback server) or {@code local} (the in-process
      *     analyzers; no LLM figures)
+     * @param backlog messages waiting in the input topic for the backlog runs (ceiling, local,
+     *     LLM); 0 skips them
+     * @param overrides Flink and job options applied last to every job of the run (e.g. to measure
+     *     another checkpoint configuration)
      */
     public record Settings(
             int messages,
@@ -89,12 +116,36 @@ public final class Benchmark {
             double baseRate,
             int capacity,
             Path workDir,
-            String provider) {
+            String provider,
+            int backlog,
+            Map<String, String> overrides) {
+
+        /** Messages waiting in the input topic when a backlog run starts its job. */
+        public static final int DEFAULT_BACKLOG = 5000;
 
         /** Settings with the {@code openai} provider against the loopback server. */
         public Settings(
                 int messages, long llmLatencyMs, double baseRate, int capacity, Path workDir) {
             this(messages, llmLatencyMs, baseRate, capacity, workDir, "openai");
+        }
+
+        /** Settings with the default backlog and no configuration overrides. */
+        public Settings(
+                int messages,
+                long llmLatencyMs,
+                double baseRate,
+                int capacity,
+                Path workDir,
+                String provider) {
+            this(
+                    messages,
+                    llmLatencyMs,
+                    baseRate,
+                    capacity,
+                    workDir,
+                    provider,
+                    DEFAULT_BACKLOG,
+                    Map.of());
         }
 
         boolean local() {
@@ -106,6 +157,8 @@ public final class Benchmark {
     private final PrintStream out;
     private final AtomicLong serverDelayMs = new AtomicLong();
     private final AtomicLong serverReplies = new AtomicLong();
+    private final AtomicLong firstRequestAt = new AtomicLong();
+    private final AtomicLong lastAnswerAt = new AtomicLong();
 
     /**
      * @param settings what to run @param out progress output
@@ -128,6 +181,9 @@ public final class Benchmark {
         LoopbackLlmServer.Responder delayed =
                 req -> {
                     long d = lat / 2 + (lat == 0 ? 0 : nextLong(random, lat + 1));
+                    long now = System.nanoTime();
+                    firstRequestAt.compareAndSet(0, now);
+                    lastAnswerAt.accumulateAndGet(now + d * 1_000_000, Math::max);
                     serverDelayMs.addAndGet(d);
                     serverReplies.incrementAndGet();
                     return answers.respond(req).withDelay(d);
@@ -137,20 +193,7 @@ public final class Benchmark {
         try (LoopbackLlmServer llm = LoopbackLlmServer.start(delayed);
                 EmbeddedKafkaBroker broker =
                         EmbeddedKafkaBroker.start(s.workDir().resolve("kafka"))) {
-            Configuration conf =
-                    LocalFlinkConfig.withLocalDefaults(new Configuration(), s.workDir(), 2);
-            conf.set(JobOptions.BOOTSTRAP_SERVERS, broker.bootstrapServers());
-            conf.set(JobOptions.GROUP_ID, "bench");
-            for (String agent : AgentOptions.ALL_AGENTS) {
-                conf.set(AgentOptions.provider(agent), s.provider());
-            }
-            conf.set(ProviderOptions.baseUrl("openai"), llm.baseUrl());
-            conf.set(ProviderOptions.model("openai"), "loopback");
-            conf.set(ProviderOptions.maxInFlight("openai"), s.capacity());
-            conf.set(ProviderOptions.cacheSize("openai"), 0);
-            conf.set(AgentOptions.CAPACITY, s.capacity());
-            conf.set(AgentOptions.TIMEOUT, Duration.ofSeconds(120));
-            conf.set(JobOptions.JOIN_WINDOW, Duration.ofSeconds(150));
+            Configuration conf = jobConf(broker, llm, s.provider(), "bench");
             KafkaTopics.create(
                     broker.bootstrapServers(),
                     new Properties(),
@@ -191,6 +234,8 @@ public final class Benchmark {
                 job.cancel().get(60, TimeUnit.SECONDS);
             }
             Map<String, Object> sync = syncBaseline(lines, conf, lat);
+            Map<String, Object> backlog =
+                    s.backlog() > 0 ? backlogRuns(lines, broker, llm) : Map.of();
             Map<String, Object> sat = runs.get(0);
             Map<String, Object> base = runs.get(1);
             double throughput = (double) sat.get("throughput_msgs_per_s");
@@ -225,9 +270,297 @@ public final class Benchmark {
                     "heap_mb_max",
                     runs.stream().mapToLong(r -> (long) r.get("heap_mb_max")).max().orElse(0));
             report.put("sync_baseline", sync);
+            report.put("async_capacity_per_subtask", conf.get(AgentOptions.CAPACITY));
+            report.putAll(backlog);
             report.put("runs", runs);
         }
         return report;
+    }
+
+    /**
+     * The configuration of a job of this benchmark: the local runtime's, all agents on one
+     * provider, the loopback LLM, the async capacity sized by Little's law, then the overrides.
+     */
+    private Configuration jobConf(
+            EmbeddedKafkaBroker broker, LoopbackLlmServer llm, String provider, String name) {
+        Configuration conf =
+                LocalFlinkConfig.withLocalDefaults(new Configuration(), s.workDir(), PARALLELISM);
+        conf.set(JobOptions.BOOTSTRAP_SERVERS, broker.bootstrapServers());
+        conf.set(JobOptions.GROUP_ID, name);
+        conf.set(JobOptions.TRANSACTIONAL_ID_PREFIX, name);
+        for (String agent : AgentOptions.ALL_AGENTS) {
+            conf.set(AgentOptions.provider(agent), provider);
+        }
+        conf.set(ProviderOptions.baseUrl("openai"), llm.baseUrl());
+        conf.set(ProviderOptions.model("openai"), "loopback");
+        conf.set(ProviderOptions.maxInFlight("openai"), s.capacity());
+        conf.set(ProviderOptions.cacheSize("openai"), 0);
+        conf.set(AgentOptions.CAPACITY, asyncCapacity(s.capacity()));
+        conf.set(AgentOptions.TIMEOUT, Duration.ofSeconds(120));
+        conf.set(JobOptions.JOIN_WINDOW, Duration.ofSeconds(150));
+        // The checkpoint history of the REST API, read by CheckpointWatcher.
+        conf.set(WebOptions.CHECKPOINTS_HISTORY_SIZE, 1000);
+        conf.addAll(Configuration.fromMap(s.overrides()));
+        return conf;
+    }
+
+    /**
+     * Async capacity per agent operator subtask, by Little's law. The provider keeps at most {@code
+     * bound} requests in flight per TaskManager (bound = request rate × answer time at saturation),
+     * shared by every agent operator subtask; each subtask gets twice its even share (the agents'
+     * request rates differ: pii and sentiment run on every message, summary on every third), at
+     * least 8. More queued elements would not make the LLM answer faster: they only wait for a
+     * permit, hold their snapshot in the async operator's checkpointed queue and add latency.
+     */
+    static int asyncCapacity(int bound) {
+        int subtasks = AgentOptions.ALL_AGENTS.size() * PARALLELISM;
+        return Math.max(8, (int) Math.ceil(2.0 * bound / subtasks));
+    }
+
+    /**
+     * The backlog runs: a backlog of {@code s.backlog()} messages is already in a fresh input topic
+     * when the job starts; the platform ceiling, the real job on the local provider, the real job
+     * on the loopback LLM.
+     */
+    private Map<String, Object> backlogRuns(
+            List<String> lines, EmbeddedKafkaBroker broker, LoopbackLlmServer llm)
+            throws Exception {
+        Map<String, Object> ceiling = ceilingRun(lines, broker);
+        Map<String, Object> local = backlogRun("backlog-local", "local", lines, broker, llm);
+        Map<String, Object> remote = backlogRun("backlog-llm", "openai", lines, broker, llm);
+        double ceil = (double) ceiling.get("throughput_msgs_per_s");
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("backlog_messages", s.backlog());
+        r.put("ceiling_msgs_per_s", ceil);
+        r.put(
+                "ratio_to_ceiling",
+                round((double) local.get("throughput_msgs_per_s") / Math.max(1e-9, ceil)));
+        Map<String, Object> first = new LinkedHashMap<>();
+        first.put("ceiling", ceiling.get("first_visible_s"));
+        first.put("local", local.get("first_visible_s"));
+        first.put("llm", remote.get("first_visible_s"));
+        r.put("first_visible_s", first);
+        Map<String, Object> ckp = new LinkedHashMap<>();
+        ckp.put("ceiling", ceiling.get("checkpoints"));
+        ckp.put("local", local.get("checkpoints"));
+        ckp.put("llm", remote.get("checkpoints"));
+        r.put("checkpoint_ms", ckp);
+        r.put("cpu_ms_per_llm_request", remote.get("cpu_ms_per_llm_request"));
+        r.put("llm_busy_fraction", remote.get("llm_busy_fraction"));
+        r.put("backlog_runs", List.of(ceiling, local, remote));
+        return r;
+    }
+
+    /** The real job started on a backlog: first visible output, drain rate, checkpoints, CPU. */
+    private Map<String, Object> backlogRun(
+            String name,
+            String provider,
+            List<String> lines,
+            EmbeddedKafkaBroker broker,
+            LoopbackLlmServer llm)
+            throws Exception {
+        String topic = "bench." + name + ".raw";
+        KafkaTopics.create(
+                broker.bootstrapServers(),
+                new Properties(),
+                List.of(new NewTopic(topic, 4, (short) 1)));
+        int n = s.backlog();
+        List<Map.Entry<String, byte[]>> events =
+                events(name, lines, n, Math.max(1, (int) Math.round(n / 2.3)));
+        ConversationReplayer.produce(
+                broker.bootstrapServers(), new Properties(), topic, events, 0, sent -> {});
+        Configuration conf = jobConf(broker, llm, provider, "bench-" + name);
+        conf.set(JobOptions.TOPIC_INPUT, topic);
+        int restPort = watchable(conf);
+        OperatingSystemMXBean os =
+                (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        try (Probe probe = new Probe(broker.bootstrapServers())) {
+            probe.expect(events);
+            int requestsBefore = llm.requestCount();
+            long delayBefore = serverDelayMs.get();
+            firstRequestAt.set(0);
+            lastAnswerAt.set(0);
+            long cpuBefore = os.getProcessCpuTime();
+            long start = System.nanoTime();
+            JobClient job =
+                    ConversationIntelligenceJob.kafka(conf, new Properties())
+                            .executeAsync(
+                                    StreamExecutionEnvironment.getExecutionEnvironment(conf),
+                                    "signalstream-bench-" + name);
+            CheckpointWatcher checkpoints =
+                    new CheckpointWatcher(restPort, job.getJobID().toString());
+            Map<String, Long> visibleAt;
+            try {
+                visibleAt = probe.awaitAll(Duration.ofMinutes(10));
+            } finally {
+                checkpoints.close();
+                job.cancel().get(60, TimeUnit.SECONDS);
+            }
+            long cpuMs = (os.getProcessCpuTime() - cpuBefore) / 1_000_000;
+            int requests = llm.requestCount() - requestsBefore;
+            long first = visibleAt.values().stream().mapToLong(Long::longValue).min().orElse(0);
+            long last = visibleAt.values().stream().mapToLong(Long::longValue).max().orElse(0);
+            double drain = (last - start) / 1e9;
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("run", name);
+            r.put("provider", provider);
+            r.put("messages", n);
+            r.put("visible", visibleAt.size());
+            r.put("first_visible_s", round((first - start) / 1e9));
+            r.put("drain_s", round(drain));
+            r.put("throughput_msgs_per_s", round(n / drain));
+            r.put("checkpoints", checkpointStats(checkpoints));
+            r.put("cpu_ms", cpuMs);
+            r.put("cpu_ms_per_message", round((double) cpuMs / n));
+            r.put("llm_requests", requests);
+            if (provider.equals("openai")) {
+                double window = (lastAnswerAt.get() - firstRequestAt.get()) / 1e9;
+                double inFlight = (serverDelayMs.get() - delayBefore) / 1000.0 / window;
+                r.put("llm_latency_ms", s.llmLatencyMs());
+                r.put("cpu_ms_per_llm_request", round((double) cpuMs / Math.max(1, requests)));
+                r.put("llm_in_flight_avg", round(inFlight));
+                r.put("llm_busy_fraction", round(Math.min(1.0, inFlight / s.capacity())));
+            }
+            printBacklog(r);
+            return r;
+        }
+    }
+
+    /** The platform ceiling on the same backlog: see {@link CeilingJob}. */
+    private Map<String, Object> ceilingRun(List<String> lines, EmbeddedKafkaBroker broker)
+            throws Exception {
+        String in = "bench.ceiling.raw";
+        String outTopic = "bench.ceiling.out";
+        KafkaTopics.create(
+                broker.bootstrapServers(),
+                new Properties(),
+                List.of(new NewTopic(in, 4, (short) 1), new NewTopic(outTopic, 4, (short) 1)));
+        int n = s.backlog();
+        List<Map.Entry<String, byte[]>> events =
+                events("ceiling", lines, n, Math.max(1, (int) Math.round(n / 2.3)));
+        ConversationReplayer.produce(
+                broker.bootstrapServers(), new Properties(), in, events, 0, sent -> {});
+        Configuration conf =
+                LocalFlinkConfig.withLocalDefaults(new Configuration(), s.workDir(), PARALLELISM);
+        conf.set(WebOptions.CHECKPOINTS_HISTORY_SIZE, 1000);
+        conf.addAll(Configuration.fromMap(s.overrides()));
+        int restPort = watchable(conf);
+        OperatingSystemMXBean os =
+                (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> parts = new ArrayList<>();
+            consumer.partitionsFor(outTopic, Duration.ofSeconds(30))
+                    .forEach(pi -> parts.add(new TopicPartition(outTopic, pi.partition())));
+            consumer.assign(parts);
+            consumer.seekToBeginning(parts);
+            long cpuBefore = os.getProcessCpuTime();
+            long start = System.nanoTime();
+            JobClient job =
+                    CeilingJob.start(
+                            conf, broker.bootstrapServers(), in, outTopic, "bench-ceiling");
+            CheckpointWatcher checkpoints =
+                    new CheckpointWatcher(restPort, job.getJobID().toString());
+            long first = 0;
+            long last = 0;
+            int seen = 0;
+            try {
+                long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+                while (seen < n && System.nanoTime() < deadline) {
+                    int got = consumer.poll(Duration.ofMillis(50)).count();
+                    if (got > 0) {
+                        last = System.nanoTime();
+                        first = first == 0 ? last : first;
+                        seen += got;
+                    }
+                }
+            } finally {
+                checkpoints.close();
+                job.cancel().get(60, TimeUnit.SECONDS);
+            }
+            if (seen < n) {
+                throw new IllegalStateException(
+                        "ceiling job: only " + seen + " of " + n + " messages became visible");
+            }
+            long cpuMs = (os.getProcessCpuTime() - cpuBefore) / 1_000_000;
+            double drain = (last - start) / 1e9;
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("run", "ceiling");
+            r.put("provider", "none (Kafka → keyBy → map → Kafka, exactly-once)");
+            r.put("messages", n);
+            r.put("visible", seen);
+            r.put("first_visible_s", round((first - start) / 1e9));
+            r.put("drain_s", round(drain));
+            r.put("throughput_msgs_per_s", round(n / drain));
+            r.put("checkpoints", checkpointStats(checkpoints));
+            r.put("cpu_ms", cpuMs);
+            r.put("cpu_ms_per_message", round((double) cpuMs / n));
+            printBacklog(r);
+            return r;
+        }
+    }
+
+    private static Map<String, Object> checkpointStats(CheckpointWatcher w) {
+        long[] d = w.durations().values().stream().mapToLong(Long::longValue).sorted().toArray();
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("completed", d.length);
+        c.put("failed", w.failed());
+        c.put("unaligned", w.types().values().stream().filter("unaligned"::equals).count());
+        c.put("p50", percentile(d, 0.50));
+        c.put("p99", percentile(d, 0.99));
+        c.put("max", d.length == 0 ? 0 : d[d.length - 1]);
+        c.put("first", w.durations().values().stream().findFirst().orElse(0L));
+        return c;
+    }
+
+    @SuppressWarnings("unchecked")
+    private void printBacklog(Map<String, Object> r) {
+        Map<String, Object> c = (Map<String, Object>) r.get("checkpoints");
+        out.printf(
+                "  %-22s %5d msgs  %7.1f msg/s  first visible %6.2f s  checkpoints %d (%d"
+                        + " unaligned) p50 %d ms p99 %d ms first %d ms  CPU %.2f ms/msg%s%n",
+                r.get("run"),
+                (int) r.get("messages"),
+                (double) r.get("throughput_msgs_per_s"),
+                (double) r.get("first_visible_s"),
+                (int) c.get("completed"),
+                (long) c.get("unaligned"),
+                (long) c.get("p50"),
+                (long) c.get("p99"),
+                (long) c.get("first"),
+                (double) r.get("cpu_ms_per_message"),
+                r.containsKey("cpu_ms_per_llm_request")
+                        ? String.format(
+                                "  %.2f CPU ms/LLM req  busy %.2f",
+                                (double) r.get("cpu_ms_per_llm_request"),
+                                (double) r.get("llm_busy_fraction"))
+                        : "");
+    }
+
+    /**
+     * Makes the job's checkpoint statistics readable by {@link CheckpointWatcher}: the REST API on
+     * a free port, a long history, and statistics no older than 100 ms (the REST cache keeps them
+     * for web.refresh-interval, 3 s, by default).
+     *
+     * @return the REST port
+     */
+    private static int watchable(Configuration conf) throws java.io.IOException {
+        int port = freePort();
+        conf.set(RestOptions.BIND_PORT, String.valueOf(port));
+        conf.set(RestOptions.CACHE_CHECKPOINT_STATISTICS_TIMEOUT, Duration.ofMillis(100));
+        conf.set(WebOptions.REFRESH_INTERVAL, Duration.ofMillis(100));
+        conf.set(WebOptions.CHECKPOINTS_HISTORY_SIZE, 1000);
+        return port;
+    }
+
+    private static int freePort() throws java.io.IOException {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
     }
 
     private static long nextLong(Random r, long bound) {

@@ -11,6 +11,7 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -23,7 +24,10 @@ import java.util.concurrent.Callable;
                 + " OpenAI-compatible loopback server answering in LLM-like time, and measure"
                 + " throughput, LLM request rate, produce-to-visible latency, in-flight requests"
                 + " against the Little's-law bound, a synchronous baseline, and 1x/4x/16x rates and"
-                + " 10x conversations.",
+                + " 10x conversations; then, on a backlog already in the input topic, the platform"
+                + " ceiling (Kafka -> keyBy -> map -> Kafka, exactly-once), the time from job start"
+                + " to the first visible output and the checkpoint durations, local provider and"
+                + " LLM, and CPU ms per LLM request.",
             "Writes JSON to --report, markdown (.md) and a chart (.png) next to it."
         })
 public final class BenchCommand implements Callable<Integer> {
@@ -74,6 +78,25 @@ public final class BenchCommand implements Callable<Integer> {
                             + " analyzers).")
     String provider;
 
+    @Option(
+            names = "--backlog",
+            defaultValue = "" + Benchmark.Settings.DEFAULT_BACKLOG,
+            paramLabel = "N",
+            description =
+                    "Messages already waiting in the input topic when the backlog runs start"
+                            + " their job (platform ceiling, local provider, LLM): first visible"
+                            + " output, drain rate, checkpoint durations, CPU per LLM request; 0"
+                            + " skips them (default: ${DEFAULT-VALUE}).")
+    int backlog;
+
+    @Option(
+            names = "-D",
+            paramLabel = "KEY=VALUE",
+            description =
+                    "Flink or job option for every job of the run, applied last (e.g. -D"
+                            + " execution.checkpointing.unaligned.enabled=false).")
+    Map<String, String> overrides = new LinkedHashMap<>();
+
     @Override
     public Integer call() throws Exception {
         if (!provider.equals("openai") && !provider.equals("local")) {
@@ -91,7 +114,8 @@ public final class BenchCommand implements Callable<Integer> {
             Map<String, Object> r =
                     new Benchmark(
                                     new Benchmark.Settings(
-                                            messages, latencyMs, rate, capacity, dir, provider),
+                                            messages, latencyMs, rate, capacity, dir, provider,
+                                            backlog, overrides),
                                     System.out)
                             .run();
             Files.write(report, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(r));

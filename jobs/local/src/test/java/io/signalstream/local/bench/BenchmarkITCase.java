@@ -24,11 +24,15 @@ class BenchmarkITCase {
     @TempDir Path tmp;
 
     @Test
-    @Timeout(value = 5, unit = TimeUnit.MINUTES)
+    @Timeout(value = 8, unit = TimeUnit.MINUTES)
     @SuppressWarnings("unchecked")
     void smallRunProducesAConsistentReport() throws Exception {
         Map<String, Object> r =
-                new Benchmark(new Benchmark.Settings(60, 50, 30, 16, tmp), System.out).run();
+                new Benchmark(
+                                new Benchmark.Settings(
+                                        60, 50, 30, 16, tmp, "openai", 150, Map.of()),
+                                System.out)
+                        .run();
 
         List<Map<String, Object>> runs = (List<Map<String, Object>>) r.get("runs");
         assertThat(runs)
@@ -62,8 +66,47 @@ class BenchmarkITCase {
         assertThat((double) r.get("cpu_cores_used")).isPositive();
         assertThat((long) r.get("heap_mb_max")).isPositive();
 
+        // The backlog runs: ceiling, local provider, LLM, each on a 150-message backlog.
+        assertThat(r.get("backlog_messages")).isEqualTo(150);
+        assertThat((double) r.get("ceiling_msgs_per_s")).isPositive();
+        assertThat((double) r.get("ratio_to_ceiling")).isPositive();
+        List<Map<String, Object>> backlog = (List<Map<String, Object>>) r.get("backlog_runs");
+        assertThat(backlog)
+                .extracting(x -> x.get("run"))
+                .containsExactly("ceiling", "backlog-local", "backlog-llm");
+        for (Map<String, Object> run : backlog) {
+            assertThat(run.get("visible")).as("%s", run.get("run")).isEqualTo(150);
+            assertThat((double) run.get("first_visible_s"))
+                    .isPositive()
+                    .isLessThanOrEqualTo((double) run.get("drain_s"));
+            Map<String, Object> c = (Map<String, Object>) run.get("checkpoints");
+            assertThat((int) c.get("completed"))
+                    .as("a checkpoint completed before the output became visible")
+                    .isPositive();
+            assertThat((long) c.get("p50")).isLessThanOrEqualTo((long) c.get("p99"));
+            assertThat((long) c.get("p99")).isLessThanOrEqualTo((long) c.get("max"));
+        }
+        double ratio0 =
+                (double) backlog.get(1).get("throughput_msgs_per_s")
+                        / (double) r.get("ceiling_msgs_per_s");
+        assertThat((double) r.get("ratio_to_ceiling"))
+                .isCloseTo(ratio0, within(Math.max(0.02, ratio0 * 0.05)));
+        Map<String, Object> first = (Map<String, Object>) r.get("first_visible_s");
+        assertThat(first).containsOnlyKeys("ceiling", "local", "llm");
+        first.values().forEach(v -> assertThat((double) v).isPositive());
+        assertThat((Map<String, Object>) r.get("checkpoint_ms"))
+                .containsOnlyKeys("ceiling", "local", "llm");
+        assertThat((double) r.get("cpu_ms_per_llm_request")).isPositive();
+        assertThat((double) r.get("llm_busy_fraction")).isGreaterThan(0.0).isLessThanOrEqualTo(1.0);
+        assertThat((int) backlog.get(2).get("llm_requests")).isGreaterThan(150);
+
         String md = BenchReport.markdown(r);
-        assertThat(md).contains("speed-up vs synchronous", "1x-10x-conversations");
+        assertThat(md)
+                .contains(
+                        "speed-up vs synchronous",
+                        "1x-10x-conversations",
+                        "platform ceiling",
+                        "first visible after start");
         Path png = tmp.resolve("bench.png");
         BenchReport.chart(r, png);
         assertThat(Files.size(png)).isGreaterThan(1000);
