@@ -110,6 +110,7 @@
       var list = Array.isArray(r.body.conversations) ? r.body.conversations : [];
       // Newest first from the server: insert oldest first so the newest ends on top.
       for (var i = list.length - 1; i >= 0; i--) { upsert(list[i], false); }
+      document.body.setAttribute('data-loaded', 'true');
     }).catch(function (e) {
       if (e.message !== 'unauthorized') {
         var err = $('list-error');
@@ -439,6 +440,7 @@
     rows.forEach(function (e) { e.row.remove(); });
     rows.clear();
     updateCount();
+    document.body.removeAttribute('data-loaded');
     $('login').hidden = true;
     $('main').hidden = false;
     $('tenant').textContent = tenantOf(t) || 'unknown';
