@@ -1,34 +1,172 @@
 package io.signalstream.api;
 
+import io.signalstream.events.ConversationKeys;
+import io.signalstream.events.RawRecord;
+import io.signalstream.serde.ChatMessageParser;
+import io.signalstream.serde.Json;
+import io.signalstream.serde.MessageValidationException;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.github.bucket4j.Bandwidth;
+import io.github.bucket4j.Bucket;
+import io.github.bucket4j.ConsumptionProbe;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.UnauthorizedResponse;
+import io.javalin.http.staticfiles.Location;
+import io.javalin.websocket.WsConfig;
+import io.javalin.websocket.WsContext;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+
 /**
- * The API service: Javalin on {@link ApiOptions#port()}, an idempotent producer into the input
- * topic, and the view of the aggregated topic. Contract (see the README's API section):
+ * The API service (a small HTTP service beside the job, not a Flink job): Javalin on {@link
+ * ApiOptions#port()}, an idempotent producer into the input topic, and the {@link ConversationView}
+ * of the aggregated topic.
  *
  * <ul>
  *   <li>{@code GET /} the live dashboard (static files under {@code /dashboard/});
- *   <li>{@code POST /v1/messages}, {@code GET /v1/conversations}, {@code GET
- *       /v1/conversations/{id}/insights}, WebSocket {@code /v1/stream} and {@code
- *       /v1/conversations/{id}/stream} ({@code ?access_token=}), {@code GET /health}, {@code GET
- *       /ready}, {@code GET /metrics}.
+ *   <li>{@code POST /v1/messages}: validated by the job's own parser, produced keyed {@code
+ *       tenant:conversation}, 202 once the broker acknowledged it;
+ *   <li>{@code GET /v1/conversations[?sentiment=&urgency=&pii=&limit=]}, {@code GET
+ *       /v1/conversations/{id}/insights};
+ *   <li>WebSocket {@code /v1/stream} and {@code /v1/conversations/{id}/stream}: each new version as
+ *       {@code {"type":"intelligence_update","data":{…}}};
+ *   <li>{@code GET /health}, {@code GET /ready} (view caught up), {@code GET /metrics}
+ *       (Prometheus).
  * </ul>
+ *
+ * <p>Every {@code /v1} call needs a JWT ({@code Authorization: Bearer} or {@code ?access_token=});
+ * the tenant is its {@code tenant_id}. A caller never sees another tenant's data: other tenants'
+ * conversations are 404, a body naming another tenant is 403. Errors are JSON {@code {"error",
+ * "reason"}}, never a stack trace.
  */
 public final class ApiServer implements AutoCloseable {
 
-    private ApiServer() {}
+    private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
+
+    private static final String TENANT = "signalstream.tenant";
+    private static final String STARTED = "signalstream.started";
+    private static final String DASHBOARD = "/io/signalstream/api/dashboard";
+    private static final int MAX_LIMIT = 1000;
+
+    private final ApiOptions options;
+    private final ChatMessageParser parser = ChatMessageParser.withDefaults();
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final ConversationView view;
+    private final PrometheusMeterRegistry metrics =
+            new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Cache<String, Bucket> rateLimits =
+            Caffeine.newBuilder().maximumSize(100_000).build();
+    private final Map<String, Set<Subscriber>> streams = new ConcurrentHashMap<>();
+    private final AtomicInteger connected = new AtomicInteger();
+    private final ExecutorService senders;
+    private final Counter accepted;
+    private final Counter refused;
+    private final Javalin app;
+
+    /** A WebSocket client: its tenant and, for a per-conversation stream, its conversation. */
+    private record Subscriber(WsContext ctx, String tenant, String conversationId) {}
+
+    private ApiServer(ApiOptions options) {
+        this.options = options;
+        Properties p = new Properties();
+        p.putAll(options.kafkaProperties());
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, options.bootstrapServers());
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "1");
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, "signalstream-api");
+        this.producer =
+                new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+        this.senders =
+                Executors.newFixedThreadPool(
+                        4,
+                        r -> {
+                            Thread t = new Thread(r, "signalstream-api-stream");
+                            t.setDaemon(true);
+                            return t;
+                        });
+        this.view = new ConversationView(options, this::broadcast);
+        this.accepted = metrics.counter("signalstream_api_messages_accepted");
+        this.refused = metrics.counter("signalstream_api_messages_rate_limited");
+        Gauge.builder("signalstream_api_streams_connected", connected, AtomicInteger::get)
+                .register(metrics);
+        Gauge.builder("signalstream_api_view_lag_records", view, ConversationView::lag)
+                .register(metrics);
+        Gauge.builder("signalstream_api_view_conversations", view, ConversationView::size)
+                .register(metrics);
+        Gauge.builder("signalstream_api_view_ready", view, v -> v.ready() ? 1 : 0)
+                .register(metrics);
+        this.app =
+                Javalin.create(
+                        config -> {
+                            config.showJavalinBanner = false;
+                            config.http.maxRequestSize = options.maxBodyBytes();
+                            config.staticFiles.add(
+                                    s -> {
+                                        s.hostedPath = "/dashboard";
+                                        s.directory = DASHBOARD;
+                                        s.location = Location.CLASSPATH;
+                                    });
+                        });
+        routes();
+    }
 
     /**
      * Starts the service; returns once it listens (the view may still be catching up: see {@code
      * /ready}).
      *
-     * @throws IllegalStateException when the port is taken or Kafka is unreachable
+     * @throws IllegalStateException when the port is taken
      */
     public static ApiServer start(ApiOptions options) {
-        throw new UnsupportedOperationException("not yet");
+        ApiServer server = new ApiServer(options);
+        try {
+            server.view.start();
+            server.app.start(options.port());
+        } catch (RuntimeException e) {
+            server.close();
+            throw new IllegalStateException(
+                    "cannot start the API on port " + options.port() + ": " + e.getMessage(), e);
+        }
+        LOG.info("API listening on port {}", server.port());
+        return server;
     }
 
     /** The port it listens on. */
     public int port() {
-        throw new UnsupportedOperationException("not yet");
+        return app.port();
     }
 
     /** {@code http://127.0.0.1:<port>}. */
@@ -36,11 +174,352 @@ public final class ApiServer implements AutoCloseable {
         return "http://127.0.0.1:" + port();
     }
 
-    /** Whether the view has caught up with the aggregated topic's end offsets seen at start. */
+    /** Whether the view has caught up with the topics' end offsets seen at start. */
     public boolean ready() {
-        throw new UnsupportedOperationException("not yet");
+        return view.ready();
+    }
+
+    private void routes() {
+        app.before(ctx -> ctx.attribute(STARTED, System.nanoTime()));
+        app.after(this::record);
+        app.before("/v1/*", ctx -> ctx.attribute(TENANT, authenticate(ctx)));
+        app.wsBeforeUpgrade("/v1/*", ctx -> authenticate(ctx));
+        app.exception(
+                UnauthorizedResponse.class,
+                (e, ctx) -> error(ctx, 401, "unauthorized", e.getMessage()));
+        app.exception(
+                Exception.class,
+                (e, ctx) -> {
+                    LOG.error("{} {} failed", ctx.method(), ctx.path(), e);
+                    error(ctx, 500, "internal", "internal error");
+                });
+        app.error(
+                404,
+                ctx -> {
+                    if (!String.valueOf(ctx.res().getContentType())
+                            .startsWith("application/json")) {
+                        error(ctx, 404, "not_found", "no such resource: " + ctx.path());
+                    }
+                });
+        app.error(
+                413,
+                ctx ->
+                        error(
+                                ctx,
+                                413,
+                                "too_large",
+                                "request body over " + options.maxBodyBytes() + " bytes"));
+
+        app.get("/", ctx -> ctx.contentType("text/html; charset=utf-8").result(dashboard()));
+        app.get("/health", ctx -> json(ctx, 200, Map.of("status", "up")));
+        app.get(
+                "/ready",
+                ctx -> {
+                    if (view.ready()) {
+                        json(ctx, 200, Map.of("status", "ready", "lag", view.lag()));
+                    } else {
+                        json(ctx, 503, Map.of("status", "catching_up", "lag", view.lag()));
+                    }
+                });
+        app.get(
+                "/metrics",
+                ctx ->
+                        ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
+                                .result(metrics.scrape()));
+        app.post("/v1/messages", this::postMessage);
+        app.get("/v1/conversations", this::listConversations);
+        app.get("/v1/conversations/{conversation_id}/insights", this::insights);
+        app.ws("/v1/stream", ws -> stream(ws, false));
+        app.ws("/v1/conversations/{conversation_id}/stream", ws -> stream(ws, true));
+    }
+
+    private String authenticate(Context ctx) {
+        String header = ctx.header("Authorization");
+        String token = null;
+        if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            token = header.substring(7).trim();
+        } else if (ctx.queryParam("access_token") != null) {
+            token = ctx.queryParam("access_token");
+        }
+        try {
+            return options.tokens().tenantOf(token);
+        } catch (TokenVerifier.InvalidTokenException e) {
+            throw new UnauthorizedResponse(e.getMessage());
+        }
+    }
+
+    private void postMessage(Context ctx) {
+        String tenant = ctx.attribute(TENANT);
+        ConsumptionProbe probe = bucket(tenant).tryConsumeAndReturnRemaining(1);
+        if (!probe.isConsumed()) {
+            refused.increment();
+            long seconds =
+                    Math.max(
+                            1,
+                            TimeUnit.NANOSECONDS.toSeconds(
+                                    probe.getNanosToWaitForRefill() + 999_999_999L));
+            ctx.header("Retry-After", String.valueOf(seconds));
+            error(
+                    ctx,
+                    429,
+                    "rate_limited",
+                    "over "
+                            + options.postsPerSecondPerTenant()
+                            + " messages per second for this tenant");
+            return;
+        }
+        JsonNode body;
+        try {
+            body = Json.MAPPER.readTree(ctx.bodyAsBytes());
+        } catch (IOException e) {
+            error(ctx, 400, "malformed_json", "the body is not valid JSON");
+            return;
+        }
+        if (!(body instanceof ObjectNode msg)) {
+            error(ctx, 400, "not_an_object", "the body must be a JSON object");
+            return;
+        }
+        JsonNode claimed = msg.get("tenant_id");
+        if (claimed != null && !claimed.isNull() && !tenant.equals(claimed.asText())) {
+            error(ctx, 403, "forbidden", "tenant_id differs from the token's tenant");
+            return;
+        }
+        msg.put("tenant_id", tenant);
+        if (!msg.hasNonNull("message_id")) {
+            msg.put("message_id", UUID.randomUUID().toString());
+        }
+        Instant now = Instant.now();
+        if (!msg.hasNonNull("timestamp")) {
+            msg.put("timestamp", now.toString());
+        }
+        String conversation = msg.path("conversation_id").asText("");
+        byte[] key = ConversationKeys.of(tenant, conversation).getBytes(StandardCharsets.UTF_8);
+        byte[] value = Json.toBytes(msg);
+        try {
+            parser.parse(
+                    new RawRecord(options.inputTopic(), 0, 0, now.toEpochMilli(), key, value), now);
+        } catch (MessageValidationException e) {
+            error(ctx, 400, e.errorType(), e.getMessage());
+            return;
+        }
+        try {
+            producer.send(new ProducerRecord<>(options.inputTopic(), key, value))
+                    .get(options.produceTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            error(
+                    ctx,
+                    503,
+                    "unavailable",
+                    "Kafka did not acknowledge the message: " + e.getClass().getSimpleName());
+            return;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            error(ctx, 503, "unavailable", "interrupted");
+            return;
+        }
+        accepted.increment();
+        json(
+                ctx,
+                202,
+                Map.of(
+                        "message_id",
+                        msg.get("message_id").asText(),
+                        "conversation_id",
+                        conversation));
+    }
+
+    private Bucket bucket(String tenant) {
+        return rateLimits.get(
+                tenant,
+                t -> {
+                    long perSecond = Math.max(1, Math.round(options.postsPerSecondPerTenant()));
+                    return Bucket.builder()
+                            .addLimit(
+                                    Bandwidth.builder()
+                                            .capacity(perSecond)
+                                            .refillGreedy(perSecond, Duration.ofSeconds(1))
+                                            .build())
+                            .build();
+                });
+    }
+
+    private void listConversations(Context ctx) {
+        String tenant = ctx.attribute(TENANT);
+        int limit;
+        try {
+            limit =
+                    Math.min(
+                            MAX_LIMIT,
+                            Integer.parseInt(
+                                    ctx.queryParamAsClass("limit", String.class)
+                                            .getOrDefault("50")));
+        } catch (NumberFormatException e) {
+            error(ctx, 400, "invalid_parameter", "limit must be a whole number");
+            return;
+        }
+        if (limit < 1) {
+            error(ctx, 400, "invalid_parameter", "limit must be at least 1");
+            return;
+        }
+        Predicate<ObjectNode> filter = a -> true;
+        String sentiment = ctx.queryParam("sentiment");
+        if (sentiment != null && !sentiment.isBlank()) {
+            filter =
+                    filter.and(
+                            a ->
+                                    sentiment.equalsIgnoreCase(
+                                            a.path("sentiment").path("label").asText()));
+        }
+        String urgency = ctx.queryParam("urgency");
+        if (urgency != null && !urgency.isBlank()) {
+            filter =
+                    filter.and(
+                            a ->
+                                    urgency.equalsIgnoreCase(
+                                            a.path("insights").path("urgency").asText()));
+        }
+        String pii = ctx.queryParam("pii");
+        if (pii != null && !pii.isBlank()) {
+            if (!pii.equals("true") && !pii.equals("false")) {
+                error(ctx, 400, "invalid_parameter", "pii must be true or false");
+                return;
+            }
+            boolean want = pii.equals("true");
+            filter = filter.and(a -> a.path("pii").path("has_pii").asBoolean(false) == want);
+        }
+        List<ObjectNode> found = view.list(tenant, filter, limit);
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        out.putArray("conversations").addAll(found);
+        out.put("count", found.size());
+        json(ctx, 200, out);
+    }
+
+    private void insights(Context ctx) {
+        String tenant = ctx.attribute(TENANT);
+        String id = ctx.pathParam("conversation_id");
+        view.insights(tenant, id)
+                .ifPresentOrElse(
+                        a -> json(ctx, 200, a),
+                        () ->
+                                error(
+                                        ctx,
+                                        404,
+                                        "not_found",
+                                        "no intelligence for conversation " + id + " yet"));
+    }
+
+    private void stream(WsConfig ws, boolean oneConversation) {
+        ws.onConnect(
+                ctx -> {
+                    String tenant;
+                    try {
+                        tenant = options.tokens().tenantOf(token(ctx));
+                    } catch (TokenVerifier.InvalidTokenException e) {
+                        ctx.closeSession(4401, "unauthorized");
+                        return;
+                    }
+                    ctx.enableAutomaticPings(15, TimeUnit.SECONDS);
+                    Subscriber s =
+                            new Subscriber(
+                                    ctx,
+                                    tenant,
+                                    oneConversation ? ctx.pathParam("conversation_id") : null);
+                    ctx.attribute("subscriber", s);
+                    streams.computeIfAbsent(tenant, t -> ConcurrentHashMap.newKeySet()).add(s);
+                    connected.incrementAndGet();
+                });
+        ws.onClose(ctx -> unsubscribe(ctx.attribute("subscriber")));
+        ws.onError(ctx -> unsubscribe(ctx.attribute("subscriber")));
+    }
+
+    private static String token(WsContext ctx) {
+        String header = ctx.header("Authorization");
+        if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return header.substring(7).trim();
+        }
+        return ctx.queryParam("access_token");
+    }
+
+    private void unsubscribe(Subscriber s) {
+        if (s == null) {
+            return;
+        }
+        Set<Subscriber> set = streams.get(s.tenant());
+        if (set != null && set.remove(s)) {
+            connected.decrementAndGet();
+        }
+    }
+
+    private void broadcast(ConversationView.Entry e) {
+        Set<Subscriber> set = streams.get(e.tenantId());
+        if (set == null || set.isEmpty()) {
+            return;
+        }
+        ObjectNode frame = Json.MAPPER.createObjectNode();
+        frame.put("type", "intelligence_update");
+        frame.set("data", e.aggregated());
+        String text = Json.toString(frame);
+        for (Subscriber s : set) {
+            if (s.conversationId() != null && !s.conversationId().equals(e.conversationId())) {
+                continue;
+            }
+            senders.execute(
+                    () -> {
+                        try {
+                            synchronized (s) {
+                                if (s.ctx().session.isOpen()) {
+                                    s.ctx().send(text);
+                                }
+                            }
+                        } catch (RuntimeException ex) {
+                            unsubscribe(s);
+                        }
+                    });
+        }
+    }
+
+    private void record(Context ctx) {
+        Long started = ctx.attribute(STARTED);
+        if (started == null) {
+            return;
+        }
+        String route = ctx.endpointHandlerPath();
+        Timer.builder("signalstream_api_requests")
+                .tag("method", ctx.method().name())
+                .tag("route", route == null || route.isEmpty() ? "unmatched" : route)
+                .tag("status", String.valueOf(ctx.statusCode()))
+                .publishPercentiles(0.5, 0.95, 0.99)
+                .register(metrics)
+                .record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+    }
+
+    private static void json(Context ctx, int status, Object body) {
+        ctx.status(status).contentType("application/json").result(Json.toString(body));
+    }
+
+    private static void error(Context ctx, int status, String error, String reason) {
+        json(ctx, status, Map.of("error", error, "reason", reason == null ? "" : reason));
+    }
+
+    private static String dashboard() throws IOException {
+        try (InputStream in = ApiServer.class.getResourceAsStream(DASHBOARD + "/index.html")) {
+            if (in == null) {
+                return "<!doctype html><title>SignalStream</title><p>dashboard not bundled</p>";
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
     }
 
     @Override
-    public void close() {}
+    public void close() {
+        try {
+            app.stop();
+        } catch (RuntimeException e) {
+            LOG.debug("stopping Javalin", e);
+        }
+        view.close();
+        senders.shutdownNow();
+        producer.close(Duration.ofSeconds(5));
+        metrics.close();
+    }
 }

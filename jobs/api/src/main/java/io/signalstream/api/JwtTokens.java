@@ -1,13 +1,45 @@
 package io.signalstream.api;
 
-import java.nio.file.Path;
-import java.time.Duration;
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
+import com.nimbusds.jose.jwk.source.ImmutableSecret;
+import com.nimbusds.jose.jwk.source.JWKSource;
+import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
+import com.nimbusds.jose.proc.JWSVerificationKeySelector;
+import com.nimbusds.jose.proc.SecurityContext;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import com.nimbusds.jwt.proc.BadJWTException;
+import com.nimbusds.jwt.proc.ConfigurableJWTProcessor;
+import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
+import com.nimbusds.jwt.proc.DefaultJWTProcessor;
 
-/** JWT verifiers (HS256 secret, or RS256/ES256 keys of a JWKS) and development tokens. */
+import java.io.IOException;
+import java.net.MalformedURLException;
+import java.net.URI;
+import java.nio.file.Path;
+import java.text.ParseException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.Set;
+
+/**
+ * JWT verifiers and development tokens, with Nimbus JOSE + JWT. Accepted: HS256 with a shared
+ * secret, or RS256/ES256 with the keys of a JWKS (file or URL). A token must carry {@code exp}
+ * (checked, with 60 s clock skew) and a {@code tenant_id} string claim.
+ */
 public final class JwtTokens {
 
     /** Shortest accepted HS256 secret, in bytes (RFC 7518 §3.2: at least the hash size). */
     public static final int MIN_SECRET_BYTES = 32;
+
+    /** The claim naming the tenant. */
+    public static final String TENANT_CLAIM = "tenant_id";
 
     private JwtTokens() {}
 
@@ -18,22 +50,101 @@ public final class JwtTokens {
      * @throws IllegalArgumentException for a shorter secret
      */
     public static TokenVerifier hs256(byte[] secret) {
-        throw new UnsupportedOperationException("not yet");
+        checkSecret(secret);
+        return verifier(
+                new JWSVerificationKeySelector<>(
+                        JWSAlgorithm.HS256, new ImmutableSecret<>(secret.clone())));
     }
 
     /**
      * A verifier of RS256/ES256 tokens signed by a key of a JWKS file.
      *
-     * @throws IllegalArgumentException when the file cannot be read or holds no usable key
+     * @throws IllegalArgumentException when the file cannot be read or parsed
      */
     public static TokenVerifier jwks(Path file) {
-        throw new UnsupportedOperationException("not yet");
+        try {
+            return jwks(new ImmutableJWKSet<>(JWKSet.load(file.toFile())));
+        } catch (IOException | ParseException e) {
+            throw new IllegalArgumentException(
+                    "cannot read the JWKS " + file + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * A verifier of RS256/ES256 tokens signed by a key of the JWKS at a URL (fetched when needed,
+     * cached and refreshed by Nimbus).
+     *
+     * @throws IllegalArgumentException for a malformed URL
+     */
+    public static TokenVerifier jwks(URI url) {
+        try {
+            return jwks(JWKSourceBuilder.create(url.toURL()).build());
+        } catch (MalformedURLException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("invalid JWKS URL " + url + ": " + e.getMessage());
+        }
+    }
+
+    private static TokenVerifier jwks(JWKSource<SecurityContext> source) {
+        return verifier(
+                new JWSVerificationKeySelector<>(
+                        Set.of(JWSAlgorithm.RS256, JWSAlgorithm.ES256), source));
+    }
+
+    private static TokenVerifier verifier(JWSVerificationKeySelector<SecurityContext> keys) {
+        ConfigurableJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
+        processor.setJWSKeySelector(keys);
+        processor.setJWTClaimsSetVerifier(
+                new DefaultJWTClaimsVerifier<>(null, Set.of("exp", TENANT_CLAIM)));
+        return token -> {
+            if (token == null || token.isBlank()) {
+                throw new TokenVerifier.InvalidTokenException("no token");
+            }
+            JWTClaimsSet claims;
+            try {
+                claims = processor.process(token, null);
+            } catch (BadJWTException e) {
+                throw new TokenVerifier.InvalidTokenException(e.getMessage());
+            } catch (ParseException e) {
+                throw new TokenVerifier.InvalidTokenException("malformed token");
+            } catch (Exception e) {
+                throw new TokenVerifier.InvalidTokenException("invalid token: " + e.getMessage());
+            }
+            Object tenant = claims.getClaim(TENANT_CLAIM);
+            if (!(tenant instanceof String t) || t.isBlank() || t.contains(":")) {
+                throw new TokenVerifier.InvalidTokenException("tenant_id claim is not a tenant id");
+            }
+            return t;
+        };
     }
 
     /**
      * A signed HS256 token for {@code tenantId}, valid for {@code ttl} (for development and tests).
+     *
+     * @throws IllegalArgumentException for a secret shorter than {@value #MIN_SECRET_BYTES} bytes
      */
     public static String hs256Token(byte[] secret, String tenantId, Duration ttl) {
-        throw new UnsupportedOperationException("not yet");
+        checkSecret(secret);
+        Instant now = Instant.now();
+        JWTClaimsSet claims =
+                new JWTClaimsSet.Builder()
+                        .subject("dev-" + tenantId)
+                        .claim(TENANT_CLAIM, tenantId)
+                        .issueTime(Date.from(now))
+                        .expirationTime(Date.from(now.plus(ttl)))
+                        .build();
+        SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), claims);
+        try {
+            jwt.sign(new MACSigner(secret));
+        } catch (JOSEException e) {
+            throw new IllegalArgumentException("cannot sign: " + e.getMessage(), e);
+        }
+        return jwt.serialize();
+    }
+
+    private static void checkSecret(byte[] secret) {
+        if (secret == null || secret.length < MIN_SECRET_BYTES) {
+            throw new IllegalArgumentException(
+                    "the JWT secret must have at least " + MIN_SECRET_BYTES + " bytes");
+        }
     }
 }

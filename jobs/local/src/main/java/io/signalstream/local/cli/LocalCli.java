@@ -1,5 +1,6 @@
 package io.signalstream.local.cli;
 
+import io.signalstream.api.ServeCommand;
 import io.signalstream.cli.RunCommand;
 import io.signalstream.cli.SignalStreamCli;
 
@@ -18,6 +19,7 @@ import picocli.CommandLine.Command;
  *       data
  *   <li>{@code eval}: scores an agent provider on labelled data
  *   <li>{@code bench}: end-to-end throughput and latency against a loopback LLM
+ *   <li>{@code serve}: the API service and live dashboard against an existing Kafka
  * </ul>
  *
  * <p>{@code run} and {@code sql} are the cluster's commands ({@link SignalStreamCli}).
@@ -32,7 +34,8 @@ import picocli.CommandLine.Command;
             RunCommand.class,
             LocalSqlCommand.class,
             EvalCommand.class,
-            BenchCommand.class
+            BenchCommand.class,
+            ServeCommand.class
         })
 public final class LocalCli implements Runnable {
 

@@ -1,0 +1,119 @@
+package io.signalstream.api;
+
+import io.signalstream.config.JobOptions;
+import io.signalstream.jobs.JobConfigLoader;
+
+import org.apache.flink.configuration.Configuration;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code serve}: the API service and live dashboard against an existing Kafka, until stopped.
+ * Tokens: HS256 with the secret in {@code SIGNALSTREAM_API_JWT_SECRET} (at least 32 bytes), or
+ * RS256/ES256 with {@code --jwks FILE|URL}. Kafka client settings (security) come from the same
+ * {@code SIGNALSTREAM_KAFKA_*} variables as {@code run}.
+ */
+@Command(
+        name = "serve",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Serve the SignalStream API (POST /v1/messages, insights, live streams) and the live"
+                    + " dashboard, reading and writing the job's topics.",
+            "Tokens are JWTs with a tenant_id claim: HS256 signed with"
+                    + " $SIGNALSTREAM_API_JWT_SECRET, or RS256/ES256 keys from --jwks."
+        })
+public final class ServeCommand implements Callable<Integer> {
+
+    /** Environment variable of the HS256 secret. */
+    public static final String SECRET_ENV = "SIGNALSTREAM_API_JWT_SECRET";
+
+    @Option(
+            names = "--bootstrap-servers",
+            required = true,
+            paramLabel = "HOSTS",
+            description = "Kafka bootstrap servers, e.g. kafka:9092.")
+    String bootstrapServers;
+
+    @Option(
+            names = "--port",
+            defaultValue = "8080",
+            paramLabel = "N",
+            description = "HTTP port (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(
+            names = "--jwks",
+            paramLabel = "FILE|URL",
+            description =
+                    "Verify RS256/ES256 tokens with the keys of this JWKS file or https URL"
+                            + " instead of the HS256 secret.")
+    String jwks;
+
+    @Option(
+            names = "--rate",
+            defaultValue = "50",
+            paramLabel = "PER_SECOND",
+            description = "POST /v1/messages per second per tenant (default: ${DEFAULT-VALUE}).")
+    double rate;
+
+    @Override
+    public Integer call() throws Exception {
+        TokenVerifier tokens;
+        try {
+            tokens = verifier();
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
+            return 2;
+        }
+        Configuration conf = new Configuration();
+        conf.set(JobOptions.BOOTSTRAP_SERVERS, bootstrapServers);
+        Properties kafka = JobConfigLoader.kafkaProperties(conf);
+        ApiOptions defaults = ApiOptions.defaults(bootstrapServers, port, tokens);
+        ApiOptions options =
+                new ApiOptions(
+                        bootstrapServers,
+                        kafka,
+                        port,
+                        tokens,
+                        defaults.inputTopic(),
+                        defaults.aggregatedTopic(),
+                        defaults.stateTopic(),
+                        defaults.viewMaxConversations(),
+                        rate,
+                        defaults.maxBodyBytes(),
+                        defaults.produceTimeout());
+        try (ApiServer server = ApiServer.start(options)) {
+            System.err.printf(
+                    "SignalStream API on http://0.0.0.0:%d (dashboard: /)%n", server.port());
+            CountDownLatch stop = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
+            stop.await();
+        } catch (IllegalStateException e) {
+            System.err.println("error: " + e.getMessage());
+            return 2;
+        }
+        return 0;
+    }
+
+    private TokenVerifier verifier() {
+        if (jwks != null) {
+            return jwks.startsWith("http://") || jwks.startsWith("https://")
+                    ? JwtTokens.jwks(URI.create(jwks))
+                    : JwtTokens.jwks(Path.of(jwks));
+        }
+        String secret = System.getenv(SECRET_ENV);
+        if (secret == null) {
+            throw new IllegalArgumentException(
+                    "set " + SECRET_ENV + " (at least 32 bytes) or give --jwks");
+        }
+        return JwtTokens.hs256(secret.getBytes(StandardCharsets.UTF_8));
+    }
+}
