@@ -70,6 +70,9 @@ class DashboardBrowserITCase {
     /** Warm-up bound: the job's first output after start (sources, first checkpoint). */
     private static final Duration WARM_UP = Duration.ofSeconds(120);
 
+    /** Conversations started before the measured one (warm-up, and a fuller picture). */
+    private static final int WARM_UP_CONVERSATIONS = 7;
+
     private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
     private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
 
@@ -115,7 +118,7 @@ class DashboardBrowserITCase {
         }
         List<List<Turn>> mine =
                 byTenant.values().stream().max(Comparator.comparingInt(List::size)).orElseThrow();
-        assertThat(mine).hasSizeGreaterThanOrEqualTo(5);
+        assertThat(mine).hasSizeGreaterThanOrEqualTo(WARM_UP_CONVERSATIONS + 1);
         String tenantA = mine.get(0).get(0).tenant();
         String tenantB =
                 byTenant.keySet().stream()
@@ -123,8 +126,8 @@ class DashboardBrowserITCase {
                         .findFirst()
                         .orElseThrow();
         List<Turn> other = byTenant.get(tenantB).get(0);
-        List<List<Turn>> warmUp = mine.subList(0, 4);
-        List<Turn> measured = mine.get(4);
+        List<List<Turn>> warmUp = mine.subList(0, WARM_UP_CONVERSATIONS);
+        List<Turn> measured = mine.get(WARM_UP_CONVERSATIONS);
 
         byte[] secret = new byte[32];
         new SecureRandom().nextBytes(secret);
@@ -180,7 +183,7 @@ class DashboardBrowserITCase {
         assertThat(driver.getCurrentUrl()).doesNotContain("access_token");
         assertThat(driver.findElement(By.id("tenant")).getText()).isEqualTo(tenantA);
 
-        // Warm-up: the first message of four conversations; the job's first outputs after its
+        // Warm-up: the first message of a few conversations; the job's first outputs after its
         // start include source assignment and the first checkpoints.
         for (List<Turn> c : warmUp) {
             post(url, tokenA, c.get(0));
@@ -304,7 +307,7 @@ class DashboardBrowserITCase {
                 "--disable-component-update",
                 "--disable-sync",
                 "--no-first-run",
-                "--window-size=1440,900",
+                "--window-size=1440,1080",
                 "--user-data-dir=" + profile.toAbsolutePath());
         ChromeDriverService service =
                 new ChromeDriverService.Builder()
