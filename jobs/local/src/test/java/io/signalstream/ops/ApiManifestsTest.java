@@ -1,7 +1,11 @@
 package io.signalstream.ops;
 
 import io.signalstream.api.JwtTokens;
+import io.signalstream.config.JobOptions;
+import io.signalstream.jobs.JobConfigLoader;
 import io.signalstream.local.cli.LocalCli;
+
+import org.apache.flink.configuration.Configuration;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.Container;
@@ -20,8 +24,11 @@ import picocli.CommandLine;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -31,8 +38,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The API service's manifests ({@code base/api-*.yaml}, the overlays' {@code api-patch.yaml},
  * {@code api.Dockerfile}) in every kustomize overlay: the Deployment runs the image's jar with
  * arguments the real CLI parses as {@code serve}, its probes point at {@code /ready} and {@code
- * /health} on the named HTTP port, the JWT secret comes from a Secret of the documented shape, the
- * Service and the PodMonitor select exactly the API pods (and the Flink PodMonitor does not).
+ * /health} on the named HTTP port, the JWT secret comes from a Secret of the documented shape, it
+ * talks to the job's Kafka with the job's security settings, the Service and the PodMonitor select
+ * exactly the API pods (and the Flink PodMonitor does not).
  */
 class ApiManifestsTest {
 
@@ -126,10 +134,42 @@ class ApiManifestsTest {
         assertThat(example).as("example secret").isNotNull();
         assertThat(example.getBytes(StandardCharsets.UTF_8).length)
                 .isGreaterThanOrEqualTo(JwtTokens.MIN_SECRET_BYTES);
+        Map<String, String> env = new HashMap<>();
         for (EnvVar e : c.getEnv()) {
-            assertThat(e.getValue())
-                    .as("env %s: secrets only through secretKeyRef", e.getName())
-                    .isNull();
+            if (e.getValueFrom() != null) {
+                var r = e.getValueFrom().getSecretKeyRef();
+                assertThat(FlinkManifestsTest.secrets).containsKey(r.getName());
+                assertThat(FlinkManifestsTest.secrets.get(r.getName())).containsKey(r.getKey());
+                env.put(e.getName(), FlinkManifestsTest.secrets.get(r.getName()).get(r.getKey()));
+            } else {
+                assertThat(e.getName())
+                        .as("a secret as a literal value")
+                        .doesNotContain("PASSWORD", "SECRET", "KEY");
+                env.put(e.getName(), e.getValue());
+            }
+        }
+
+        // The same Kafka as the job of the overlay, with the same security, and the Kafka
+        // properties serve builds from its environment work (SCRAM login from the Secret).
+        ObjectNode job = Kustomize.find(objects, "FlinkDeployment", "signalstream");
+        List<String> jobArgs = new ArrayList<>();
+        job.at("/spec/job/args").forEach(a -> jobArgs.add(a.asText()));
+        assertThat(bootstrap).isEqualTo(jobArgs.get(jobArgs.indexOf("--bootstrap-servers") + 1));
+        Configuration conf = new Configuration();
+        conf.set(JobOptions.BOOTSTRAP_SERVERS, bootstrap);
+        Properties kafka = JobConfigLoader.kafkaProperties(conf, env);
+        String jobProtocol =
+                job.at("/spec/flinkConfiguration")
+                        .path("signalstream.kafka.properties.security.protocol")
+                        .asText("PLAINTEXT");
+        assertThat(kafka.getProperty("security.protocol", "PLAINTEXT")).isEqualTo(jobProtocol);
+        if ("SASL_SSL".equals(jobProtocol)) {
+            assertThat(kafka.getProperty("sasl.mechanism"))
+                    .isEqualTo(
+                            job.at("/spec/flinkConfiguration")
+                                    .path("signalstream.kafka.properties.sasl.mechanism")
+                                    .asText());
+            assertThat(kafka.getProperty("sasl.jaas.config")).contains("ScramLoginModule");
         }
 
         // The Service reaches the API pods on the named port.
