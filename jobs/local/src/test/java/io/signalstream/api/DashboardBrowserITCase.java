@@ -240,7 +240,6 @@ class DashboardBrowserITCase {
         assertThat(detail.findElements(By.cssSelector("dl.agents dt"))).isNotEmpty();
         assertThat(detail.findElement(By.cssSelector("p.summary")).getText()).isNotBlank();
         assertThat(detail.findElements(By.cssSelector("ul.messages li"))).isNotEmpty();
-        // The data's text is text: the accepted message id came back, and nothing was injected.
         assertThat(Json.MAPPER.readTree(accepted.body()).path("message_id").asText()).isNotBlank();
         Thread.sleep(1000); // let the selection highlight settle for the picture
         Path picture = Path.of("target", "dashboard.png");
@@ -254,6 +253,33 @@ class DashboardBrowserITCase {
                         + "  next message's update (version 2, on top)    %6d ms after the POST%n"
                         + "  screenshot: %s%n%n",
                 ackMs, visibleMs, updateMs, picture.toAbsolutePath());
+
+        // Data is shown as text, never as markup: a message carrying HTML that would run script.
+        List<Turn> target = warmUp.get(2);
+        String html =
+                "<img src=x onerror=\"document.body.setAttribute('data-xss','1')\">"
+                        + " my order still has not arrived, please check";
+        post(
+                url,
+                tokenA,
+                new Turn(
+                        target.get(0).tenant(),
+                        target.get(0).conversation(),
+                        99,
+                        "customer",
+                        html));
+        awaitVersion(driver, target.get(0).conversation(), 2, VISIBLE_WITHIN).click();
+        new WebDriverWait(driver, Duration.ofSeconds(10))
+                .withMessage("the message's text in the detail panel")
+                .until(
+                        d ->
+                                d
+                                        .findElements(
+                                                By.cssSelector("#detail ul.messages li .text"))
+                                        .stream()
+                                        .anyMatch(e -> e.getText().contains("<img src=x")));
+        assertThat(driver.findElements(By.cssSelector("#detail img, #rows img"))).isEmpty();
+        assertThat(driver.findElement(By.tagName("body")).getAttribute("data-xss")).isNull();
 
         // Tenant B, same browser tab: its own conversation shows, none of tenant A's.
         driver.get(url + "/?access_token=" + tokenB);
