@@ -22,6 +22,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -228,7 +229,7 @@ class DashboardBrowserITCase {
 
         // The detail panel: the conversation's summary, agent statuses and latest messages.
         updated.click();
-        new WebDriverWait(driver, Duration.ofSeconds(10))
+        waitFor(driver, Duration.ofSeconds(10))
                 .until(
                         d ->
                                 first.conversation()
@@ -269,15 +270,20 @@ class DashboardBrowserITCase {
                         "customer",
                         html));
         awaitVersion(driver, target.get(0).conversation(), 2, VISIBLE_WITHIN).click();
-        new WebDriverWait(driver, Duration.ofSeconds(10))
+        String targetId = target.get(0).conversation();
+        waitFor(driver, Duration.ofSeconds(10))
                 .withMessage("the message's text in the detail panel")
                 .until(
                         d ->
-                                d
-                                        .findElements(
-                                                By.cssSelector("#detail ul.messages li .text"))
-                                        .stream()
-                                        .anyMatch(e -> e.getText().contains("<img src=x")));
+                                targetId.equals(
+                                                d.findElement(By.id("detail"))
+                                                        .getAttribute("data-conversation-id"))
+                                        && d
+                                                .findElements(
+                                                        By.cssSelector(
+                                                                "#detail ul.messages li .text"))
+                                                .stream()
+                                                .anyMatch(e -> e.getText().contains("<img src=x")));
         assertThat(driver.findElements(By.cssSelector("#detail img, #rows img"))).isEmpty();
         assertThat(driver.findElement(By.tagName("body")).getAttribute("data-xss")).isNull();
 
@@ -346,9 +352,19 @@ class DashboardBrowserITCase {
         return driver;
     }
 
+    /**
+     * A wait that retries when an element it looked at was replaced meanwhile (the page re-renders
+     * a row's cells and the detail panel on every update).
+     */
+    private static WebDriverWait waitFor(WebDriver driver, Duration timeout) {
+        WebDriverWait wait = new WebDriverWait(driver, timeout);
+        wait.ignoring(StaleElementReferenceException.class);
+        return wait;
+    }
+
     /** Waits until the list is loaded and the WebSocket is open. */
     private static void awaitLive(WebDriver driver, Duration timeout) {
-        new WebDriverWait(driver, timeout)
+        waitFor(driver, timeout)
                 .withMessage("the dashboard did not load its list and open its stream")
                 .until(
                         d ->
@@ -365,7 +381,7 @@ class DashboardBrowserITCase {
     /** The conversation's row once its sentiment and urgency are filled in. */
     private static WebElement awaitIntelligence(
             WebDriver driver, String conversation, Duration timeout) {
-        return new WebDriverWait(driver, timeout)
+        return waitFor(driver, timeout)
                 .withMessage("no row with sentiment and urgency for " + conversation)
                 .until(
                         rowWhere(
@@ -380,7 +396,7 @@ class DashboardBrowserITCase {
     /** The conversation's row once it shows at least {@code version}. */
     private static WebElement awaitVersion(
             WebDriver driver, String conversation, long version, Duration timeout) {
-        return new WebDriverWait(driver, timeout)
+        return waitFor(driver, timeout)
                 .withMessage("row of " + conversation + " never reached version " + version)
                 .until(
                         rowWhere(

@@ -345,6 +345,7 @@
     api('/v1/conversations/' + encodeURIComponent(id) + '/insights').then(function (r) {
       if (id !== selectedId) { return; }
       clear(box);
+      box.setAttribute('data-conversation-id', id);
       if (r.status === 404) {
         box.appendChild(el('p', 'placeholder', 'No intelligence for ' + id + ' yet.'));
         return;
@@ -367,7 +368,6 @@
   }
 
   function renderDetail(box, d) {
-    box.setAttribute('data-conversation-id', d.conversation_id);
     box.appendChild(el('h2', null, d.conversation_id));
     box.appendChild(el('div', 'meta', 'version ' + d.version + ' · updated ' + (d.last_updated || '—')
       + (d.complete === false ? ' · partial (missing ' + (d.missing_agents || []).join(', ') + ')' : '')));
