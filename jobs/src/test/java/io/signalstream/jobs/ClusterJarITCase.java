@@ -61,6 +61,7 @@ class ClusterJarITCase {
     void holdsNoLocalRuntimeDemoDataOrChartingLibrary() {
         assertThat(entries)
                 .noneMatch(e -> e.startsWith("io/signalstream/local/"))
+                .noneMatch(e -> e.startsWith("io/signalstream/api/") || e.startsWith("io/javalin/"))
                 .noneMatch(e -> e.startsWith("data/") || e.startsWith("eval/"))
                 .noneMatch(e -> e.startsWith("flink-conf/") || e.equals("log4j2.xml"))
                 .noneMatch(e -> e.startsWith("org/knowm/") || e.startsWith("org/apache/pdfbox/"))

@@ -2,11 +2,13 @@ package io.signalstream.bench;
 
 import io.signalstream.agents.AgentSpec;
 import io.signalstream.agents.AgentTrigger;
+import io.signalstream.agents.local.LocalAgentProvider;
 import io.signalstream.agents.local.PiiDetector;
 import io.signalstream.events.ChatMessage;
 import io.signalstream.events.ConversationSnapshot;
 import io.signalstream.events.RawRecord;
 import io.signalstream.events.SourceRef;
+import io.signalstream.events.TranscriptEntry;
 import io.signalstream.functions.ConversationStateFunction;
 import io.signalstream.serde.ChatMessageParser;
 import io.signalstream.serde.Json;
@@ -15,6 +17,8 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -28,9 +32,14 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -38,7 +47,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * JMH microbenchmarks of the hot paths: parsing and validating an input record, serialising a
  * snapshot, the PII recognizers on a real message, and the keyed state function's work per message
- * (heap state backend, operator harness). Run from the repository root:
+ * (heap state backend, operator harness), and each agent of the {@code local} provider ({@link
+ * LocalAgentProvider#run}: pii, sentiment, insights, summary) on the real conversations of {@value
+ * #CONVERSATIONS}, one snapshot per message with a transcript window of up to {@value #WINDOW}
+ * messages, cycling through all of them (one op = one agent call). Run from the repository root:
  *
  * <pre>
  * mvn -B -q -pl udfs test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
@@ -60,6 +72,12 @@ public class HotPathBenchmarks {
                     + " //www.youtube.com/channel/UCW97Zu1780HRMZoMMhlW06g\n\n"
                     + "my e-mail address: zekidemir089@gmail.com";
 
+    /** The bundled IBM TWCC dev conversations, relative to the repository root. */
+    static final String CONVERSATIONS = "jobs/local/src/main/resources/data/ibm-twcc-dev.jsonl";
+
+    /** Transcript window of the local agent benchmarks, as the job's default. */
+    static final int WINDOW = 20;
+
     private final ChatMessageParser parser = ChatMessageParser.withDefaults();
     private final PiiDetector pii = new PiiDetector();
     private RawRecord record;
@@ -67,6 +85,8 @@ public class HotPathBenchmarks {
     private KeyedOneInputStreamOperatorTestHarness<String, ChatMessage, ConversationSnapshot>
             harness;
     private long n;
+    private List<ConversationSnapshot> windows;
+    private int next;
 
     @Setup(Level.Trial)
     public void setUp() throws Exception {
@@ -128,6 +148,68 @@ public class HotPathBenchmarks {
                         ChatMessage::conversationKey,
                         Types.STRING);
         harness.open();
+        windows = realWindows();
+    }
+
+    /**
+     * One snapshot per message of the bundled conversations, in turn order, each with the last
+     * {@value #WINDOW} messages of its conversation as the transcript window.
+     */
+    static List<ConversationSnapshot> realWindows() throws IOException {
+        Path file = Path.of(CONVERSATIONS);
+        for (Path dir = Path.of("").toAbsolutePath();
+                !Files.exists(file) && dir != null;
+                dir = dir.getParent()) {
+            file = dir.resolve(CONVERSATIONS);
+        }
+        ObjectMapper json = new ObjectMapper();
+        Map<String, List<JsonNode>> byConversation = new LinkedHashMap<>();
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            if (!line.isBlank()) {
+                JsonNode node = json.readTree(line);
+                byConversation
+                        .computeIfAbsent(
+                                node.get("conversation_id").asText(), k -> new ArrayList<>())
+                        .add(node);
+            }
+        }
+        List<ConversationSnapshot> out = new ArrayList<>();
+        long seq = 0;
+        for (List<JsonNode> turns : byConversation.values()) {
+            turns.sort((a, b) -> a.get("turn_index").asInt() - b.get("turn_index").asInt());
+            List<TranscriptEntry> entries = new ArrayList<>();
+            for (JsonNode t : turns) {
+                Instant ts = Instant.ofEpochSecond(seq);
+                entries.add(
+                        new TranscriptEntry(
+                                "m" + seq++,
+                                t.get("sender").asText(),
+                                t.get("message").asText(),
+                                ts));
+                List<TranscriptEntry> window =
+                        entries.subList(Math.max(0, entries.size() - WINDOW), entries.size());
+                TranscriptEntry last = entries.get(entries.size() - 1);
+                out.add(
+                        new ConversationSnapshot(
+                                t.get("tenant_id").asText(),
+                                t.get("conversation_id").asText(),
+                                entries.size(),
+                                entries.size(),
+                                last,
+                                List.copyOf(window),
+                                entries.get(0).timestamp(),
+                                ts,
+                                List.of("pii", "sentiment", "insights", "summary"),
+                                new SourceRef("bench", 0, seq)));
+            }
+        }
+        return out;
+    }
+
+    private ConversationSnapshot nextWindow() {
+        ConversationSnapshot s = windows.get(next);
+        next = next + 1 == windows.size() ? 0 : next + 1;
+        return s;
     }
 
     @TearDown(Level.Trial)
@@ -170,5 +252,25 @@ public class HotPathBenchmarks {
             harness.getOutput().clear();
         }
         return size;
+    }
+
+    @Benchmark
+    public Object localPii() {
+        return LocalAgentProvider.run("pii", nextWindow());
+    }
+
+    @Benchmark
+    public Object localSentiment() {
+        return LocalAgentProvider.run("sentiment", nextWindow());
+    }
+
+    @Benchmark
+    public Object localInsights() {
+        return LocalAgentProvider.run("insights", nextWindow());
+    }
+
+    @Benchmark
+    public Object localSummary() {
+        return LocalAgentProvider.run("summary", nextWindow());
     }
 }

@@ -66,4 +66,36 @@ public record ApiOptions(
                 64 * 1024,
                 Duration.ofSeconds(10));
     }
+
+    /** These options with other Kafka client properties (e.g. security settings). */
+    public ApiOptions withKafkaProperties(Properties properties) {
+        return new ApiOptions(
+                bootstrapServers,
+                properties,
+                port,
+                tokens,
+                inputTopic,
+                aggregatedTopic,
+                stateTopic,
+                viewMaxConversations,
+                postsPerSecondPerTenant,
+                maxBodyBytes,
+                produceTimeout);
+    }
+
+    /** These options with another sustained post rate per tenant, in messages per second. */
+    public ApiOptions withPostsPerSecondPerTenant(double rate) {
+        return new ApiOptions(
+                bootstrapServers,
+                kafkaProperties,
+                port,
+                tokens,
+                inputTopic,
+                aggregatedTopic,
+                stateTopic,
+                viewMaxConversations,
+                rate,
+                maxBodyBytes,
+                produceTimeout);
+    }
 }

@@ -15,6 +15,7 @@ import io.github.bucket4j.Bucket;
 import io.github.bucket4j.ConsumptionProbe;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
 import io.javalin.http.UnauthorizedResponse;
 import io.javalin.http.staticfiles.Location;
 import io.javalin.websocket.WsConfig;
@@ -185,8 +186,15 @@ public final class ApiServer implements AutoCloseable {
         app.before("/v1/*", ctx -> ctx.attribute(TENANT, authenticate(ctx)));
         app.wsBeforeUpgrade("/v1/*", ctx -> authenticate(ctx));
         app.exception(
-                UnauthorizedResponse.class,
-                (e, ctx) -> error(ctx, 401, "unauthorized", e.getMessage()));
+                HttpResponseException.class,
+                (e, ctx) ->
+                        error(
+                                ctx,
+                                e.getStatus(),
+                                e.getStatus() == 401
+                                        ? "unauthorized"
+                                        : e.getStatus() == 413 ? "too_large" : "bad_request",
+                                e.getMessage()));
         app.exception(
                 Exception.class,
                 (e, ctx) -> {

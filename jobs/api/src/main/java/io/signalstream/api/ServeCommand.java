@@ -76,20 +76,10 @@ public final class ServeCommand implements Callable<Integer> {
         Configuration conf = new Configuration();
         conf.set(JobOptions.BOOTSTRAP_SERVERS, bootstrapServers);
         Properties kafka = JobConfigLoader.kafkaProperties(conf);
-        ApiOptions defaults = ApiOptions.defaults(bootstrapServers, port, tokens);
         ApiOptions options =
-                new ApiOptions(
-                        bootstrapServers,
-                        kafka,
-                        port,
-                        tokens,
-                        defaults.inputTopic(),
-                        defaults.aggregatedTopic(),
-                        defaults.stateTopic(),
-                        defaults.viewMaxConversations(),
-                        rate,
-                        defaults.maxBodyBytes(),
-                        defaults.produceTimeout());
+                ApiOptions.defaults(bootstrapServers, port, tokens)
+                        .withKafkaProperties(kafka)
+                        .withPostsPerSecondPerTenant(rate);
         try (ApiServer server = ApiServer.start(options)) {
             System.err.printf(
                     "SignalStream API on http://0.0.0.0:%d (dashboard: /)%n", server.port());

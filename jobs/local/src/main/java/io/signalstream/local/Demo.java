@@ -1,6 +1,10 @@
 package io.signalstream.local;
 
 import io.signalstream.agents.ProviderStats;
+import io.signalstream.api.ApiOptions;
+import io.signalstream.api.ApiServer;
+import io.signalstream.api.JwtTokens;
+import io.signalstream.api.ServeCommand;
 import io.signalstream.config.JobOptions;
 import io.signalstream.config.ProviderOptions;
 import io.signalstream.jobs.ConversationIntelligenceJob;
@@ -17,14 +21,19 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -48,6 +57,8 @@ public final class Demo {
      * @param llmLoopback run the agents on the openai provider against a loopback server
      * @param llmFaultRate share of loopback requests that get a fault
      * @param llmMaxDelayMs random extra delay of loopback answers, 0..this
+     * @param apiPort with a value, keep the broker and the job running after the replay and serve
+     *     the API and dashboard on this port (0: a free one) until the JVM is stopped
      */
     public record Settings(
             Path data,
@@ -58,7 +69,8 @@ public final class Demo {
             Configuration conf,
             boolean llmLoopback,
             double llmFaultRate,
-            long llmMaxDelayMs) {}
+            long llmMaxDelayMs,
+            Integer apiPort) {}
 
     private final Settings settings;
     private final PrintStream out;
@@ -201,10 +213,47 @@ public final class Demo {
                                 ProviderStats.all(),
                                 llmServer == null ? 0 : llmServer.requestCount());
                 printResults(report, tracker);
+                if (settings.apiPort() != null) {
+                    serveUntilStopped(broker.bootstrapServers(), kafkaProps, tracker.tenants());
+                }
             } finally {
                 cancel(job);
             }
             return report;
+        }
+    }
+
+    /**
+     * Serves the API and dashboard over the demo's broker until the JVM is stopped (Ctrl-C): prints
+     * the dashboard URL and a development token per tenant. The HS256 secret is {@code
+     * SIGNALSTREAM_API_JWT_SECRET}, or a random one for this run.
+     */
+    private void serveUntilStopped(String bootstrap, Properties kafkaProps, Set<String> tenants)
+            throws InterruptedException {
+        String env = System.getenv(ServeCommand.SECRET_ENV);
+        byte[] secret;
+        if (env != null
+                && env.getBytes(StandardCharsets.UTF_8).length >= JwtTokens.MIN_SECRET_BYTES) {
+            secret = env.getBytes(StandardCharsets.UTF_8);
+        } else {
+            secret = new byte[32];
+            new SecureRandom().nextBytes(secret);
+        }
+        ApiOptions options =
+                ApiOptions.defaults(bootstrap, settings.apiPort(), JwtTokens.hs256(secret))
+                        .withKafkaProperties(kafkaProps);
+        CountDownLatch stop = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
+        try (ApiServer api = ApiServer.start(options)) {
+            out.println();
+            out.printf("API and live dashboard on %s (Ctrl-C to stop)%n", api.url());
+            out.println("Development tokens (valid 12 h), one per tenant:");
+            for (String tenant : new TreeSet<>(tenants)) {
+                String token = JwtTokens.hs256Token(secret, tenant, Duration.ofHours(12));
+                out.printf("  %-20s %s/?access_token=%s%n", tenant, api.url(), token);
+            }
+            out.flush();
+            stop.await();
         }
     }
 

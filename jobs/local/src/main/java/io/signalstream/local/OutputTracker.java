@@ -263,6 +263,13 @@ public final class OutputTracker implements AutoCloseable {
         return conversationsWithPii;
     }
 
+    /** The tenants whose conversations have aggregated output. */
+    public java.util.Set<String> tenants() {
+        java.util.Set<String> out = new java.util.TreeSet<>();
+        latestAggregated.values().forEach(v -> out.add(v.path("tenant_id").asText()));
+        return out;
+    }
+
     /** Newest aggregated record per conversation key. */
     public Map<String, JsonNode> latestAggregated() {
         return latestAggregated;

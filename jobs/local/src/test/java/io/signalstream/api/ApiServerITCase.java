@@ -130,6 +130,9 @@ class ApiServerITCase {
         assertThat(Json.MAPPER.readTree(bad.body()).path("error").asText())
                 .isEqualTo("unknown_sender");
         assertThat(post(ACME, "{not json").statusCode()).isEqualTo(400);
+        HttpResponse<String> huge = post(ACME, "{\"message\":\"" + "x".repeat(70_000) + "\"}");
+        assertThat(huge.statusCode()).isEqualTo(413);
+        assertThat(Json.MAPPER.readTree(huge.body()).path("error").asText()).isEqualTo("too_large");
         assertThat(
                         post(
                                         ACME,
@@ -189,6 +192,30 @@ class ApiServerITCase {
         oneFrames.await(f -> f.path("data").path("version").asLong() >= 2, 30);
         Thread.sleep(2000);
         assertThat(globexFrames.all()).as("globex sees no acme update").isEmpty();
+        // Post -> visible, with the local provider: 20 new conversations, one at a time, timed
+        // until GET .../insights answers and until the stream delivers (printed, not asserted).
+        long[] viaGet = new long[20];
+        long[] viaStream = new long[20];
+        for (int i = 0; i < 20; i++) {
+            String id = "acme-latency-" + i;
+            long posted = System.nanoTime();
+            assertThat(
+                            postMessage(ACME, id, "Where is my package? Order " + i + " is late")
+                                    .statusCode())
+                    .isEqualTo(202);
+            awaitInsights(ACME, id, 1);
+            viaGet[i] = System.nanoTime() - posted;
+            acmeFrames.await(f -> id.equals(f.path("data").path("conversation_id").asText()), 60);
+            viaStream[i] = acmeFrames.receivedAt(id) - posted;
+        }
+        System.out.printf(
+                "API post -> visible (local provider, 20 posts): GET insights p50 %.2f s, p95 %.2f"
+                        + " s; stream p50 %.2f s, p95 %.2f s%n",
+                percentile(viaGet, 50),
+                percentile(viaGet, 95),
+                percentile(viaStream, 50),
+                percentile(viaStream, 95));
+
         wa.sendClose(WebSocket.NORMAL_CLOSURE, "bye");
         wb.sendClose(WebSocket.NORMAL_CLOSURE, "bye");
         wc.sendClose(WebSocket.NORMAL_CLOSURE, "bye");
@@ -209,6 +236,13 @@ class ApiServerITCase {
                 .contains("signalstream_api_requests")
                 .contains("signalstream_api_messages_accepted")
                 .contains("signalstream_api_view_lag_records");
+    }
+
+    private static double percentile(long[] nanos, int p) {
+        long[] sorted = nanos.clone();
+        java.util.Arrays.sort(sorted);
+        int i = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
+        return sorted[Math.max(0, i)] / 1e9;
     }
 
     private static HttpResponse<String> postMessage(String token, String conversation, String text)
@@ -282,6 +316,8 @@ class ApiServerITCase {
     /** Collects the text frames of one WebSocket as JSON. */
     private static final class Frames implements WebSocket.Listener {
         private final List<JsonNode> frames = new CopyOnWriteArrayList<>();
+        private final java.util.Map<String, Long> firstByConversation =
+                new java.util.concurrent.ConcurrentHashMap<>();
         private final StringBuilder partial = new StringBuilder();
 
         @Override
@@ -289,7 +325,10 @@ class ApiServerITCase {
             partial.append(data);
             if (last) {
                 try {
-                    frames.add(Json.MAPPER.readTree(partial.toString()));
+                    JsonNode f = Json.MAPPER.readTree(partial.toString());
+                    firstByConversation.putIfAbsent(
+                            f.path("data").path("conversation_id").asText(), System.nanoTime());
+                    frames.add(f);
                 } catch (Exception e) {
                     throw new CompletionException(e);
                 }
@@ -297,6 +336,11 @@ class ApiServerITCase {
             }
             ws.request(1);
             return CompletableFuture.completedFuture(null);
+        }
+
+        /** When the first frame of a conversation arrived ({@link System#nanoTime()}). */
+        long receivedAt(String conversationId) {
+            return firstByConversation.get(conversationId);
         }
 
         List<JsonNode> all() {

@@ -40,6 +40,7 @@ class PackageDependenciesTest {
         assertThat(production.containPackage("io.signalstream.jobs")).isTrue();
         assertThat(production.containPackage("io.signalstream.local")).isTrue();
         assertThat(production.containPackage("io.signalstream.llm")).isTrue();
+        assertThat(production.containPackage("io.signalstream.api")).isTrue();
     }
 
     @Test

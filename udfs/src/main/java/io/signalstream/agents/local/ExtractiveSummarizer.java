@@ -96,6 +96,9 @@ public final class ExtractiveSummarizer {
     private static final Pattern SENTENCE_END = Pattern.compile("(?<=[.!?])\\s+|\\s*\\n+\\s*");
     private static final Pattern END_PUNCT = Pattern.compile("[.!?\u2026]$");
     private static final Pattern WORD = Pattern.compile("[\\p{L}\\p{N}']+");
+    private static final Pattern TRAILING_PUNCT = Pattern.compile("[\\s:;,\u2013-]+$");
+    private static final Pattern BLANKS_AROUND_NEWLINE = Pattern.compile(" *\\n *");
+    private static final Pattern LEADING_PUNCT = Pattern.compile("^[\\s,:;.-]+");
     private static final Pattern PROBLEM =
             Pattern.compile(
                     "\\?|n't\\b|\\b(?:not|no|never|cannot|cant|unable|issue|issues|problem|problems|"
@@ -149,6 +152,7 @@ public final class ExtractiveSummarizer {
     public Summary summarize(List<Turn> transcript) {
         Objects.requireNonNull(transcript, "transcript");
         List<Turn> turns = new ArrayList<>();
+        List<String> cleanedTurns = new ArrayList<>();
         List<Sentence> sentences = new ArrayList<>();
         for (Turn turn : transcript) {
             Objects.requireNonNull(turn, "turn");
@@ -160,8 +164,9 @@ public final class ExtractiveSummarizer {
                 continue;
             }
             turns.add(turn);
+            cleanedTurns.add(cleaned);
             for (String s : SENTENCE_END.split(cleaned)) {
-                s = s.strip().replaceAll("[\\s:;,\u2013-]+$", "");
+                s = TRAILING_PUNCT.matcher(s.strip()).replaceAll("");
                 if (!s.isEmpty() && WORD.matcher(s).find()) {
                     sentences.add(
                             new Sentence(
@@ -219,16 +224,24 @@ public final class ExtractiveSummarizer {
                         .map(s -> truncate(prefix(s) + s.text, MAX_KEY_POINT_CHARS))
                         .limit(3)
                         .toList();
-        return new Summary(summary, keyPoints, resolution(turns));
+        return new Summary(summary, keyPoints, resolution(turns, cleanedTurns));
     }
 
     /** Applies the resolution rules of the class documentation to the non-system turns. */
     static String resolution(List<Turn> turns) {
+        List<String> cleaned = new ArrayList<>(turns.size());
+        turns.forEach(t -> cleaned.add(clean(t.text())));
+        return resolution(turns, cleaned);
+    }
+
+    /** {@link #resolution(List)} with each turn's {@link #clean} text, index for index. */
+    private static String resolution(List<Turn> turns, List<String> cleaned) {
         boolean agentSeen = false;
-        for (Turn t : turns) {
+        for (int i = 0; i < turns.size(); i++) {
+            Turn t = turns.get(i);
             if (t.isAgent()) {
                 agentSeen = true;
-            } else if (agentSeen && hasResolvedCue(clean(t.text()))) {
+            } else if (agentSeen && hasResolvedCue(cleaned.get(i))) {
                 return RESOLVED;
             }
         }
@@ -237,7 +250,7 @@ public final class ExtractiveSummarizer {
         }
         Turn last = turns.get(turns.size() - 1);
         if (last.isAgent()) {
-            String text = clean(last.text());
+            String text = cleaned.get(turns.size() - 1);
             if (AGENT_CLOSING.matcher(text).find()) {
                 return RESOLVED;
             }
@@ -342,39 +355,110 @@ public final class ExtractiveSummarizer {
 
     /** Removes URLs, mentions, HTML entities and sign-offs; collapses blanks per line. */
     static String clean(String text) {
-        String s = URL.matcher(text).replaceAll(" ");
-        s = MENTION.matcher(s).replaceAll(" ");
-        s =
-                s.replace("&amp;", "&")
-                        .replace("&lt;", "<")
-                        .replace("&gt;", ">")
-                        .replace("&quot;", "\"")
-                        .replace("&#39;", "'");
-        s = SIGN_OFF.matcher(s).replaceAll("");
-        s = SPACES.matcher(s).replaceAll(" ");
-        s = s.replaceAll(" *\\n *", "\n").replaceAll("^[\\s,:;.-]+", "");
+        // Each pattern is only run if the text has a character it needs (exact shortcuts).
+        String s = mayHaveUrl(text) ? URL.matcher(text).replaceAll(" ") : text;
+        s = s.indexOf('@') >= 0 ? MENTION.matcher(s).replaceAll(" ") : s;
+        if (s.indexOf('&') >= 0) {
+            s =
+                    s.replace("&amp;", "&")
+                            .replace("&lt;", "<")
+                            .replace("&gt;", ">")
+                            .replace("&quot;", "\"")
+                            .replace("&#39;", "'");
+        }
+        if (s.indexOf('*') >= 0 || s.indexOf('^') >= 0 || s.indexOf('~') >= 0) {
+            s = SIGN_OFF.matcher(s).replaceAll("");
+        }
+        if (hasBlankRun(s)) {
+            s = SPACES.matcher(s).replaceAll(" ");
+        }
+        if (s.indexOf('\n') >= 0) {
+            s = BLANKS_AROUND_NEWLINE.matcher(s).replaceAll("\n");
+        }
+        if (!s.isEmpty() && " \t\n\u000B\f\r,:;.-".indexOf(s.charAt(0)) >= 0) {
+            s = LEADING_PUNCT.matcher(s).replaceAll("");
+        }
         return s.strip();
+    }
+
+    /** True if SPACES would change the text: two blanks in a row, or a blank other than ' '. */
+    private static boolean hasBlankRun(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '\t' || c == '\u000B' || c == '\f' || c == '\u00A0') {
+                return true;
+            }
+            if (c == ' ' && i + 1 < s.length() && s.charAt(i + 1) == ' ') {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** True if the text may contain "http" or "www." (ASCII case-insensitive), as URL needs. */
+    static boolean mayHaveUrl(String text) {
+        for (int i = 0; i + 4 <= text.length(); i++) {
+            char c = (char) (text.charAt(i) | 0x20);
+            if ((c == 'h' && text.regionMatches(true, i, "http", 0, 4))
+                    || (c == 'w' && text.regionMatches(true, i, "www.", 0, 4))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static Set<String> contentWords(String sentence) {
         Set<String> out = new HashSet<>();
-        Matcher m = WORD.matcher(sentence.toLowerCase(Locale.ROOT).replace('\u2019', '\''));
-        while (m.find()) {
-            String w = m.group();
-            if (w.length() >= 2 && !STOP.contains(w)) {
-                out.add(w);
+        String s = sentence.toLowerCase(Locale.ROOT).replace('\u2019', '\'');
+        for (int start = wordStart(s, 0); start < s.length(); ) {
+            int end = wordEnd(s, start);
+            if (end - start >= 2) {
+                String w = s.substring(start, end);
+                if (!STOP.contains(w)) {
+                    out.add(w);
+                }
             }
+            start = wordStart(s, end);
         }
         return out;
     }
 
     private static int wordCount(String sentence) {
-        Matcher m = WORD.matcher(sentence);
         int n = 0;
-        while (m.find()) {
+        for (int start = wordStart(sentence, 0); start < sentence.length(); ) {
             n++;
+            start = wordStart(sentence, wordEnd(sentence, start));
         }
         return n;
+    }
+
+    /** Start of the next {@link #WORD} match at or after i, or the text length. */
+    private static int wordStart(String s, int i) {
+        while (i < s.length()) {
+            int cp = s.codePointAt(i);
+            if (isWordChar(cp)) {
+                return i;
+            }
+            i += Character.charCount(cp);
+        }
+        return s.length();
+    }
+
+    /** End of the {@link #WORD} match starting at i. */
+    private static int wordEnd(String s, int i) {
+        while (i < s.length()) {
+            int cp = s.codePointAt(i);
+            if (!isWordChar(cp)) {
+                return i;
+            }
+            i += Character.charCount(cp);
+        }
+        return i;
+    }
+
+    /** {@code [\p{L}\p{N}']}, a character of {@link #WORD}. */
+    private static boolean isWordChar(int cp) {
+        return cp == '\'' || PhraseTrie.isLetterOrDigit(cp);
     }
 
     private static String render(List<Sentence> chosen) {

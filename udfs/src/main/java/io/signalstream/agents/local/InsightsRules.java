@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -58,6 +59,11 @@ import java.util.regex.Pattern;
  * escalation group (incl. a manager request) matched. Phrases of the latest and the earlier
  * messages both count for urgency, escalation and topics.
  *
+ * <p>Each message is normalised and scanned once per call: all phrases of all rules are matched
+ * together by a {@link PhraseTrie} (a keyword trie over the phrase heads, after Aho &amp; Corasick
+ * 1975), with the same semantics as one word-bounded regex per phrase ({@link
+ * #compilePhrase(String)}), and the rules then read the set of phrases found.
+ *
  * <p>Instances are immutable and thread-safe.
  */
 public final class InsightsRules {
@@ -68,14 +74,9 @@ public final class InsightsRules {
     /** Urgency level names, index = level. */
     public static final List<String> URGENCY_LEVELS = List.of("low", "medium", "high", "critical");
 
-    private static final Pattern APOSTROPHES = Pattern.compile("[\u2018\u2019\u02BC`]");
-    private static final Pattern MENTION_OR_URL =
-            Pattern.compile("(?:https?:\\s?//\\S+|www\\.\\S+|[@#]\\w+)", Pattern.CASE_INSENSITIVE);
-    private static final Pattern URL_OR_MENTION =
-            Pattern.compile(
-                    "(?:https?:\\s?//\\S+|www\\.\\S+|(?<![\\w@])@\\w+)", Pattern.CASE_INSENSITIVE);
     private static final Pattern LETTER_WORD = Pattern.compile("\\p{L}{2,}");
 
+    private final PhraseTrie trie = new PhraseTrie();
     private final List<IntentRule> intents;
     private final String fallbackIntent;
     private final int fallbackBase;
@@ -159,6 +160,7 @@ public final class InsightsRules {
                 .fields()
                 .forEachRemaining(e -> tp.put(e.getKey(), phrases(e.getValue())));
         topics = Collections.unmodifiableMap(tp);
+        trie.freeze();
     }
 
     /**
@@ -177,14 +179,14 @@ public final class InsightsRules {
             double sentimentCompound) {
         Objects.requireNonNull(latestCustomerText, "latestCustomerText");
         Objects.requireNonNull(earlierCustomerTexts, "earlierCustomerTexts");
-        String latest = normalise(latestCustomerText);
-        List<String> earlier = new ArrayList<>();
+        BitSet latest = trie.match(normalise(latestCustomerText));
+        List<BitSet> earlier = new ArrayList<>();
         for (String s : earlierCustomerTexts) {
             if (s != null) {
-                earlier.add(normalise(s));
+                earlier.add(trie.match(normalise(s)));
             }
         }
-        List<String> all = new ArrayList<>(earlier);
+        List<BitSet> all = new ArrayList<>(earlier);
         all.add(latest);
 
         IntentRule intent = pickIntent(latest, earlier);
@@ -242,12 +244,12 @@ public final class InsightsRules {
         return List.copyOf(names);
     }
 
-    private IntentRule pickIntent(String latest, List<String> earlier) {
+    private IntentRule pickIntent(BitSet latest, List<BitSet> earlier) {
         IntentRule best = null;
         double bestScore = 0;
         for (IntentRule r : intents) {
             double score = score(r.phrases, latest, 1.0);
-            for (String e : earlier) {
+            for (BitSet e : earlier) {
                 score += score(r.phrases, e, earlierWeight);
             }
             if (score <= 0) {
@@ -265,20 +267,20 @@ public final class InsightsRules {
         return intents.stream().filter(r -> r.name.equals(name)).findFirst().orElse(null);
     }
 
-    private static double score(List<Phrase> phrases, String text, double weight) {
+    private static double score(List<Phrase> phrases, BitSet found, double weight) {
         double s = 0;
         for (Phrase p : phrases) {
-            if (p.pattern.matcher(text).find()) {
+            if (found.get(p.id)) {
                 s += p.words * weight;
             }
         }
         return s;
     }
 
-    private static boolean anyMatch(List<Phrase> phrases, List<String> texts) {
-        for (String t : texts) {
+    private static boolean anyMatch(List<Phrase> phrases, List<BitSet> texts) {
+        for (BitSet t : texts) {
             for (Phrase p : phrases) {
-                if (p.pattern.matcher(t).find()) {
+                if (t.get(p.id)) {
                     return true;
                 }
             }
@@ -287,7 +289,7 @@ public final class InsightsRules {
     }
 
     private boolean isMostlyCaps(String text) {
-        Matcher m = LETTER_WORD.matcher(MENTION_OR_URL.matcher(text).replaceAll(" "));
+        Matcher m = LETTER_WORD.matcher(dropUrlsAndHandles(text, true));
         int words = 0;
         int caps = 0;
         while (m.find()) {
@@ -300,13 +302,114 @@ public final class InsightsRules {
     }
 
     private static String normalise(String text) {
-        String s = URL_OR_MENTION.matcher(text).replaceAll(" ");
-        return APOSTROPHES.matcher(s).replaceAll("'").toLowerCase(Locale.ROOT);
+        String s = dropUrlsAndHandles(text, false);
+        // curly and modifier apostrophes and backticks to '
+        s = s.replace('\u2018', '\'').replace('\u2019', '\'').replace('\u02BC', '\'');
+        return s.replace('`', '\'').toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * Replaces each URL and handle by one space, in one pass without regex: the result of {@code
+     * replaceAll(" ")} with {@code (?i)https?:\s?//\S+|www\.\S+|(?<![\w@])@\w+} (for the phrase
+     * text), or with {@code (?i)https?:\s?//\S+|www\.\S+|[@#]\w+} if {@code hashtags} (for the
+     * ALL-CAPS count); {@code \w} and {@code \s} are the ASCII classes, case is ignored for ASCII.
+     *
+     * @return the text itself if nothing was replaced
+     */
+    static String dropUrlsAndHandles(String text, boolean hashtags) {
+        StringBuilder out = null;
+        int copied = 0;
+        for (int i = 0; i < text.length(); ) {
+            int end = urlOrHandleEnd(text, i, hashtags);
+            if (end < 0) {
+                i++;
+                continue;
+            }
+            if (out == null) {
+                out = new StringBuilder(text.length());
+            }
+            out.append(text, copied, i).append(' ');
+            copied = end;
+            i = end;
+        }
+        return out == null ? text : out.append(text, copied, text.length()).toString();
+    }
+
+    /** End of the URL or handle starting at i, or -1. */
+    private static int urlOrHandleEnd(String t, int i, boolean hashtags) {
+        int n = t.length();
+        char c = t.charAt(i);
+        if (startsWithAscii(t, i, "http")) {
+            int j = i + 4;
+            if (j + 1 < n && (t.charAt(j) == 's' || t.charAt(j) == 'S') && t.charAt(j + 1) == ':') {
+                j++;
+            }
+            if (j >= n || t.charAt(j) != ':') {
+                return -1;
+            }
+            j++;
+            if (j < n && isAsciiSpace(t.charAt(j))) {
+                j++;
+            }
+            return t.startsWith("//", j) ? nonSpaceRunEnd(t, j + 2) : -1;
+        }
+        if (startsWithAscii(t, i, "www.")) {
+            return nonSpaceRunEnd(t, i + 4);
+        }
+        if (c == '@' || (hashtags && c == '#')) {
+            if (!hashtags && i > 0 && (isAsciiWord(t.charAt(i - 1)) || t.charAt(i - 1) == '@')) {
+                return -1;
+            }
+            int j = i + 1;
+            while (j < n && isAsciiWord(t.charAt(j))) {
+                j++;
+            }
+            return j > i + 1 ? j : -1;
+        }
+        return -1;
+    }
+
+    /** End of the run of at least one non-space character from j ({@code \S+}), or -1. */
+    private static int nonSpaceRunEnd(String t, int j) {
+        int k = j;
+        while (k < t.length() && !isAsciiSpace(t.charAt(k))) {
+            k++;
+        }
+        return k > j ? k : -1;
+    }
+
+    /** ASCII case-insensitive test that t has the lower-case ASCII word at i. */
+    private static boolean startsWithAscii(String t, int i, String lower) {
+        if (i + lower.length() > t.length()) {
+            return false;
+        }
+        for (int k = 0; k < lower.length(); k++) {
+            char c = t.charAt(i + k);
+            char want = lower.charAt(k);
+            boolean letter = want >= 'a' && want <= 'z';
+            if (c != want && !(letter && c == want - 32)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isAsciiSpace(char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == 0x0B || c == '\f' || c == '\r';
+    }
+
+    private static boolean isAsciiWord(char c) {
+        return (c >= 'a' && c <= 'z')
+                || (c >= 'A' && c <= 'Z')
+                || (c >= '0' && c <= '9')
+                || c == '_';
     }
 
     /**
      * Compiles one phrase of the rule syntax ({@code *} suffix wildcard, {@code ..} gap of 0-3
-     * words, optional apostrophes) to a word-bounded regex over lower-cased text.
+     * words, optional apostrophes) to a word-bounded regex over lower-cased text. This is the
+     * reference definition of a phrase match; {@link #analyze} uses the equivalent {@link
+     * PhraseTrie}, which the tests compare with this regex.
      */
     static Pattern compilePhrase(String phrase) {
         StringBuilder re = new StringBuilder("(?<![\\p{L}\\p{N}])");
@@ -335,7 +438,7 @@ public final class InsightsRules {
         return Pattern.compile(re.append("(?![\\p{L}\\p{N}])").toString());
     }
 
-    private static List<Phrase> phrases(JsonNode array) {
+    private List<Phrase> phrases(JsonNode array) {
         List<Phrase> out = new ArrayList<>();
         for (JsonNode n : array) {
             String p = n.asText();
@@ -344,7 +447,7 @@ public final class InsightsRules {
                             Arrays.stream(p.trim().split("\\s+"))
                                     .filter(w -> !w.equals(".."))
                                     .count();
-            out.add(new Phrase(compilePhrase(p), words));
+            out.add(new Phrase(trie.add(p), words));
         }
         return List.copyOf(out);
     }
@@ -382,7 +485,7 @@ public final class InsightsRules {
         }
     }
 
-    private record Phrase(Pattern pattern, int words) {}
+    private record Phrase(int id, int words) {}
 
     private record IntentRule(
             String name, int tier, int baseUrgency, List<Phrase> phrases, List<String> actions) {}

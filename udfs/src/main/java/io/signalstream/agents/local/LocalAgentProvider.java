@@ -8,6 +8,8 @@ import io.signalstream.events.ConversationSnapshot;
 import io.signalstream.events.TranscriptEntry;
 import io.signalstream.events.Usage;
 
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -158,16 +160,39 @@ public final class LocalAgentProvider implements AgentProvider {
         out.put("score", round(s.compound()));
         out.put("confidence", round(confidence));
         out.put("emotion", emotion(label, s, text));
-        out.put(
-                "reasoning",
-                String.format(
-                        Locale.ROOT,
-                        "VADER compound %.3f (positive %.2f, neutral %.2f, negative %.2f)",
-                        s.compound(),
-                        s.positive(),
-                        s.neutral(),
-                        s.negative()));
+        out.put("reasoning", reasoning(s));
         return out;
+    }
+
+    /**
+     * {@code String.format(Locale.ROOT, "VADER compound %.3f (positive %.2f, neutral %.2f, negative
+     * %.2f)", ...)} without a Formatter per call (it was a fifth of the sentiment agent's time).
+     */
+    static String reasoning(SentimentScores s) {
+        return "VADER compound "
+                + fixed(s.compound(), 3)
+                + " (positive "
+                + fixed(s.positive(), 2)
+                + ", neutral "
+                + fixed(s.neutral(), 2)
+                + ", negative "
+                + fixed(s.negative(), 2)
+                + ")";
+    }
+
+    /**
+     * {@code %.<scale>f} of {@link java.util.Formatter} for a finite value: the digits of {@link
+     * Double#toString(double)} rounded half-up, with a minus sign for negative values and -0.0.
+     */
+    static String fixed(double v, int scale) {
+        if (!Double.isFinite(v)) {
+            return String.format(Locale.ROOT, "%." + scale + "f", v);
+        }
+        String digits =
+                new BigDecimal(Double.toString(Math.abs(v)))
+                        .setScale(scale, RoundingMode.HALF_UP)
+                        .toPlainString();
+        return Double.compare(v, 0.0) < 0 ? "-" + digits : digits;
     }
 
     private static String emotion(String label, SentimentScores s, String text) {

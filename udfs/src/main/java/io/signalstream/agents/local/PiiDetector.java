@@ -172,12 +172,61 @@ public final class PiiDetector {
         if (text.isBlank()) {
             return List.of();
         }
-        findEmails(text, found);
-        findCards(text, found);
-        findIbans(text, found);
-        findIps(text, found);
-        findPhones(text, found);
-        findSsns(text, found);
+        // One pass counts what each recognizer needs at least; a recognizer that cannot match
+        // (no '@' for an e-mail, fewer digits than a card or SSN has) is skipped. These are
+        // necessary conditions of the patterns below, so the findings are the same.
+        int asciiDigits = 0;
+        int digits = 0;
+        int colons = 0;
+        boolean at = false;
+        boolean dot = false;
+        boolean grouping = false; // what PHONE_GROUPING needs: '+', '(' or digit, separator, digit
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '+'
+                    || c == '('
+                    || ((c == ' ' || c == '.' || c == '-')
+                            && i > 0
+                            && i + 1 < text.length()
+                            && isAsciiDigit(text.charAt(i - 1))
+                            && isAsciiDigit(text.charAt(i + 1)))) {
+                grouping = true;
+            }
+            if (c >= '0' && c <= '9') {
+                asciiDigits++;
+                digits++;
+            } else if (c == '@') {
+                at = true;
+            } else if (c == '.') {
+                dot = true;
+            } else if (c == ':') {
+                colons++;
+            } else if (c >= 0x80 && Character.isDigit(c)) {
+                digits++;
+            } else if (Character.isHighSurrogate(c)
+                    && i + 1 < text.length()
+                    && Character.isDigit(text.codePointAt(i))) {
+                digits++;
+            }
+        }
+        if (at) {
+            findEmails(text, found);
+        }
+        if (asciiDigits >= 13) {
+            findCards(text, found);
+        }
+        if (asciiDigits >= 2) {
+            findIbans(text, found);
+        }
+        if ((asciiDigits >= 4 && dot) || colons >= 2) {
+            findIps(text, found, asciiDigits >= 4 && dot, colons >= 2);
+        }
+        if (digits > 0) {
+            findPhones(text, found, digits >= 9 && grouping);
+        }
+        if (asciiDigits >= 9) {
+            findSsns(text, found);
+        }
         return resolveOverlaps(found);
     }
 
@@ -297,15 +346,15 @@ public final class PiiDetector {
         }
     }
 
-    private void findIps(String text, List<PiiEntity> out) {
+    private void findIps(String text, List<PiiEntity> out, boolean v4, boolean v6) {
         Matcher m4 = IPV4.matcher(text);
-        while (m4.find()) {
+        while (v4 && m4.find()) {
             if (ipValidator.isValidInet4Address(m4.group())) {
                 out.add(new PiiEntity(IP_ADDRESS, m4.start(), m4.end(), SCORE_IP, m4.group()));
             }
         }
         Matcher m6 = IPV6.matcher(text);
-        while (m6.find()) {
+        while (v6 && m6.find()) {
             String s = m6.group();
             if (s.length() >= 3
                     && s.chars().anyMatch(c -> Character.digit(c, 16) >= 0)
@@ -315,8 +364,16 @@ public final class PiiDetector {
         }
     }
 
-    /** Phone numbers; digit runs inside URLs (article ids, paths) are ignored. */
-    private void findPhones(String text, List<PiiEntity> out) {
+    private static boolean isAsciiDigit(char c) {
+        return c >= '0' && c <= '9';
+    }
+
+    /**
+     * Phone numbers; digit runs inside URLs (article ids, paths) are ignored. The second,
+     * formatted-number pass only runs if it can find something ({@code formatted}): the text has at
+     * least 9 digits and something {@code PHONE_GROUPING} matches.
+     */
+    private void findPhones(String text, List<PiiEntity> out, boolean formatted) {
         List<int[]> urls = new ArrayList<>();
         Matcher u = URL.matcher(text);
         while (u.find()) {
@@ -337,6 +394,9 @@ public final class PiiDetector {
         // 15 digits, grouped with phone separators (no one-digit groups) or with an
         // international prefix. A bare digit run (an order or tweet id), a version number, a
         // date or a short local number needs the VALID match above.
+        if (!formatted) {
+            return;
+        }
         for (PhoneNumberMatch pm :
                 phoneUtil.findNumbers(
                         text, defaultRegion, PhoneNumberUtil.Leniency.POSSIBLE, Long.MAX_VALUE)) {

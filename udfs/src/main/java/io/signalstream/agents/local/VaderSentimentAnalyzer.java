@@ -77,8 +77,6 @@ public final class VaderSentimentAnalyzer {
     public static final String LEXICON_RESOURCE = "/lexicon/vader_lexicon.txt";
 
     private static final String PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
-    private static final Pattern WHITESPACE =
-            Pattern.compile("\\s+", Pattern.UNICODE_CHARACTER_CLASS);
 
     private static final Set<String> NEGATE =
             Set.of(
@@ -206,6 +204,14 @@ public final class VaderSentimentAnalyzer {
     private static final Pattern HANDLE_OR_URL =
             Pattern.compile("(?<![\\p{L}\\p{N}_%+\\-])@\\w+|https?://\\S+");
 
+    /** Smallest code point of a single-code-point {@link #EMOJI} key; below it no lookup. */
+    private static final int MIN_EMOJI =
+            EMOJI.keySet().stream()
+                    .filter(k -> k.codePointCount(0, k.length()) == 1)
+                    .mapToInt(k -> k.codePointAt(0))
+                    .min()
+                    .orElse(Integer.MAX_VALUE);
+
     private static volatile Map<String, Double> sharedLexicon;
 
     private final Map<String, Double> lexicon;
@@ -274,6 +280,7 @@ public final class VaderSentimentAnalyzer {
         String prepared =
                 replaceEmoji(
                                 dropHandlesAndUrls
+                                                && (text.indexOf('@') >= 0 || text.contains("http"))
                                         ? HANDLE_OR_URL.matcher(text).replaceAll(" ")
                                         : text)
                         .strip();
@@ -530,10 +537,20 @@ public final class VaderSentimentAnalyzer {
     /** Whitespace split, stripping punctuation from tokens unless 2 chars or fewer remain. */
     static List<String> tokenize(String text) {
         List<String> out = new ArrayList<>();
-        for (String raw : WHITESPACE.split(text)) {
-            if (raw.isEmpty()) {
-                continue;
+        int n = text.length();
+        for (int start = 0; start < n; ) {
+            while (start < n && isUnicodeSpace(text.charAt(start))) {
+                start++;
             }
+            int end = start;
+            while (end < n && !isUnicodeSpace(text.charAt(end))) {
+                end++;
+            }
+            if (end == start) {
+                break;
+            }
+            String raw = text.substring(start, end);
+            start = end;
             int b = 0;
             int e = raw.length();
             while (b < e && PUNCTUATION.indexOf(raw.charAt(b)) >= 0) {
@@ -547,7 +564,35 @@ public final class VaderSentimentAnalyzer {
         return out;
     }
 
+    /**
+     * {@code \s} with {@link Pattern#UNICODE_CHARACTER_CLASS} (Unicode White_Space), the separator
+     * of {@link #tokenize}; all White_Space characters are in the BMP.
+     */
+    private static boolean isUnicodeSpace(char c) {
+        if (c <= 0x20) {
+            return c == ' ' || (c >= 0x09 && c <= 0x0D);
+        }
+        if (c == 0x85) {
+            return true;
+        }
+        int type = Character.getType(c);
+        return type == Character.SPACE_SEPARATOR
+                || type == Character.LINE_SEPARATOR
+                || type == Character.PARAGRAPH_SEPARATOR;
+    }
+
     private static String replaceEmoji(String text) {
+        int first = 0;
+        while (first < text.length()) {
+            char c = text.charAt(first);
+            if (c >= MIN_EMOJI || c == 0xFE0F || Character.isSurrogate(c)) {
+                break;
+            }
+            first++;
+        }
+        if (first == text.length()) {
+            return text; // no emoji and no selector: nothing to replace
+        }
         StringBuilder out = new StringBuilder(text.length());
         boolean prevSpace = true;
         for (int i = 0; i < text.length(); ) {
@@ -556,8 +601,8 @@ public final class VaderSentimentAnalyzer {
             if (cp == 0xFE0F) {
                 continue; // emoji presentation selector
             }
-            String ch = new String(Character.toChars(cp));
-            String description = EMOJI.get(ch);
+            String ch = cp < MIN_EMOJI ? null : new String(Character.toChars(cp));
+            String description = ch == null ? null : EMOJI.get(ch);
             if (description != null) {
                 if (!prevSpace) {
                     out.append(' ');
@@ -565,7 +610,7 @@ public final class VaderSentimentAnalyzer {
                 out.append(description);
                 prevSpace = false;
             } else {
-                out.append(ch);
+                out.appendCodePoint(cp);
                 prevSpace = cp == ' ';
             }
         }

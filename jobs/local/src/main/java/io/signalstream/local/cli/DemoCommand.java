@@ -100,6 +100,20 @@ public final class DemoCommand implements Callable<Integer> {
                             + " ${DEFAULT-VALUE}).")
     long maxDelayMs;
 
+    @Option(
+            names = "--serve",
+            description =
+                    "After the replay, keep the broker, the job and the API running until Ctrl-C,"
+                            + " and print the dashboard URL with a development token per tenant.")
+    boolean serve;
+
+    @Option(
+            names = "--api-port",
+            paramLabel = "N",
+            defaultValue = "8080",
+            description = "With --serve: the API's port (default: ${DEFAULT-VALUE}).")
+    int apiPort;
+
     @Mixin ConfigOptionsMixin config;
 
     @Mixin LlmOptionsMixin llm;
@@ -132,7 +146,8 @@ public final class DemoCommand implements Callable<Integer> {
                                             conf,
                                             loopback,
                                             faultRate,
-                                            maxDelayMs),
+                                            maxDelayMs,
+                                            serve ? apiPort : null),
                                     System.out)
                             .run();
             if (report != null) {
