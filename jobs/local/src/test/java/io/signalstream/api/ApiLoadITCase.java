@@ -95,24 +95,13 @@ class ApiLoadITCase {
                 KafkaTopics.layout(JOB_CONF, 2, (short) 1));
         secret = new byte[32];
         new SecureRandom().nextBytes(secret);
-        ApiOptions d = ApiOptions.defaults(broker.bootstrapServers(), 0, JwtTokens.hs256(secret));
         // The default per-tenant limit (50 posts/s) would turn this test into a test of the
         // limiter:
         // raised, so the posts measure the produce path. A 429 is still a correct answer.
         api =
                 ApiServer.start(
-                        new ApiOptions(
-                                d.bootstrapServers(),
-                                d.kafkaProperties(),
-                                d.port(),
-                                d.tokens(),
-                                d.inputTopic(),
-                                d.aggregatedTopic(),
-                                d.stateTopic(),
-                                d.viewMaxConversations(),
-                                1_000_000,
-                                d.maxBodyBytes(),
-                                d.produceTimeout()));
+                        ApiOptions.defaults(broker.bootstrapServers(), 0, JwtTokens.hs256(secret))
+                                .withPostsPerSecondPerTenant(1_000_000));
     }
 
     @AfterAll
