@@ -28,9 +28,11 @@ import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import org.junit.jupiter.api.BeforeAll;
@@ -92,7 +94,9 @@ class FlinkManifestsTest {
                     "RoleBinding", RoleBinding.class,
                     "PersistentVolumeClaim", PersistentVolumeClaim.class,
                     "Secret", Secret.class,
-                    "PodMonitor", PodMonitor.class);
+                    "PodMonitor", PodMonitor.class,
+                    "Deployment", Deployment.class,
+                    "Service", Service.class);
 
     static FlinkOptionRegistry registry;
     static Map<String, Map<String, String>> secrets;
@@ -231,7 +235,11 @@ class FlinkManifestsTest {
                                 "PersistentVolumeClaim/signalstream-state",
                                 "FlinkDeployment/signalstream",
                                 "FlinkDeployment/signalstream-sql",
-                                "PodMonitor/signalstream"));
+                                "PodMonitor/signalstream",
+                                // The API service (checked in ApiManifestsTest).
+                                "Deployment/signalstream-api",
+                                "Service/signalstream-api",
+                                "PodMonitor/signalstream-api"));
         if (dir.endsWith("prod")) {
             expected.remove("PersistentVolumeClaim/signalstream-state");
         }
