@@ -229,6 +229,27 @@ class ApiServerITCase {
         JsonNode later = awaitInsights(ACME, "acme-2", 1);
         assertThat(later.path("tenant_id").asText()).isEqualTo("acme");
 
+        // Per-tenant rate limit: a second replica allowing 1 post per second per tenant answers
+        // 429 with Retry-After to a burst, and other tenants still get through.
+        try (ApiServer slow =
+                ApiServer.start(
+                        ApiOptions.defaults(broker.bootstrapServers(), 0, JwtTokens.hs256(SECRET))
+                                .withPostsPerSecondPerTenant(1))) {
+            List<HttpResponse<String>> burst = new java.util.ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                burst.add(postTo(slow, ACME, "acme-rate", "burst " + i));
+            }
+            assertThat(burst.get(0).statusCode()).isEqualTo(202);
+            HttpResponse<String> limited =
+                    burst.stream().filter(r -> r.statusCode() == 429).findFirst().orElseThrow();
+            assertThat(Long.parseLong(limited.headers().firstValue("Retry-After").orElseThrow()))
+                    .isGreaterThanOrEqualTo(1);
+            assertThat(Json.MAPPER.readTree(limited.body()).path("error").asText())
+                    .isEqualTo("rate_limited");
+            assertThat(postTo(slow, GLOBEX, "globex-rate", "not limited").statusCode())
+                    .isEqualTo(202);
+        }
+
         // Ready and metrics.
         assertThat(get("/ready", null).statusCode()).isEqualTo(200);
         String metrics = get("/metrics", null).body();
@@ -259,6 +280,27 @@ class ApiServerITCase {
                                 text,
                                 "channel",
                                 "chat")));
+    }
+
+    private static HttpResponse<String> postTo(
+            ApiServer server, String token, String conversation, String text) throws Exception {
+        String body =
+                Json.toString(
+                        java.util.Map.of(
+                                "conversation_id",
+                                conversation,
+                                "sender",
+                                "customer",
+                                "message",
+                                text));
+        return HTTP.send(
+                HttpRequest.newBuilder(URI.create(server.url() + "/v1/messages"))
+                        .header("Content-Type", "application/json")
+                        .header("Authorization", "Bearer " + token)
+                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                        .timeout(Duration.ofSeconds(20))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     private static JsonNode awaitInsights(String token, String conversation, long version)
