@@ -346,9 +346,41 @@ public final class Benchmark {
         ckp.put("llm", remote.get("checkpoints"));
         r.put("checkpoint_ms", ckp);
         r.put("cpu_ms_per_llm_request", remote.get("cpu_ms_per_llm_request"));
+        r.put(
+                "cpu_ms_per_llm_request_without_server",
+                remote.get("cpu_ms_per_llm_request_without_server"));
         r.put("llm_busy_fraction", remote.get("llm_busy_fraction"));
         r.put("backlog_runs", List.of(ceiling, local, remote));
         return r;
+    }
+
+    /** Threads of the loopback LLM server (its workers and the JDK HTTP server's dispatcher). */
+    private static boolean isLlmServerThread(String name) {
+        return name.startsWith("loopback-llm-") || name.equals("HTTP-Dispatcher");
+    }
+
+    /** CPU time in nanoseconds of the live threads whose name matches, by thread id. */
+    private static Map<Long, Long> threadCpuNanos(java.util.function.Predicate<String> name) {
+        java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        Map<Long, Long> out = new java.util.HashMap<>();
+        for (java.lang.management.ThreadInfo t : mx.getThreadInfo(mx.getAllThreadIds())) {
+            if (t != null && name.test(t.getThreadName())) {
+                long cpu = mx.getThreadCpuTime(t.getThreadId());
+                if (cpu >= 0) {
+                    out.put(t.getThreadId(), cpu);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** CPU spent between two snapshots (threads started in between count from zero). */
+    private static long cpuDeltaNanos(Map<Long, Long> before, Map<Long, Long> after) {
+        long sum = 0;
+        for (Map.Entry<Long, Long> e : after.entrySet()) {
+            sum += Math.max(0, e.getValue() - before.getOrDefault(e.getKey(), 0L));
+        }
+        return sum;
     }
 
     /** The real job started on a backlog: first visible output, drain rate, checkpoints, CPU. */
@@ -381,6 +413,7 @@ public final class Benchmark {
             firstRequestAt.set(0);
             lastAnswerAt.set(0);
             long cpuBefore = os.getProcessCpuTime();
+            Map<Long, Long> serverCpuBefore = threadCpuNanos(Benchmark::isLlmServerThread);
             long start = System.nanoTime();
             JobClient job =
                     ConversationIntelligenceJob.kafka(conf, new Properties())
@@ -397,6 +430,9 @@ public final class Benchmark {
                 job.cancel().get(60, TimeUnit.SECONDS);
             }
             long cpuMs = (os.getProcessCpuTime() - cpuBefore) / 1_000_000;
+            long serverCpuMs =
+                    cpuDeltaNanos(serverCpuBefore, threadCpuNanos(Benchmark::isLlmServerThread))
+                            / 1_000_000;
             int requests = llm.requestCount() - requestsBefore;
             long first = visibleAt.values().stream().mapToLong(Long::longValue).min().orElse(0);
             long last = visibleAt.values().stream().mapToLong(Long::longValue).max().orElse(0);
@@ -418,6 +454,10 @@ public final class Benchmark {
                 double inFlight = (serverDelayMs.get() - delayBefore) / 1000.0 / window;
                 r.put("llm_latency_ms", s.llmLatencyMs());
                 r.put("cpu_ms_per_llm_request", round((double) cpuMs / Math.max(1, requests)));
+                r.put("llm_server_cpu_ms", serverCpuMs);
+                r.put(
+                        "cpu_ms_per_llm_request_without_server",
+                        round((double) (cpuMs - serverCpuMs) / Math.max(1, requests)));
                 r.put("llm_in_flight_avg", round(inFlight));
                 r.put("llm_busy_fraction", round(Math.min(1.0, inFlight / s.capacity())));
             }

@@ -97,6 +97,11 @@ class BenchmarkITCase {
         assertThat((Map<String, Object>) r.get("checkpoint_ms"))
                 .containsOnlyKeys("ceiling", "local", "llm");
         assertThat((double) r.get("cpu_ms_per_llm_request")).isPositive();
+        // The loopback server's own CPU is part of the process's, never more.
+        assertThat((double) r.get("cpu_ms_per_llm_request_without_server"))
+                .isPositive()
+                .isLessThanOrEqualTo((double) r.get("cpu_ms_per_llm_request"));
+        assertThat((long) backlog.get(2).get("llm_server_cpu_ms")).isPositive();
         assertThat((double) r.get("llm_busy_fraction")).isGreaterThan(0.0).isLessThanOrEqualTo(1.0);
         assertThat((int) backlog.get(2).get("llm_requests")).isGreaterThan(150);
 
