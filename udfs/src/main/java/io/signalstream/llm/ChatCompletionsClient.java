@@ -6,6 +6,7 @@ import io.signalstream.serde.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.util.RawValue;
 import org.asynchttpclient.BoundRequestBuilder;
 import org.asynchttpclient.Response;
 
@@ -16,7 +17,9 @@ import java.time.format.DateTimeFormatter;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -129,13 +132,16 @@ final class ChatCompletionsClient {
             boolean jsonSchema = rt.jsonSchemaSupported.get();
             call.sentJsonSchema = jsonSchema;
             for (int i = 0; i < call.messages.size(); i++) {
-                ObjectNode m = call.messages.get(i).deepCopy();
+                // The body is written out at once and never changed: the call's messages are
+                // shared, and only the one changed here is copied.
+                ObjectNode m = call.messages.get(i);
                 if (i == 0 && !jsonSchema) {
+                    m = m.deepCopy();
                     m.put(
                             "content",
                             m.get("content").asText()
                                     + "\nThe JSON must match this schema:\n"
-                                    + Json.toString(strictSchema(call.prompt)));
+                                    + strictSchema(call.prompt));
                 }
                 msgs.add(m);
             }
@@ -145,7 +151,7 @@ final class ChatCompletionsClient {
                 ObjectNode js = format.putObject("json_schema");
                 js.put("name", "signalstream_" + call.prompt.agent());
                 js.put("strict", true);
-                js.set("schema", strictSchema(call.prompt));
+                js.putRawValue("schema", new RawValue(strictSchema(call.prompt)));
             } else {
                 format.put("type", "json_object");
             }
@@ -241,11 +247,18 @@ final class ChatCompletionsClient {
         }
     }
 
-    /** The schema as sent: without the keywords strict structured output rejects. */
-    private static JsonNode strictSchema(AgentPrompt prompt) {
-        JsonNode copy = prompt.schema().deepCopy();
-        strip(copy);
-        return copy;
+    /** The schema as sent, by prompt, serialized once (prompts are loaded once per JVM). */
+    private static final Map<AgentPrompt, String> STRICT_SCHEMAS = new ConcurrentHashMap<>();
+
+    /** The schema as sent (JSON text): without the keywords strict structured output rejects. */
+    private static String strictSchema(AgentPrompt prompt) {
+        return STRICT_SCHEMAS.computeIfAbsent(
+                prompt,
+                p -> {
+                    JsonNode copy = p.schema().deepCopy();
+                    strip(copy);
+                    return Json.toString(copy);
+                });
     }
 
     private static void strip(JsonNode node) {

@@ -198,9 +198,41 @@ public final class OpenAiProvider implements AgentProvider {
                 null);
     }
 
+    /**
+     * The answer as plain Java values, the same as {@code Json.MAPPER.convertValue(answer,
+     * LinkedHashMap.class)} gives (objects as {@link LinkedHashMap}, arrays as {@link
+     * java.util.ArrayList}, numbers as their node's {@link JsonNode#numberValue()}), but walked
+     * directly instead of through a token buffer.
+     */
     @SuppressWarnings("unchecked")
-    private static Map<String, Object> toMap(JsonNode answer) {
-        return Json.MAPPER.convertValue(answer, LinkedHashMap.class);
+    static Map<String, Object> toMap(JsonNode answer) {
+        return (Map<String, Object>) plain(answer);
+    }
+
+    private static Object plain(JsonNode n) {
+        if (n == null || n.isNull() || n.isMissingNode()) {
+            return null;
+        }
+        if (n.isObject()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            n.fields().forEachRemaining(e -> m.put(e.getKey(), plain(e.getValue())));
+            return m;
+        }
+        if (n.isArray()) {
+            java.util.List<Object> l = new java.util.ArrayList<>(n.size());
+            n.forEach(e -> l.add(plain(e)));
+            return l;
+        }
+        if (n.isTextual()) {
+            return n.textValue();
+        }
+        if (n.isBoolean()) {
+            return n.booleanValue();
+        }
+        if (n.isNumber()) {
+            return n.numberValue();
+        }
+        return Json.MAPPER.convertValue(n, Object.class); // binary or POJO nodes: not in answers
     }
 
     @Override
