@@ -25,6 +25,9 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -64,8 +67,8 @@ import java.util.function.Predicate;
  *       /v1/conversations/{id}/insights};
  *   <li>WebSocket {@code /v1/stream} and {@code /v1/conversations/{id}/stream}: each new version as
  *       {@code {"type":"intelligence_update","data":{…}}};
- *   <li>{@code GET /health}, {@code GET /ready} (view caught up), {@code GET /metrics}
- *       (Prometheus).
+ *   <li>{@code GET /health}, {@code GET /ready} (Kafka answers and the view caught up), {@code GET
+ *       /metrics} (Prometheus).
  * </ul>
  *
  * <p>Every {@code /v1} call needs a JWT ({@code Authorization: Bearer} or {@code ?access_token=});
@@ -86,6 +89,9 @@ public final class ApiServer implements AutoCloseable {
     private final ChatMessageParser parser = ChatMessageParser.withDefaults();
     private final KafkaProducer<byte[], byte[]> producer;
     private final ConversationView view;
+    private final Admin admin;
+    private volatile long kafkaCheckedAt;
+    private volatile String kafkaProblem = "not checked yet";
     private final PrometheusMeterRegistry metrics =
             new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Cache<String, Bucket> rateLimits =
@@ -120,6 +126,11 @@ public final class ApiServer implements AutoCloseable {
                             return t;
                         });
         this.view = new ConversationView(options, this::broadcast);
+        Properties a = new Properties();
+        a.putAll(options.kafkaProperties());
+        a.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, options.bootstrapServers());
+        a.put(AdminClientConfig.CLIENT_ID_CONFIG, "signalstream-api-ready");
+        this.admin = Admin.create(a);
         this.accepted = metrics.counter("signalstream_api_messages_accepted");
         this.refused = metrics.counter("signalstream_api_messages_rate_limited");
         Gauge.builder("signalstream_api_streams_connected", connected, AtomicInteger::get)
@@ -187,14 +198,7 @@ public final class ApiServer implements AutoCloseable {
         app.wsBeforeUpgrade("/v1/*", ctx -> authenticate(ctx));
         app.exception(
                 HttpResponseException.class,
-                (e, ctx) ->
-                        error(
-                                ctx,
-                                e.getStatus(),
-                                e.getStatus() == 401
-                                        ? "unauthorized"
-                                        : e.getStatus() == 413 ? "too_large" : "bad_request",
-                                e.getMessage()));
+                (e, ctx) -> error(ctx, e.getStatus(), errorCode(e.getStatus()), e.getMessage()));
         app.exception(
                 Exception.class,
                 (e, ctx) -> {
@@ -223,10 +227,13 @@ public final class ApiServer implements AutoCloseable {
         app.get(
                 "/ready",
                 ctx -> {
-                    if (view.ready()) {
-                        json(ctx, 200, Map.of("status", "ready", "lag", view.lag()));
-                    } else {
+                    String kafka = kafkaProblem();
+                    if (kafka != null) {
+                        json(ctx, 503, Map.of("status", "kafka_unreachable", "reason", kafka));
+                    } else if (!view.ready()) {
                         json(ctx, 503, Map.of("status", "catching_up", "lag", view.lag()));
+                    } else {
+                        json(ctx, 200, Map.of("status", "ready", "lag", view.lag()));
                     }
                 });
         app.get(
@@ -239,6 +246,33 @@ public final class ApiServer implements AutoCloseable {
         app.get("/v1/conversations/{conversation_id}/insights", this::insights);
         app.ws("/v1/stream", ws -> stream(ws, false));
         app.ws("/v1/conversations/{conversation_id}/stream", ws -> stream(ws, true));
+    }
+
+    /**
+     * Why Kafka is not reachable, or null when it answered: one {@code describeCluster} (2 s
+     * timeout) at most every 2 s, so readiness probes cannot hammer the brokers.
+     */
+    private String kafkaProblem() {
+        long now = System.nanoTime();
+        if (now - kafkaCheckedAt > 2_000_000_000L) {
+            synchronized (admin) {
+                if (now - kafkaCheckedAt > 2_000_000_000L) {
+                    try {
+                        admin.describeCluster(new DescribeClusterOptions().timeoutMs(2000))
+                                .clusterId()
+                                .get(3, TimeUnit.SECONDS);
+                        kafkaProblem = null;
+                    } catch (ExecutionException | TimeoutException e) {
+                        kafkaProblem = "Kafka at " + options.bootstrapServers() + " did not answer";
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        kafkaProblem = "interrupted";
+                    }
+                    kafkaCheckedAt = System.nanoTime();
+                }
+            }
+        }
+        return kafkaProblem;
     }
 
     private String authenticate(Context ctx) {
@@ -501,6 +535,19 @@ public final class ApiServer implements AutoCloseable {
                 .record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
     }
 
+    /** The {@code error} code of an HTTP status. */
+    private static String errorCode(int status) {
+        return switch (status) {
+            case 401 -> "unauthorized";
+            case 403 -> "forbidden";
+            case 404 -> "not_found";
+            case 405 -> "method_not_allowed";
+            case 413 -> "too_large";
+            case 429 -> "rate_limited";
+            default -> status >= 500 ? "internal" : "bad_request";
+        };
+    }
+
     private static void json(Context ctx, int status, Object body) {
         ctx.status(status).contentType("application/json").result(Json.toString(body));
     }
@@ -526,6 +573,7 @@ public final class ApiServer implements AutoCloseable {
             LOG.debug("stopping Javalin", e);
         }
         view.close();
+        admin.close(Duration.ofSeconds(2));
         senders.shutdownNow();
         producer.close(Duration.ofSeconds(5));
         metrics.close();
