@@ -31,7 +31,9 @@ import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.eclipse.jetty.websocket.api.WriteCallback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,8 +49,8 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -98,13 +100,105 @@ public final class ApiServer implements AutoCloseable {
             Caffeine.newBuilder().maximumSize(100_000).build();
     private final Map<String, Set<Subscriber>> streams = new ConcurrentHashMap<>();
     private final AtomicInteger connected = new AtomicInteger();
-    private final ExecutorService senders;
+    private final ScheduledExecutorService expiries;
     private final Counter accepted;
     private final Counter refused;
     private final Javalin app;
 
-    /** A WebSocket client: its tenant and, for a per-conversation stream, its conversation. */
-    private record Subscriber(WsContext ctx, String tenant, String conversationId) {}
+    /** Frames a WebSocket client may have queued before it counts as too slow and is closed. */
+    static final int MAX_PENDING_FRAMES = 256;
+
+    /**
+     * A WebSocket client: its tenant, for a per-conversation stream its conversation, and its
+     * outbox. Frames go out in order, one at a time, with Jetty's non-blocking send; a client that
+     * lets {@value #MAX_PENDING_FRAMES} frames pile up is closed (1008), so a slow reader never
+     * holds a thread or delays anyone else.
+     */
+    private final class Subscriber implements WriteCallback {
+        final WsContext ctx;
+        final String tenant;
+        final String conversationId;
+        private final java.util.ArrayDeque<String> pending = new java.util.ArrayDeque<>();
+        private boolean sending;
+        private boolean closed;
+        volatile java.util.concurrent.ScheduledFuture<?> expiry;
+
+        Subscriber(WsContext ctx, String tenant, String conversationId) {
+            this.ctx = ctx;
+            this.tenant = tenant;
+            this.conversationId = conversationId;
+        }
+
+        void offer(String text) {
+            String next;
+            synchronized (this) {
+                if (closed) {
+                    return;
+                }
+                if (sending) {
+                    if (pending.size() >= MAX_PENDING_FRAMES) {
+                        closed = true;
+                        pending.clear();
+                        next = null;
+                    } else {
+                        pending.add(text);
+                        return;
+                    }
+                } else {
+                    sending = true;
+                    next = text;
+                }
+            }
+            if (next == null) {
+                close(1008, "too slow");
+            } else {
+                send(next);
+            }
+        }
+
+        private void send(String text) {
+            try {
+                ctx.session.getRemote().sendString(text, this);
+            } catch (RuntimeException e) {
+                writeFailed(e);
+            }
+        }
+
+        @Override
+        public void writeSuccess() {
+            String next;
+            synchronized (this) {
+                next = pending.poll();
+                if (next == null) {
+                    sending = false;
+                    return;
+                }
+            }
+            send(next);
+        }
+
+        @Override
+        public void writeFailed(Throwable error) {
+            synchronized (this) {
+                closed = true;
+                pending.clear();
+            }
+            unsubscribe(this);
+        }
+
+        void close(int code, String reason) {
+            synchronized (this) {
+                closed = true;
+                pending.clear();
+            }
+            unsubscribe(this);
+            try {
+                ctx.closeSession(code, reason);
+            } catch (RuntimeException e) {
+                LOG.debug("closing a stream", e);
+            }
+        }
+    }
 
     private ApiServer(ApiOptions options) {
         this.options = options;
@@ -114,17 +208,27 @@ public final class ApiServer implements AutoCloseable {
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.LINGER_MS_CONFIG, "1");
+        // A post waits at most produceTimeout, also for metadata when Kafka is down, and a
+        // record the API gave up on is not delivered later behind the client's back.
+        long timeoutMs = options.produceTimeout().toMillis();
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, String.valueOf(timeoutMs));
+        p.put(
+                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG,
+                String.valueOf(Math.max(1000, timeoutMs / 2)));
+        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, String.valueOf(Math.max(2001, timeoutMs)));
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "signalstream-api");
         this.producer =
                 new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
-        this.senders =
-                Executors.newFixedThreadPool(
-                        4,
+        ScheduledThreadPoolExecutor timer =
+                new ScheduledThreadPoolExecutor(
+                        1,
                         r -> {
-                            Thread t = new Thread(r, "signalstream-api-stream");
+                            Thread t = new Thread(r, "signalstream-api-stream-expiry");
                             t.setDaemon(true);
                             return t;
                         });
+        timer.setRemoveOnCancelPolicy(true);
+        this.expiries = timer;
         this.view = new ConversationView(options, this::broadcast);
         Properties a = new Properties();
         a.putAll(options.kafkaProperties());
@@ -223,7 +327,15 @@ public final class ApiServer implements AutoCloseable {
                                 "request body over " + options.maxBodyBytes() + " bytes"));
 
         app.get("/", ctx -> ctx.contentType("text/html; charset=utf-8").result(dashboard()));
-        app.get("/health", ctx -> json(ctx, 200, Map.of("status", "up")));
+        app.get(
+                "/health",
+                ctx -> {
+                    if (view.failed()) {
+                        json(ctx, 503, Map.of("status", "down", "reason", "the view stopped"));
+                    } else {
+                        json(ctx, 200, Map.of("status", "up"));
+                    }
+                });
         app.get(
                 "/ready",
                 ctx -> {
@@ -312,7 +424,16 @@ public final class ApiServer implements AutoCloseable {
         }
         JsonNode body;
         try {
-            body = Json.MAPPER.readTree(ctx.bodyAsBytes());
+            byte[] bytes = ctx.req().getInputStream().readNBytes(options.maxBodyBytes() + 1);
+            if (bytes.length > options.maxBodyBytes()) {
+                error(
+                        ctx,
+                        413,
+                        "too_large",
+                        "request body over " + options.maxBodyBytes() + " bytes");
+                return;
+            }
+            body = Json.MAPPER.readTree(bytes);
         } catch (IOException e) {
             error(ctx, 400, "malformed_json", "the body is not valid JSON");
             return;
@@ -344,19 +465,16 @@ public final class ApiServer implements AutoCloseable {
             error(ctx, 400, e.errorType(), e.getMessage());
             return;
         }
+        String messageId = msg.get("message_id").asText();
         try {
             producer.send(new ProducerRecord<>(options.inputTopic(), key, value))
                     .get(options.produceTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException | ExecutionException e) {
-            error(
-                    ctx,
-                    503,
-                    "unavailable",
-                    "Kafka did not acknowledge the message: " + e.getClass().getSimpleName());
+        } catch (TimeoutException | ExecutionException | KafkaException e) {
+            unavailable(ctx, messageId, "Kafka did not acknowledge the message");
             return;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            error(ctx, 503, "unavailable", "interrupted");
+            unavailable(ctx, messageId, "interrupted");
             return;
         }
         accepted.increment();
@@ -453,13 +571,14 @@ public final class ApiServer implements AutoCloseable {
     private void stream(WsConfig ws, boolean oneConversation) {
         ws.onConnect(
                 ctx -> {
-                    String tenant;
+                    TokenVerifier.Verified verified;
                     try {
-                        tenant = options.tokens().tenantOf(token(ctx));
+                        verified = options.tokens().verify(token(ctx));
                     } catch (TokenVerifier.InvalidTokenException e) {
                         ctx.closeSession(4401, "unauthorized");
                         return;
                     }
+                    String tenant = verified.tenantId();
                     ctx.enableAutomaticPings(15, TimeUnit.SECONDS);
                     Subscriber s =
                             new Subscriber(
@@ -469,6 +588,17 @@ public final class ApiServer implements AutoCloseable {
                     ctx.attribute("subscriber", s);
                     streams.computeIfAbsent(tenant, t -> ConcurrentHashMap.newKeySet()).add(s);
                     connected.incrementAndGet();
+                    // The stream ends when its token does (4401): the client reconnects with a
+                    // fresh one.
+                    long untilExpiry =
+                            Math.max(
+                                    0,
+                                    verified.expiresAt().toEpochMilli()
+                                            - System.currentTimeMillis());
+                    expiries.schedule(
+                            () -> s.close(4401, "token expired"),
+                            untilExpiry,
+                            TimeUnit.MILLISECONDS);
                 });
         ws.onClose(ctx -> unsubscribe(ctx.attribute("subscriber")));
         ws.onError(ctx -> unsubscribe(ctx.attribute("subscriber")));
@@ -486,7 +616,11 @@ public final class ApiServer implements AutoCloseable {
         if (s == null) {
             return;
         }
-        Set<Subscriber> set = streams.get(s.tenant());
+        java.util.concurrent.ScheduledFuture<?> expiry = s.expiry;
+        if (expiry != null) {
+            expiry.cancel(false);
+        }
+        Set<Subscriber> set = streams.get(s.tenant);
         if (set != null && set.remove(s)) {
             connected.decrementAndGet();
         }
@@ -502,21 +636,9 @@ public final class ApiServer implements AutoCloseable {
         frame.set("data", e.aggregated());
         String text = Json.toString(frame);
         for (Subscriber s : set) {
-            if (s.conversationId() != null && !s.conversationId().equals(e.conversationId())) {
-                continue;
+            if (s.conversationId == null || s.conversationId.equals(e.conversationId())) {
+                s.offer(text);
             }
-            senders.execute(
-                    () -> {
-                        try {
-                            synchronized (s) {
-                                if (s.ctx().session.isOpen()) {
-                                    s.ctx().send(text);
-                                }
-                            }
-                        } catch (RuntimeException ex) {
-                            unsubscribe(s);
-                        }
-                    });
         }
     }
 
@@ -533,6 +655,23 @@ public final class ApiServer implements AutoCloseable {
                 .publishPercentiles(0.5, 0.95, 0.99)
                 .register(metrics)
                 .record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * 503 for a message Kafka did not acknowledge in time. It names the message id: a retry with
+     * the same {@code message_id} is counted once by the job, even if the first attempt arrived.
+     */
+    private static void unavailable(Context ctx, String messageId, String reason) {
+        json(
+                ctx,
+                503,
+                Map.of(
+                        "error",
+                        "unavailable",
+                        "reason",
+                        reason + "; retry with the same message_id",
+                        "message_id",
+                        messageId));
     }
 
     /** The {@code error} code of an HTTP status. */
@@ -574,7 +713,7 @@ public final class ApiServer implements AutoCloseable {
         }
         view.close();
         admin.close(Duration.ofSeconds(2));
-        senders.shutdownNow();
+        expiries.shutdownNow();
         producer.close(Duration.ofSeconds(5));
         metrics.close();
     }

@@ -10,6 +10,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
@@ -56,7 +57,7 @@ final class ConversationView implements AutoCloseable {
             String tenantId,
             String conversationId,
             long version,
-            String lastUpdated,
+            java.time.Instant lastUpdated,
             ObjectNode aggregated) {}
 
     private final ApiOptions options;
@@ -68,6 +69,7 @@ final class ConversationView implements AutoCloseable {
     private volatile boolean ready;
     private volatile long lag = -1;
     private volatile boolean closed;
+    private volatile boolean stopped;
 
     ConversationView(ApiOptions options, Consumer<Entry> listener) {
         this.options = options;
@@ -111,7 +113,7 @@ final class ConversationView implements AutoCloseable {
     Optional<ObjectNode> insights(String tenantId, String conversationId) {
         String key = tenantId + ":" + conversationId;
         Entry e = entries.getIfPresent(key);
-        if (e == null) {
+        if (e == null || !e.tenantId().equals(tenantId)) {
             return Optional.empty();
         }
         ObjectNode out = e.aggregated().deepCopy();
@@ -146,20 +148,35 @@ final class ConversationView implements AutoCloseable {
 
     private void run() {
         try {
-            Map<TopicPartition, Long> target = assign();
+            Map<TopicPartition, Long> target = null;
             long lastLagCheck = 0;
             while (!closed) {
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    apply(r);
-                }
-                if (!ready && caughtUp(target)) {
-                    ready = true;
-                    LOG.info("view ready: {} conversations", entries.estimatedSize());
-                }
-                long now = System.nanoTime();
-                if (now - lastLagCheck > 2_000_000_000L) {
-                    lastLagCheck = now;
-                    lag = measureLag();
+                // A Kafka outage (timeouts of partitionsFor, endOffsets, position) must not end
+                // the view: it retries with a pause and carries on where it was.
+                try {
+                    if (target == null) {
+                        target = assign();
+                        continue;
+                    }
+                    for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                        apply(r);
+                    }
+                    if (!ready && caughtUp(target)) {
+                        ready = true;
+                        LOG.info("view ready: {} conversations", entries.estimatedSize());
+                    }
+                    long now = System.nanoTime();
+                    if (now - lastLagCheck > 2_000_000_000L) {
+                        lastLagCheck = now;
+                        lag = measureLag();
+                    }
+                } catch (WakeupException e) {
+                    throw e;
+                } catch (KafkaException e) {
+                    if (!closed) {
+                        LOG.warn("view: Kafka call failed, retrying in 1 s: {}", e.toString());
+                        sleep(1000);
+                    }
                 }
             }
         } catch (WakeupException e) {
@@ -169,11 +186,21 @@ final class ConversationView implements AutoCloseable {
                 LOG.error("the conversation view stopped", e);
             }
         } finally {
+            stopped = !closed;
             consumer.close(Duration.ofSeconds(2));
         }
     }
 
-    /** Assigns every partition of both topics, from the beginning; waits for the topics. */
+    /** Whether the view's thread ended without being closed (the service is then unhealthy). */
+    boolean failed() {
+        return stopped;
+    }
+
+    /**
+     * Assigns every partition of both topics, from the beginning; waits for the aggregated topic.
+     * Readiness waits for the aggregated topic only: the state topic (not compacted, only the
+     * latest messages come from it) is read on the side.
+     */
     private Map<TopicPartition, Long> assign() {
         List<TopicPartition> partitions = new ArrayList<>();
         while (!closed) {
@@ -193,7 +220,11 @@ final class ConversationView implements AutoCloseable {
         }
         consumer.assign(partitions);
         consumer.seekToBeginning(partitions);
-        return new HashMap<>(consumer.endOffsets(partitions));
+        List<TopicPartition> aggregated =
+                partitions.stream()
+                        .filter(p -> p.topic().equals(options.aggregatedTopic()))
+                        .toList();
+        return new HashMap<>(consumer.endOffsets(aggregated));
     }
 
     private boolean caughtUp(Map<TopicPartition, Long> target) {
@@ -253,13 +284,9 @@ final class ConversationView implements AutoCloseable {
             return;
         }
         long version = obj.path("version").asLong();
-        Entry previous = entries.getIfPresent(key);
-        if (previous != null && previous.version() >= version) {
-            return;
-        }
-        Entry e =
-                new Entry(
-                        tenant, conversation, version, obj.path("last_updated").asText(null), obj);
+        // Last write wins: a key's records come in offset order, and a conversation's version
+        // starts again at 1 when its state expired (idle TTL), so a lower version is newer.
+        Entry e = new Entry(tenant, conversation, version, instant(obj.path("last_updated")), obj);
         entries.put(key, e);
         if (ready) {
             try {
@@ -267,6 +294,15 @@ final class ConversationView implements AutoCloseable {
             } catch (RuntimeException ex) {
                 LOG.warn("stream listener failed", ex);
             }
+        }
+    }
+
+    /** The record's {@code last_updated}, or null when missing or not an ISO-8601 instant. */
+    private static java.time.Instant instant(JsonNode node) {
+        try {
+            return node.isTextual() ? java.time.Instant.parse(node.asText()) : null;
+        } catch (java.time.format.DateTimeParseException e) {
+            return null;
         }
     }
 

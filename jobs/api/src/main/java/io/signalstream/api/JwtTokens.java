@@ -113,7 +113,7 @@ public final class JwtTokens {
             if (!(tenant instanceof String t) || t.isBlank() || t.contains(":")) {
                 throw new TokenVerifier.InvalidTokenException("tenant_id claim is not a tenant id");
             }
-            return t;
+            return new TokenVerifier.Verified(t, claims.getExpirationTime().toInstant());
         };
     }
 

@@ -80,15 +80,30 @@ public final class ServeCommand implements Callable<Integer> {
                 ApiOptions.defaults(bootstrapServers, port, tokens)
                         .withKafkaProperties(kafka)
                         .withPostsPerSecondPerTenant(rate);
+        CountDownLatch stop = new CountDownLatch(1);
+        CountDownLatch closed = new CountDownLatch(1);
+        // On SIGTERM: let the server close (requests finish, the producer flushes) before the
+        // JVM halts.
+        Runtime.getRuntime()
+                .addShutdownHook(
+                        new Thread(
+                                () -> {
+                                    stop.countDown();
+                                    try {
+                                        closed.await(20, java.util.concurrent.TimeUnit.SECONDS);
+                                    } catch (InterruptedException e) {
+                                        Thread.currentThread().interrupt();
+                                    }
+                                }));
         try (ApiServer server = ApiServer.start(options)) {
             System.err.printf(
                     "SignalStream API on http://0.0.0.0:%d (dashboard: /)%n", server.port());
-            CountDownLatch stop = new CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
             stop.await();
         } catch (IllegalStateException e) {
             System.err.println("error: " + e.getMessage());
             return 2;
+        } finally {
+            closed.countDown();
         }
         return 0;
     }

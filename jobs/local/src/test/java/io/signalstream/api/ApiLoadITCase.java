@@ -320,9 +320,9 @@ class ApiLoadITCase {
                 sockets.add(f.get(60, TimeUnit.SECONDS));
             }
             long openMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - openStart);
-            // Upgrade answered: the server registers a stream when its upgrade completes; give
-            // the last registrations a moment before the one update is written.
-            Thread.sleep(1000);
+            // Upgrade answered: the server registers a stream when its upgrade completes; wait
+            // until it reports every client connected before the one update is written.
+            awaitStreamsConnected(WS_CLIENTS + WS_OTHER_TENANT_CLIENTS);
 
             long sent = writeAggregated(tenant, conversation, 1);
             boolean allReceived = all.await(60, TimeUnit.SECONDS);
@@ -506,5 +506,31 @@ class ApiLoadITCase {
         Arrays.sort(s);
         int rank = (int) Math.ceil(p / 100.0 * s.length);
         return s[Math.max(0, Math.min(s.length - 1, rank - 1))] / 1e6;
+    }
+
+    /** Polls {@code /metrics} until the server counts {@code n} connected streams (60 s). */
+    private static void awaitStreamsConnected(int n) throws Exception {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        String last = "";
+        while (System.nanoTime() < deadline) {
+            String metrics =
+                    http.send(
+                                    java.net.http.HttpRequest.newBuilder(
+                                                    java.net.URI.create(api.url() + "/metrics"))
+                                            .build(),
+                                    java.net.http.HttpResponse.BodyHandlers.ofString())
+                            .body();
+            for (String line : metrics.split("\n")) {
+                if (line.startsWith("signalstream_api_streams_connected ")) {
+                    last = line;
+                    if (Double.parseDouble(line.substring(line.indexOf(' ') + 1)) >= n) {
+                        return;
+                    }
+                }
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("not all " + n + " streams registered within 60 s: " + last);
     }
 }

@@ -155,7 +155,7 @@ class ApiServerITCase {
                 "API: post -> insights visible in %.1f s%n", (System.nanoTime() - t0) / 1e9);
         assertThat(acme.path("tenant_id").asText()).isEqualTo("acme");
         assertThat(acme.path("sentiment").path("label").asText()).isNotEmpty();
-        assertThat(acme.path("recent_messages")).isNotNull();
+        assertThat(acme.path("recent_messages").isArray()).isTrue();
         JsonNode globex = awaitInsights(GLOBEX, "globex-1", 1);
         assertThat(globex.path("tenant_id").asText()).isEqualTo("globex");
 
@@ -182,6 +182,15 @@ class ApiServerITCase {
                                 .get(10, TimeUnit.SECONDS))
                 .as("upgrade without a token is refused")
                 .isTrue();
+        Frames spyFrames = new Frames();
+        WebSocket spy = connect("/v1/conversations/acme-1/stream", GLOBEX, spyFrames);
+        assertThat(
+                        HTTP.newWebSocketBuilder()
+                                .buildAsync(URI.create(ws("/v1/stream", expired)), new Frames())
+                                .handle((sock, err) -> err != null)
+                                .get(10, TimeUnit.SECONDS))
+                .as("upgrade with an expired token is refused")
+                .isTrue();
         assertThat(
                         postMessage(ACME, "acme-1", "Still waiting for the refund, this is urgent")
                                 .statusCode())
@@ -192,6 +201,12 @@ class ApiServerITCase {
         oneFrames.await(f -> f.path("data").path("version").asLong() >= 2, 30);
         Thread.sleep(2000);
         assertThat(globexFrames.all()).as("globex sees no acme update").isEmpty();
+        assertThat(spyFrames.all())
+                .as("globex on acme's conversation stream hears nothing")
+                .isEmpty();
+        assertThat(oneFrames.all())
+                .allMatch(f -> f.path("data").path("conversation_id").asText().equals("acme-1"));
+        spy.sendClose(WebSocket.NORMAL_CLOSURE, "bye");
         // Post -> visible, with the local provider: 20 new conversations, one at a time, timed
         // until GET .../insights answers and until the stream delivers (printed, not asserted).
         long[] viaGet = new long[20];
@@ -235,11 +250,26 @@ class ApiServerITCase {
                 ApiServer.start(
                         ApiOptions.defaults(broker.bootstrapServers(), 0, JwtTokens.hs256(SECRET))
                                 .withPostsPerSecondPerTenant(1))) {
-            List<HttpResponse<String>> burst = new java.util.ArrayList<>();
-            for (int i = 0; i < 3; i++) {
-                burst.add(postTo(slow, ACME, "acme-rate", "burst " + i));
+            // A parallel burst of 10: a 1/s bucket lets at most 2 through, however slow the
+            // machine.
+            List<CompletableFuture<HttpResponse<String>>> pending = new java.util.ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                int n = i;
+                pending.add(
+                        CompletableFuture.supplyAsync(
+                                () -> {
+                                    try {
+                                        return postTo(slow, ACME, "acme-rate", "burst " + n);
+                                    } catch (Exception failure) {
+                                        throw new CompletionException(failure);
+                                    }
+                                }));
             }
-            assertThat(burst.get(0).statusCode()).isEqualTo(202);
+            List<HttpResponse<String>> burst = new java.util.ArrayList<>();
+            for (CompletableFuture<HttpResponse<String>> f : pending) {
+                burst.add(f.get(60, TimeUnit.SECONDS));
+            }
+            assertThat(burst).anyMatch(r -> r.statusCode() == 202);
             HttpResponse<String> limited =
                     burst.stream().filter(r -> r.statusCode() == 429).findFirst().orElseThrow();
             assertThat(Long.parseLong(limited.headers().firstValue("Retry-After").orElseThrow()))

@@ -151,7 +151,9 @@
       return;
     }
     socket = s;
+    var opened = false;
     s.onopen = function () {
+      opened = true;
       var reconnected = everConnected;
       everConnected = true;
       backoffMs = BACKOFF_MIN_MS;
@@ -168,8 +170,9 @@
     s.onclose = function (ev) {
       if (socket !== s) { return; }
       socket = null;
-      if (ev.code === 1008 || ev.code === 4401) {
-        // Policy violation / unauthorized: check the token with a plain request (401 signs out).
+      if (!opened || ev.code === 1008 || ev.code === 4401) {
+        // Refused upgrade (a 401 shows as 1006 before open), policy violation or expired token:
+        // check the token with a plain request (401 signs out).
         api('/v1/conversations?limit=1').catch(function () {});
       }
       scheduleReconnect();
@@ -285,9 +288,11 @@
   function upsert(d, live) {
     var id = String(d.conversation_id);
     var entry = rows.get(id);
-    if (entry && typeof entry.data.version === 'number' && typeof d.version === 'number'
-        && d.version < entry.data.version) {
-      return; // an older version than shown: out of order, keep the newer one
+    if (entry && typeof entry.data.last_updated === 'string' && typeof d.last_updated === 'string'
+        && Date.parse(d.last_updated) < Date.parse(entry.data.last_updated)) {
+      // Older than what is shown (a list answer that crossed a live update). Compared by time,
+      // not version: a conversation's version starts again at 1 after its state expired.
+      return;
     }
     var tbody = $('rows');
     if (!entry) {
