@@ -392,7 +392,9 @@ public final class ApiServer implements AutoCloseable {
         String token = null;
         if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
             token = header.substring(7).trim();
-        } else if (ctx.queryParam("access_token") != null) {
+        } else if ("websocket".equalsIgnoreCase(ctx.header("Upgrade"))) {
+            // In the URL only where a browser cannot send a header: the WebSocket upgrade. An
+            // HTTP call with ?access_token= is refused, so tokens do not end up in access logs.
             token = ctx.queryParam("access_token");
         }
         try {

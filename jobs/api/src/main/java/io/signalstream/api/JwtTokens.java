@@ -44,16 +44,38 @@ public final class JwtTokens {
     private JwtTokens() {}
 
     /**
+     * Claims a token must also carry, beyond {@code exp} and {@code tenant_id}: with an identity
+     * provider shared by other applications, set both, so that its tokens for them are refused.
+     *
+     * @param issuer the exact {@code iss}, or null for any
+     * @param audience a value {@code aud} must contain, or null for any
+     */
+    public record Expected(String issuer, String audience) {
+        /** No issuer or audience required. */
+        public static final Expected ANY = new Expected(null, null);
+    }
+
+    /**
      * A verifier of HS256 tokens.
      *
      * @param secret the shared secret, at least {@value #MIN_SECRET_BYTES} bytes
      * @throws IllegalArgumentException for a shorter secret
      */
     public static TokenVerifier hs256(byte[] secret) {
+        return hs256(secret, Expected.ANY);
+    }
+
+    /**
+     * A verifier of HS256 tokens that also requires {@code expected}'s issuer and audience.
+     *
+     * @throws IllegalArgumentException for a secret shorter than {@value #MIN_SECRET_BYTES} bytes
+     */
+    public static TokenVerifier hs256(byte[] secret, Expected expected) {
         checkSecret(secret);
         return verifier(
                 new JWSVerificationKeySelector<>(
-                        JWSAlgorithm.HS256, new ImmutableSecret<>(secret.clone())));
+                        JWSAlgorithm.HS256, new ImmutableSecret<>(secret.clone())),
+                expected);
     }
 
     /**
@@ -62,8 +84,18 @@ public final class JwtTokens {
      * @throws IllegalArgumentException when the file cannot be read or parsed
      */
     public static TokenVerifier jwks(Path file) {
+        return jwks(file, Expected.ANY);
+    }
+
+    /**
+     * A verifier of RS256/ES256 tokens signed by a key of a JWKS file, with {@code expected}'s
+     * issuer and audience.
+     *
+     * @throws IllegalArgumentException when the file cannot be read or parsed
+     */
+    public static TokenVerifier jwks(Path file, Expected expected) {
         try {
-            return jwks(new ImmutableJWKSet<>(JWKSet.load(file.toFile())));
+            return jwks(new ImmutableJWKSet<>(JWKSet.load(file.toFile())), expected);
         } catch (IOException | ParseException e) {
             throw new IllegalArgumentException(
                     "cannot read the JWKS " + file + ": " + e.getMessage());
@@ -74,27 +106,48 @@ public final class JwtTokens {
      * A verifier of RS256/ES256 tokens signed by a key of the JWKS at a URL (fetched when needed,
      * cached and refreshed by Nimbus).
      *
-     * @throws IllegalArgumentException for a malformed URL
+     * @throws IllegalArgumentException for a malformed URL, or plain {@code http} to another host
+     *     than this one (keys fetched without TLS could be swapped on the way)
      */
-    public static TokenVerifier jwks(URI url) {
+    public static TokenVerifier jwks(URI url, Expected expected) {
+        String host = url.getHost() == null ? "" : url.getHost();
+        boolean local =
+                host.equals("localhost") || host.equals("127.0.0.1") || host.equals("[::1]");
+        if (!"https".equalsIgnoreCase(url.getScheme())
+                && !("http".equalsIgnoreCase(url.getScheme()) && local)) {
+            throw new IllegalArgumentException("the JWKS URL must be https: " + url);
+        }
         try {
-            return jwks(JWKSourceBuilder.create(url.toURL()).build());
+            return jwks(JWKSourceBuilder.create(url.toURL()).build(), expected);
         } catch (MalformedURLException | IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid JWKS URL " + url + ": " + e.getMessage());
         }
     }
 
-    private static TokenVerifier jwks(JWKSource<SecurityContext> source) {
+    private static TokenVerifier jwks(JWKSource<SecurityContext> source, Expected expected) {
         return verifier(
                 new JWSVerificationKeySelector<>(
-                        Set.of(JWSAlgorithm.RS256, JWSAlgorithm.ES256), source));
+                        Set.of(JWSAlgorithm.RS256, JWSAlgorithm.ES256), source),
+                expected);
     }
 
-    private static TokenVerifier verifier(JWSVerificationKeySelector<SecurityContext> keys) {
+    private static TokenVerifier verifier(
+            JWSVerificationKeySelector<SecurityContext> keys, Expected expected) {
         ConfigurableJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
         processor.setJWSKeySelector(keys);
+        Set<String> required = new java.util.HashSet<>(Set.of("exp", TENANT_CLAIM));
+        JWTClaimsSet exact = null;
+        if (expected.issuer() != null) {
+            required.add("iss");
+            exact = new JWTClaimsSet.Builder().issuer(expected.issuer()).build();
+        }
+        Set<String> audience = null;
+        if (expected.audience() != null) {
+            required.add("aud");
+            audience = Set.of(expected.audience());
+        }
         processor.setJWTClaimsSetVerifier(
-                new DefaultJWTClaimsVerifier<>(null, Set.of("exp", TENANT_CLAIM)));
+                new DefaultJWTClaimsVerifier<>(audience, exact, required, null));
         return token -> {
             if (token == null || token.isBlank()) {
                 throw new TokenVerifier.InvalidTokenException("no token");

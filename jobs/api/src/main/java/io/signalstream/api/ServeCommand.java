@@ -58,6 +58,19 @@ public final class ServeCommand implements Callable<Integer> {
     String jwks;
 
     @Option(
+            names = "--jwt-issuer",
+            paramLabel = "ISS",
+            description =
+                    "Require this exact iss claim (recommended with a shared identity provider).")
+    String issuer;
+
+    @Option(
+            names = "--jwt-audience",
+            paramLabel = "AUD",
+            description = "Require this value in the aud claim.")
+    String audience;
+
+    @Option(
             names = "--rate",
             defaultValue = "50",
             paramLabel = "PER_SECOND",
@@ -109,16 +122,17 @@ public final class ServeCommand implements Callable<Integer> {
     }
 
     private TokenVerifier verifier() {
+        JwtTokens.Expected expected = new JwtTokens.Expected(issuer, audience);
         if (jwks != null) {
             return jwks.startsWith("http://") || jwks.startsWith("https://")
-                    ? JwtTokens.jwks(URI.create(jwks))
-                    : JwtTokens.jwks(Path.of(jwks));
+                    ? JwtTokens.jwks(URI.create(jwks), expected)
+                    : JwtTokens.jwks(Path.of(jwks), expected);
         }
         String secret = System.getenv(SECRET_ENV);
         if (secret == null) {
             throw new IllegalArgumentException(
                     "set " + SECRET_ENV + " (at least 32 bytes) or give --jwks");
         }
-        return JwtTokens.hs256(secret.getBytes(StandardCharsets.UTF_8));
+        return JwtTokens.hs256(secret.getBytes(StandardCharsets.UTF_8), expected);
     }
 }

@@ -95,6 +95,48 @@ class JwtTokensTest {
     }
 
     @Test
+    void expectedIssuerAndAudienceAreRequired(@TempDir Path tmp) throws Exception {
+        RSAKey rsa = new RSAKeyGenerator(2048).keyID("rsa-1").generate();
+        Path jwks = tmp.resolve("jwks.json");
+        Files.writeString(jwks, new JWKSet(List.of(rsa.toPublicJWK())).toString());
+        TokenVerifier v =
+                JwtTokens.jwks(jwks, new JwtTokens.Expected("https://idp.example", "signalstream"));
+        Instant exp = Instant.now().plusSeconds(300);
+        JWTClaimsSet good =
+                new JWTClaimsSet.Builder()
+                        .claim("tenant_id", "globex")
+                        .issuer("https://idp.example")
+                        .audience(List.of("signalstream", "other"))
+                        .expirationTime(Date.from(exp))
+                        .build();
+        assertThat(v.tenantOf(rs256(rsa, good))).isEqualTo("globex");
+        JWTClaimsSet otherIssuer =
+                new JWTClaimsSet.Builder(good).issuer("https://evil.example").build();
+        JWTClaimsSet otherAudience = new JWTClaimsSet.Builder(good).audience("crm").build();
+        JWTClaimsSet noAudience = new JWTClaimsSet.Builder(good).audience((String) null).build();
+        for (JWTClaimsSet bad : List.of(otherIssuer, otherAudience, noAudience)) {
+            assertThatThrownBy(() -> v.tenantOf(rs256(rsa, bad)))
+                    .isInstanceOf(TokenVerifier.InvalidTokenException.class);
+        }
+    }
+
+    @Test
+    void jwksUrlMustBeHttpsExceptOnThisHost() {
+        assertThatThrownBy(
+                        () ->
+                                JwtTokens.jwks(
+                                        java.net.URI.create("http://idp.example/jwks.json"),
+                                        JwtTokens.Expected.ANY))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("https");
+        assertThat(
+                        JwtTokens.jwks(
+                                java.net.URI.create("http://127.0.0.1:9/jwks.json"),
+                                JwtTokens.Expected.ANY))
+                .isNotNull();
+    }
+
+    @Test
     void unreadableJwksIsAClearError(@TempDir Path tmp) {
         assertThatThrownBy(() -> JwtTokens.jwks(tmp.resolve("missing.json")))
                 .isInstanceOf(IllegalArgumentException.class)

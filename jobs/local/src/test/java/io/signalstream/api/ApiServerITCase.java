@@ -122,6 +122,8 @@ class ApiServerITCase {
         String forged = JwtTokens.hs256Token(other, "acme", Duration.ofHours(1));
         assertThat(get("/v1/conversations", forged).statusCode()).isEqualTo(401);
         assertThat(get("/health", null).statusCode()).isEqualTo(200);
+        // A token in the URL of an HTTP call (not a WebSocket upgrade) is refused.
+        assertThat(get("/v1/conversations?access_token=" + ACME, null).statusCode()).isEqualTo(401);
 
         // Bad input: 400 with the parser's reason; another tenant in the body: 403.
         HttpResponse<String> bad =
