@@ -98,4 +98,16 @@ public record ApiOptions(
                 maxBodyBytes,
                 produceTimeout);
     }
+
+    /**
+     * Properties of one Kafka client of the service: the extra properties (security), the bootstrap
+     * servers and a client id.
+     */
+    Properties kafkaClient(String clientId) {
+        Properties p = new Properties();
+        p.putAll(kafkaProperties);
+        p.put("bootstrap.servers", bootstrapServers);
+        p.put("client.id", clientId);
+        return p;
+    }
 }

@@ -26,7 +26,6 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -73,10 +72,10 @@ import java.util.function.Predicate;
  *       /metrics} (Prometheus).
  * </ul>
  *
- * <p>Every {@code /v1} call needs a JWT ({@code Authorization: Bearer} or {@code ?access_token=});
- * the tenant is its {@code tenant_id}. A caller never sees another tenant's data: other tenants'
- * conversations are 404, a body naming another tenant is 403. Errors are JSON {@code {"error",
- * "reason"}}, never a stack trace.
+ * <p>Every {@code /v1} call needs a JWT ({@code Authorization: Bearer}, or {@code ?access_token=}
+ * on a WebSocket upgrade only); the tenant is its {@code tenant_id}. A caller never sees another
+ * tenant's data: other tenants' conversations are 404, a body naming another tenant is 403. Errors
+ * are JSON {@code {"error", "reason"}}, never a stack trace.
  */
 public final class ApiServer implements AutoCloseable {
 
@@ -202,9 +201,7 @@ public final class ApiServer implements AutoCloseable {
 
     private ApiServer(ApiOptions options) {
         this.options = options;
-        Properties p = new Properties();
-        p.putAll(options.kafkaProperties());
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, options.bootstrapServers());
+        Properties p = options.kafkaClient("signalstream-api");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.LINGER_MS_CONFIG, "1");
@@ -216,7 +213,6 @@ public final class ApiServer implements AutoCloseable {
                 ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG,
                 String.valueOf(Math.max(1000, timeoutMs / 2)));
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, String.valueOf(Math.max(2001, timeoutMs)));
-        p.put(ProducerConfig.CLIENT_ID_CONFIG, "signalstream-api");
         this.producer =
                 new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
         ScheduledThreadPoolExecutor timer =
@@ -230,11 +226,7 @@ public final class ApiServer implements AutoCloseable {
         timer.setRemoveOnCancelPolicy(true);
         this.expiries = timer;
         this.view = new ConversationView(options, this::broadcast);
-        Properties a = new Properties();
-        a.putAll(options.kafkaProperties());
-        a.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, options.bootstrapServers());
-        a.put(AdminClientConfig.CLIENT_ID_CONFIG, "signalstream-api-ready");
-        this.admin = Admin.create(a);
+        this.admin = Admin.create(options.kafkaClient("signalstream-api-ready"));
         this.accepted = metrics.counter("signalstream_api_messages_accepted");
         this.refused = metrics.counter("signalstream_api_messages_rate_limited");
         Gauge.builder("signalstream_api_streams_connected", connected, AtomicInteger::get)
@@ -280,6 +272,39 @@ public final class ApiServer implements AutoCloseable {
         return server;
     }
 
+    /**
+     * Starts the service, hands it to {@code started}, and serves until the JVM is asked to stop
+     * (SIGTERM, Ctrl-C). The shutdown waits (at most 20 s) until the service has closed, so
+     * requests in flight finish and acknowledged messages are flushed.
+     *
+     * @throws IllegalStateException when the service cannot start
+     * @throws InterruptedException when the waiting thread is interrupted
+     */
+    public static void serveUntilShutdown(
+            ApiOptions options, java.util.function.Consumer<ApiServer> started)
+            throws InterruptedException {
+        java.util.concurrent.CountDownLatch stop = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+        Runtime.getRuntime()
+                .addShutdownHook(
+                        new Thread(
+                                () -> {
+                                    stop.countDown();
+                                    try {
+                                        closed.await(20, TimeUnit.SECONDS);
+                                    } catch (InterruptedException e) {
+                                        Thread.currentThread().interrupt();
+                                    }
+                                },
+                                "signalstream-api-shutdown"));
+        try (ApiServer server = start(options)) {
+            started.accept(server);
+            stop.await();
+        } finally {
+            closed.countDown();
+        }
+    }
+
     /** The port it listens on. */
     public int port() {
         return app.port();
@@ -317,14 +342,6 @@ public final class ApiServer implements AutoCloseable {
                         error(ctx, 404, "not_found", "no such resource: " + ctx.path());
                     }
                 });
-        app.error(
-                413,
-                ctx ->
-                        error(
-                                ctx,
-                                413,
-                                "too_large",
-                                "request body over " + options.maxBodyBytes() + " bytes"));
 
         app.get("/", ctx -> ctx.contentType("text/html; charset=utf-8").result(dashboard()));
         app.get(
@@ -387,16 +404,25 @@ public final class ApiServer implements AutoCloseable {
         return kafkaProblem;
     }
 
-    private String authenticate(Context ctx) {
-        String header = ctx.header("Authorization");
-        String token = null;
-        if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            token = header.substring(7).trim();
-        } else if ("websocket".equalsIgnoreCase(ctx.header("Upgrade"))) {
-            // In the URL only where a browser cannot send a header: the WebSocket upgrade. An
-            // HTTP call with ?access_token= is refused, so tokens do not end up in access logs.
-            token = ctx.queryParam("access_token");
+    /**
+     * The request's token: the {@code Authorization: Bearer} header, or, only on a WebSocket
+     * upgrade (where a browser cannot send a header), {@code ?access_token=}. An HTTP call with the
+     * token in its URL is refused, so tokens do not end up in access logs.
+     */
+    private static String token(
+            String authorization, boolean upgrade, java.util.function.Supplier<String> query) {
+        if (authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return authorization.substring(7).trim();
         }
+        return upgrade ? query.get() : null;
+    }
+
+    private String authenticate(Context ctx) {
+        String token =
+                token(
+                        ctx.header("Authorization"),
+                        "websocket".equalsIgnoreCase(ctx.header("Upgrade")),
+                        () -> ctx.queryParam("access_token"));
         try {
             return options.tokens().tenantOf(token);
         } catch (TokenVerifier.InvalidTokenException e) {
@@ -607,11 +633,7 @@ public final class ApiServer implements AutoCloseable {
     }
 
     private static String token(WsContext ctx) {
-        String header = ctx.header("Authorization");
-        if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            return header.substring(7).trim();
-        }
-        return ctx.queryParam("access_token");
+        return token(ctx.header("Authorization"), true, () -> ctx.queryParam("access_token"));
     }
 
     private void unsubscribe(Subscriber s) {

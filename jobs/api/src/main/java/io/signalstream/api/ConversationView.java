@@ -76,13 +76,10 @@ final class ConversationView implements AutoCloseable {
         this.listener = listener;
         this.entries = Caffeine.newBuilder().maximumSize(options.viewMaxConversations()).build();
         this.recent = Caffeine.newBuilder().maximumSize(options.viewMaxConversations()).build();
-        Properties props = new Properties();
-        props.putAll(options.kafkaProperties());
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, options.bootstrapServers());
+        Properties props = options.kafkaClient("signalstream-api-view");
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "2000");
-        props.put(ConsumerConfig.CLIENT_ID_CONFIG, "signalstream-api-view");
         this.consumer =
                 new KafkaConsumer<>(
                         props, new ByteArrayDeserializer(), new ByteArrayDeserializer());

@@ -38,6 +38,9 @@ public final class JwtTokens {
     /** Shortest accepted HS256 secret, in bytes (RFC 7518 §3.2: at least the hash size). */
     public static final int MIN_SECRET_BYTES = 32;
 
+    /** Environment variable of the HS256 secret of {@code serve} and {@code demo --serve}. */
+    public static final String SECRET_ENV = "SIGNALSTREAM_API_JWT_SECRET";
+
     /** The claim naming the tenant. */
     public static final String TENANT_CLAIM = "tenant_id";
 

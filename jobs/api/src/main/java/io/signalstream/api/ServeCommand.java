@@ -13,7 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Properties;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code serve}: the API service and live dashboard against an existing Kafka, until stopped.
@@ -31,9 +30,6 @@ import java.util.concurrent.CountDownLatch;
                     + " $SIGNALSTREAM_API_JWT_SECRET, or RS256/ES256 keys from --jwks."
         })
 public final class ServeCommand implements Callable<Integer> {
-
-    /** Environment variable of the HS256 secret. */
-    public static final String SECRET_ENV = "SIGNALSTREAM_API_JWT_SECRET";
 
     @Option(
             names = "--bootstrap-servers",
@@ -93,30 +89,16 @@ public final class ServeCommand implements Callable<Integer> {
                 ApiOptions.defaults(bootstrapServers, port, tokens)
                         .withKafkaProperties(kafka)
                         .withPostsPerSecondPerTenant(rate);
-        CountDownLatch stop = new CountDownLatch(1);
-        CountDownLatch closed = new CountDownLatch(1);
-        // On SIGTERM: let the server close (requests finish, the producer flushes) before the
-        // JVM halts.
-        Runtime.getRuntime()
-                .addShutdownHook(
-                        new Thread(
-                                () -> {
-                                    stop.countDown();
-                                    try {
-                                        closed.await(20, java.util.concurrent.TimeUnit.SECONDS);
-                                    } catch (InterruptedException e) {
-                                        Thread.currentThread().interrupt();
-                                    }
-                                }));
-        try (ApiServer server = ApiServer.start(options)) {
-            System.err.printf(
-                    "SignalStream API on http://0.0.0.0:%d (dashboard: /)%n", server.port());
-            stop.await();
+        try {
+            ApiServer.serveUntilShutdown(
+                    options,
+                    server ->
+                            System.err.printf(
+                                    "SignalStream API on http://0.0.0.0:%d (dashboard: /)%n",
+                                    server.port()));
         } catch (IllegalStateException e) {
             System.err.println("error: " + e.getMessage());
             return 2;
-        } finally {
-            closed.countDown();
         }
         return 0;
     }
@@ -128,10 +110,10 @@ public final class ServeCommand implements Callable<Integer> {
                     ? JwtTokens.jwks(URI.create(jwks), expected)
                     : JwtTokens.jwks(Path.of(jwks), expected);
         }
-        String secret = System.getenv(SECRET_ENV);
+        String secret = System.getenv(JwtTokens.SECRET_ENV);
         if (secret == null) {
             throw new IllegalArgumentException(
-                    "set " + SECRET_ENV + " (at least 32 bytes) or give --jwks");
+                    "set " + JwtTokens.SECRET_ENV + " (at least 32 bytes) or give --jwks");
         }
         return JwtTokens.hs256(secret.getBytes(StandardCharsets.UTF_8), expected);
     }

@@ -4,7 +4,6 @@ import io.signalstream.agents.ProviderStats;
 import io.signalstream.api.ApiOptions;
 import io.signalstream.api.ApiServer;
 import io.signalstream.api.JwtTokens;
-import io.signalstream.api.ServeCommand;
 import io.signalstream.config.JobOptions;
 import io.signalstream.config.ProviderOptions;
 import io.signalstream.jobs.ConversationIntelligenceJob;
@@ -33,7 +32,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -226,15 +224,14 @@ public final class Demo {
     /**
      * Serves the API and dashboard over the demo's broker until the JVM is stopped (Ctrl-C): prints
      * the dashboard URL and a development token per tenant. The HS256 secret is {@code
-     * SIGNALSTREAM_API_JWT_SECRET}, or a random one for this run.
+     * SIGNALSTREAM_API_JWT_SECRET} (at least 32 bytes), or a random one for this run.
      */
     private void serveUntilStopped(String bootstrap, Properties kafkaProps, Set<String> tenants)
             throws InterruptedException {
-        String env = System.getenv(ServeCommand.SECRET_ENV);
+        String env = System.getenv(JwtTokens.SECRET_ENV);
         byte[] secret;
-        if (env != null
-                && env.getBytes(StandardCharsets.UTF_8).length >= JwtTokens.MIN_SECRET_BYTES) {
-            secret = env.getBytes(StandardCharsets.UTF_8);
+        if (env != null) {
+            secret = env.getBytes(StandardCharsets.UTF_8); // checked by hs256: at least 32 bytes
         } else {
             secret = new byte[32];
             new SecureRandom().nextBytes(secret);
@@ -242,19 +239,18 @@ public final class Demo {
         ApiOptions options =
                 ApiOptions.defaults(bootstrap, settings.apiPort(), JwtTokens.hs256(secret))
                         .withKafkaProperties(kafkaProps);
-        CountDownLatch stop = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
-        try (ApiServer api = ApiServer.start(options)) {
-            out.println();
-            out.printf("API and live dashboard on %s (Ctrl-C to stop)%n", api.url());
-            out.println("Development tokens (valid 12 h), one per tenant:");
-            for (String tenant : new TreeSet<>(tenants)) {
-                String token = JwtTokens.hs256Token(secret, tenant, Duration.ofHours(12));
-                out.printf("  %-20s %s/?access_token=%s%n", tenant, api.url(), token);
-            }
-            out.flush();
-            stop.await();
-        }
+        ApiServer.serveUntilShutdown(
+                options,
+                api -> {
+                    out.println();
+                    out.printf("API and live dashboard on %s (Ctrl-C to stop)%n", api.url());
+                    out.println("Development tokens (valid 12 h), one per tenant:");
+                    for (String tenant : new TreeSet<>(tenants)) {
+                        String token = JwtTokens.hs256Token(secret, tenant, Duration.ofHours(12));
+                        out.printf("  %-20s %s/?access_token=%s%n", tenant, api.url(), token);
+                    }
+                    out.flush();
+                });
     }
 
     private void progress(int sent, int total, OutputTracker t, long start) {

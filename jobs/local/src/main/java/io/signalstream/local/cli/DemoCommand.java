@@ -1,5 +1,6 @@
 package io.signalstream.local.cli;
 
+import io.signalstream.api.JwtTokens;
 import io.signalstream.cli.ConfigOptionsMixin;
 import io.signalstream.cli.LlmOptionsMixin;
 import io.signalstream.local.Demo;
@@ -13,6 +14,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -122,6 +124,18 @@ public final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (data != null && !Files.isReadable(data)) {
             System.err.println("error: cannot read --data " + data);
+            return 2;
+        }
+        String secret = System.getenv(JwtTokens.SECRET_ENV);
+        if (serve
+                && secret != null
+                && secret.getBytes(StandardCharsets.UTF_8).length < JwtTokens.MIN_SECRET_BYTES) {
+            System.err.println(
+                    "error: "
+                            + JwtTokens.SECRET_ENV
+                            + " must have at least "
+                            + JwtTokens.MIN_SECRET_BYTES
+                            + " bytes (unset it to get a random one)");
             return 2;
         }
         if (loopback && llm.provider != null) {
