@@ -2,8 +2,10 @@ package io.signalstream.jobs;
 
 import io.signalstream.agents.AgentSpec;
 import io.signalstream.agents.JitteredBackoffRetryStrategy;
+import io.signalstream.agents.local.LocalAgentProvider;
 import io.signalstream.config.AgentOptions;
 import io.signalstream.config.JobOptions;
+import io.signalstream.config.ProviderOptions;
 import io.signalstream.events.AgentResult;
 import io.signalstream.events.AggregatedIntelligence;
 import io.signalstream.events.ChatMessage;
@@ -31,8 +33,13 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 
@@ -74,13 +81,13 @@ public final class ConversationIntelligenceJob {
     @FunctionalInterface
     public interface AgentFunctionFactory {
         /**
-         * @param spec the agent
+         * @param agents the agents of the operator (one, or all agents on a combining provider)
          * @param conf job configuration
          * @param timeoutMs the async timeout in milliseconds
          * @param maxAttempts attempts of the retry strategy
          */
         AgentAsyncFunction create(
-                AgentSpec spec, Configuration conf, long timeoutMs, int maxAttempts);
+                List<AgentSpec> agents, Configuration conf, long timeoutMs, int maxAttempts);
     }
 
     /**
@@ -155,6 +162,28 @@ public final class ConversationIntelligenceJob {
         return "agent-" + agent;
     }
 
+    /** The uid of the async operator of all agents on a combining provider. */
+    public static String providerUid(String provider) {
+        return "agents-" + provider;
+    }
+
+    /**
+     * The agent operators: one per agent, except that all agents on a remote provider with {@code
+     * combine-agents} on share one operator (keyed by its uid, in configuration order).
+     */
+    public static Map<String, List<AgentSpec>> agentOperators(
+            List<AgentSpec> agents, Configuration conf) {
+        Map<String, List<AgentSpec>> ops = new LinkedHashMap<>();
+        for (AgentSpec a : agents) {
+            boolean combine =
+                    !LocalAgentProvider.NAME.equals(a.provider())
+                            && conf.get(ProviderOptions.combineAgents(a.provider()));
+            String uid = combine ? providerUid(a.provider()) : agentUid(a.name());
+            ops.computeIfAbsent(uid, k -> new ArrayList<>()).add(a);
+        }
+        return ops;
+    }
+
     /**
      * Adds the pipeline to the environment.
      *
@@ -202,18 +231,25 @@ public final class ConversationIntelligenceJob {
                         conf.get(AgentOptions.RETRY_INITIAL_BACKOFF).toMillis(),
                         conf.get(AgentOptions.RETRY_MAX_BACKOFF).toMillis());
         DataStream<AgentResult> results = null;
-        for (AgentSpec agent : agents) {
-            String name = agent.name();
+        for (Map.Entry<String, List<AgentSpec>> op : agentOperators(agents, conf).entrySet()) {
+            String uid = op.getKey();
+            List<AgentSpec> group = op.getValue();
+            Set<String> names = new HashSet<>();
+            group.forEach(a -> names.add(a.name()));
+            String label = String.join("+", group.stream().map(AgentSpec::name).toList());
             DataStream<ConversationSnapshot> scheduled =
                     snapshots
-                            .filter(s -> s.scheduledAgents().contains(name))
-                            .uid("select-" + name)
-                            .name("scheduled for " + name);
+                            .filter(s -> s.scheduledAgents().stream().anyMatch(names::contains))
+                            .uid(
+                                    group.size() == 1 && uid.equals(agentUid(label))
+                                            ? "select-" + label
+                                            : "select-" + uid)
+                            .name("scheduled for " + label);
             DataStream<AgentResult> answered =
                     AsyncDataStream.unorderedWaitWithRetry(
                                     scheduled,
                                     agentFunctions.create(
-                                            agent,
+                                            group,
                                             conf,
                                             timeoutMs,
                                             conf.get(AgentOptions.RETRY_MAX_ATTEMPTS)),
@@ -221,8 +257,8 @@ public final class ConversationIntelligenceJob {
                                     TimeUnit.MILLISECONDS,
                                     conf.get(AgentOptions.CAPACITY),
                                     retry)
-                            .uid(agentUid(name))
-                            .name("agent: " + name);
+                            .uid(uid)
+                            .name("agent: " + label);
             results = results == null ? answered : results.union(answered);
         }
 

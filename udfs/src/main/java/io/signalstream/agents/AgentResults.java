@@ -50,6 +50,16 @@ public final class AgentResults {
                 "no answer within " + timeoutMs + " ms");
     }
 
+    /**
+     * A {@code skipped} result: the agent's provider cannot answer it and it has no fallback.
+     *
+     * @param reason why, written as {@code error}
+     */
+    public static AgentResult skipped(
+            ConversationSnapshot snapshot, String agent, String provider, String reason) {
+        return empty(snapshot, agent, provider, AgentStatus.SKIPPED, 0, reason);
+    }
+
     private static AgentResult empty(
             ConversationSnapshot s,
             String agent,

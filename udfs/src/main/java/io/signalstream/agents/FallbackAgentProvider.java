@@ -4,7 +4,14 @@ import io.signalstream.events.AgentResult;
 import io.signalstream.events.AgentStatus;
 import io.signalstream.events.ConversationSnapshot;
 
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 
 /**
  * Asks the primary provider and, when it gives no valid answer (an error, an exhausted retry
@@ -16,14 +23,31 @@ public final class FallbackAgentProvider implements AgentProvider {
 
     private final AgentProvider primary;
     private final AgentProvider fallback;
+    private final Map<String, AgentProvider> byAgent;
 
     /**
      * @param primary the provider asked first
-     * @param fallback the provider that answers when the primary cannot
+     * @param fallback the provider that answers when the primary cannot, for every agent
      */
     public FallbackAgentProvider(AgentProvider primary, AgentProvider fallback) {
         this.primary = primary;
         this.fallback = fallback;
+        this.byAgent = Map.of();
+    }
+
+    /**
+     * @param primary the provider asked first
+     * @param fallbacks per agent, the provider that answers when the primary cannot; an agent
+     *     without one has no fallback (the primary's failure is its result). Closed with this.
+     */
+    public FallbackAgentProvider(AgentProvider primary, Map<String, AgentProvider> fallbacks) {
+        this.primary = primary;
+        this.fallback = null;
+        this.byAgent = Map.copyOf(fallbacks);
+    }
+
+    private AgentProvider fallbackFor(String agent) {
+        return fallback != null ? fallback : byAgent.get(agent);
     }
 
     @Override
@@ -33,21 +57,65 @@ public final class FallbackAgentProvider implements AgentProvider {
 
     @Override
     public CompletableFuture<AgentResult> analyze(String agent, ConversationSnapshot snapshot) {
+        return analyze(agent, snapshot, CallContext.NONE);
+    }
+
+    @Override
+    public CompletableFuture<AgentResult> analyze(
+            String agent, ConversationSnapshot snapshot, CallContext ctx) {
         CompletableFuture<AgentResult> first;
         try {
-            first = primary.analyze(agent, snapshot);
+            first = primary.analyze(agent, snapshot, ctx);
         } catch (RuntimeException e) {
             first = CompletableFuture.failedFuture(e);
         }
+        AgentProvider fb = fallbackFor(agent);
+        return fb == null
+                ? first
+                : recover(primary.name(), first, () -> fb.analyze(agent, snapshot, ctx));
+    }
+
+    @Override
+    public List<CompletableFuture<AgentResult>> analyzeAll(
+            List<String> agents, ConversationSnapshot snapshot, CallContext ctx) {
+        List<CompletableFuture<AgentResult>> firsts = primary.analyzeAll(agents, snapshot, ctx);
+        List<CompletableFuture<AgentResult>> out = new ArrayList<>(agents.size());
+        for (int i = 0; i < agents.size(); i++) {
+            String agent = agents.get(i);
+            AgentProvider fb = fallbackFor(agent);
+            out.add(
+                    fb == null
+                            ? firsts.get(i)
+                            : recover(
+                                    primary.name(),
+                                    firsts.get(i),
+                                    () -> fb.analyze(agent, snapshot, ctx)));
+        }
+        return out;
+    }
+
+    /**
+     * The primary's result when it has an answer; otherwise the fallback's, marked {@code fallback}
+     * with the primary's reason and attempts. Counts the fallback in the primary's {@link
+     * ProviderStats}.
+     *
+     * @param primaryName the primary provider's name
+     * @param first the primary's result
+     * @param fallback starts the fallback's analysis
+     */
+    public static CompletableFuture<AgentResult> recover(
+            String primaryName,
+            CompletableFuture<AgentResult> first,
+            Supplier<CompletableFuture<AgentResult>> fallback) {
         return first.handle(
                         (result, error) -> {
                             if (error == null && result != null && result.hasAnswer()) {
                                 return CompletableFuture.completedFuture(result);
                             }
-                            String reason = reason(result, error);
+                            String reason = primaryName + " failed: " + reason(result, error);
                             int attempts = attempts(result, error);
-                            ProviderStats.of(primary.name()).fallbacks.incrementAndGet();
-                            return fallback.analyze(agent, snapshot)
+                            ProviderStats.of(primaryName).fallbacks.incrementAndGet();
+                            return fallback.get()
                                     .thenApply(
                                             r ->
                                                     r.hasAnswer()
@@ -57,7 +125,7 @@ public final class FallbackAgentProvider implements AgentProvider {
                 .thenCompose(f -> f);
     }
 
-    private String reason(AgentResult result, Throwable error) {
+    private static String reason(AgentResult result, Throwable error) {
         Throwable t = error;
         while (t != null && t.getCause() != null && !(t instanceof ProviderException)) {
             t = t.getCause();
@@ -66,7 +134,7 @@ public final class FallbackAgentProvider implements AgentProvider {
                 t == null
                         ? (result == null ? "no result" : result.status() + ": " + result.error())
                         : (t instanceof ProviderException p ? p.reason() : t.toString());
-        return primary.name() + " failed: " + why;
+        return why;
     }
 
     private static int attempts(AgentResult result, Throwable error) {
@@ -104,7 +172,14 @@ public final class FallbackAgentProvider implements AgentProvider {
         try {
             primary.close();
         } finally {
-            fallback.close();
+            if (fallback != null) {
+                fallback.close();
+            }
+            Set<AgentProvider> distinct = Collections.newSetFromMap(new IdentityHashMap<>());
+            distinct.addAll(byAgent.values());
+            for (AgentProvider p : distinct) {
+                p.close();
+            }
         }
     }
 }

@@ -1,5 +1,8 @@
 package io.signalstream.config;
 
+import io.signalstream.agents.AgentContext;
+import io.signalstream.agents.AgentSpec;
+
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 
@@ -14,17 +17,18 @@ public final class AgentOptions {
 
     private AgentOptions() {}
 
-    /** The four agents the job knows. */
-    public static final List<String> ALL_AGENTS =
-            List.of("pii", "sentiment", "insights", "summary");
+    /** The built-in agents, with bundled prompts and schemas: the default of {@link #ENABLED}. */
+    public static final List<String> BUILT_IN_AGENTS = AgentSpec.BUILT_IN;
 
     public static final ConfigOption<List<String>> ENABLED =
             ConfigOptions.key("signalstream.agents.enabled")
                     .stringType()
                     .asList()
-                    .defaultValues(ALL_AGENTS.toArray(new String[0]))
+                    .defaultValues(BUILT_IN_AGENTS.toArray(new String[0]))
                     .withDescription(
-                            "Agents to run, a subset of pii, sentiment, insights, summary.");
+                            "Agents to run, separated by ';': built-in ones (pii, sentiment,"
+                                    + " insights, summary) and custom ones, each configured"
+                                    + " under signalstream.agents.<name>.*.");
 
     public static final ConfigOption<Duration> TIMEOUT =
             ConfigOptions.key("signalstream.agents.timeout")
@@ -109,13 +113,83 @@ public final class AgentOptions {
                 .withDescription("Provider of the agent: local or a configured provider name.");
     }
 
-    /** {@code signalstream.agents.<agent>.fallback-provider}: answers when the provider cannot. */
+    /**
+     * {@code signalstream.agents.<agent>.fallback-provider}: answers when the provider cannot;
+     * {@code local} for the built-in agents, {@code none} for custom ones (the local analyzers
+     * cannot answer their questions).
+     */
     public static ConfigOption<String> fallbackProvider(String agent) {
         return ConfigOptions.key("signalstream.agents." + agent + ".fallback-provider")
                 .stringType()
-                .defaultValue("local")
+                .defaultValue(AgentSpec.BUILT_IN.contains(agent) ? "local" : AgentSpec.NO_FALLBACK)
                 .withDescription(
-                        "Provider that answers when the agent's provider gives no valid answer;"
-                                + " its results say status fallback.");
+                        "Provider that answers when the agent's provider gives no valid answer"
+                                + " (its results say status fallback), or none.");
+    }
+
+    /**
+     * {@code signalstream.agents.<agent>.prompt}: the prompt template, {@code file:<path>} or
+     * {@code classpath:<resource>}; bundled for built-in agents, required for custom ones.
+     */
+    public static ConfigOption<String> prompt(String agent) {
+        return ConfigOptions.key("signalstream.agents." + agent + ".prompt")
+                .stringType()
+                .noDefaultValue()
+                .withDescription(
+                        "Prompt template (file:<path> or classpath:<resource>) with a '### system'"
+                                + " and a '### user' section; the file name's .vN. part is the"
+                                + " prompt version.");
+    }
+
+    /** {@code signalstream.agents.<agent>.schema}: the answer's JSON schema (draft-07). */
+    public static ConfigOption<String> schema(String agent) {
+        return ConfigOptions.key("signalstream.agents." + agent + ".schema")
+                .stringType()
+                .noDefaultValue()
+                .withDescription(
+                        "JSON schema (draft-07) of the answer, file:<path> or"
+                                + " classpath:<resource>; bundled for built-in agents.");
+    }
+
+    /** {@code signalstream.agents.<agent>.context}: latest-message, window or rolling-summary. */
+    public static ConfigOption<String> context(String agent) {
+        return ConfigOptions.key("signalstream.agents." + agent + ".context")
+                .stringType()
+                .defaultValue(AgentContext.defaultFor(agent).optionValue())
+                .withDescription(
+                        "What the agent sees: latest-message, window (the last N messages) or"
+                                + " rolling-summary (its previous summary plus the messages"
+                                + " since).");
+    }
+
+    /** {@code signalstream.agents.<agent>.window}: messages of a {@code window} context. */
+    public static ConfigOption<Integer> window(String agent) {
+        return ConfigOptions.key("signalstream.agents." + agent + ".window")
+                .intType()
+                .defaultValue(AgentSpec.DEFAULT_WINDOW_TURNS)
+                .withDescription(
+                        "Context window: how many of the latest messages the agent sees (at"
+                                + " most signalstream.transcript.window).");
+    }
+
+    /** {@code signalstream.agents.<agent>.escalate}: always or when-uncertain. */
+    public static ConfigOption<String> escalate(String agent) {
+        return ConfigOptions.key("signalstream.agents." + agent + ".escalate")
+                .stringType()
+                .defaultValue("always")
+                .withDescription(
+                        "always: the provider answers; when-uncertain: the local analyzer"
+                                + " answers when its confidence reaches escalate.threshold, the"
+                                + " provider otherwise.");
+    }
+
+    /** {@code signalstream.agents.<agent>.escalate.threshold}: local confidence kept, [0, 1]. */
+    public static ConfigOption<Double> escalateThreshold(String agent) {
+        return ConfigOptions.key("signalstream.agents." + agent + ".escalate.threshold")
+                .doubleType()
+                .defaultValue(0.8)
+                .withDescription(
+                        "when-uncertain: the local answer's confidence at or above which it is"
+                                + " kept.");
     }
 }

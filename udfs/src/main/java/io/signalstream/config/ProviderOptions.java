@@ -61,6 +61,21 @@ public final class ProviderOptions {
         return "signalstream.providers." + provider + "." + option;
     }
 
+    /**
+     * Whether the agents on this provider that fire for the same message share one request, whose
+     * schema combines theirs (one async operator, uid {@code agents-<provider>}, for all of them).
+     */
+    public static ConfigOption<Boolean> combineAgents(String provider) {
+        return ConfigOptions.key(key(provider, "combine-agents"))
+                .booleanType()
+                .defaultValue(true)
+                .withDescription(
+                        "Agents on this provider firing for the same message share one"
+                                + " chat-completions request (results, fallbacks, tokens and"
+                                + " lineage stay per agent). Switching it changes the agent"
+                                + " operators' uids: see the README on savepoints.");
+    }
+
     /** Base URL up to and including {@code /v1}, e.g. {@code https://api.openai.com/v1}. */
     public static ConfigOption<String> baseUrl(String provider) {
         return ConfigOptions.key(key(provider, "base-url"))

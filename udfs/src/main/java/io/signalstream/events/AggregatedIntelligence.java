@@ -23,6 +23,8 @@ import java.util.TreeMap;
  * @param pii newest PII answer or null
  * @param insights newest insights answer or null
  * @param summary newest summary answer or null
+ * @param agents every agent's newest answer by agent name, built-in and custom ones alike (the four
+ *     fields above repeat the built-in ones, for the consumers that read them)
  * @param complete whether every agent scheduled for this version reported a result (of any status:
  *     a {@code timeout} or {@code failed} result counts as reported) in the join window
  * @param missingAgents scheduled agents without a result when the join window closed
@@ -39,6 +41,7 @@ public record AggregatedIntelligence(
         @TypeInfo(ObjectMapTypeInfo.Factory.class) Map<String, Object> pii,
         @TypeInfo(ObjectMapTypeInfo.Factory.class) Map<String, Object> insights,
         @TypeInfo(ObjectMapTypeInfo.Factory.class) Map<String, Object> summary,
+        @TypeInfo(ObjectMapTypeInfo.Factory.class) Map<String, Object> agents,
         boolean complete,
         List<String> missingAgents,
         Map<String, String> agentStatus,
@@ -51,6 +54,7 @@ public record AggregatedIntelligence(
     public AggregatedIntelligence {
         missingAgents = missingAgents == null ? new ArrayList<>() : new ArrayList<>(missingAgents);
         agentStatus = agentStatus == null ? new TreeMap<>() : new TreeMap<>(agentStatus);
+        agents = agents == null ? new TreeMap<>() : new TreeMap<>(agents);
         sourceMessageIds =
                 sourceMessageIds == null ? new ArrayList<>() : new ArrayList<>(sourceMessageIds);
     }

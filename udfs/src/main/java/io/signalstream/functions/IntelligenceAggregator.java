@@ -285,6 +285,7 @@ public class IntelligenceAggregator
                         answers.get("pii"),
                         answers.get("insights"),
                         answers.get("summary"),
+                        new TreeMap<>(answers),
                         missing.isEmpty(),
                         missing,
                         status,

@@ -1,6 +1,10 @@
 package io.signalstream.llm;
 
+import io.signalstream.agents.AgentContext;
 import io.signalstream.agents.AgentResults;
+import io.signalstream.agents.AgentSpec;
+import io.signalstream.agents.AgentTrigger;
+import io.signalstream.agents.CallContext;
 import io.signalstream.agents.local.PiiDetector;
 import io.signalstream.agents.local.PiiEntity;
 import io.signalstream.events.ConversationSnapshot;
@@ -8,6 +12,8 @@ import io.signalstream.events.TranscriptEntry;
 import io.signalstream.serde.Json;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
@@ -16,26 +22,45 @@ import com.networknt.schema.ValidationMessage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * An agent as data: a versioned prompt template ({@code prompts/<agent>.<version>.txt}, with a
- * {@code ### system} and a {@code ### user} section) and the JSON schema its answer must meet
- * ({@code schemas/<agent>.schema.json}, draft-07).
+ * An agent as data: a versioned prompt template (a {@code ### system} and a {@code ### user}
+ * section), the JSON schema its answer must meet (draft-07), and the context it sees ({@link
+ * AgentContext}). The built-in agents' files are bundled ({@code prompts/<agent>.v2.txt}, {@code
+ * schemas/<agent>.schema.json}); custom agents name theirs in the configuration.
  *
- * <p>Template variables: {@code {{tenant_id}}}, {@code {{last_message}}} (the newest message) and
- * {@code {{transcript}}} (the snapshot's window, one {@code sender: text} line each). With
- * redaction on, every PII span the local recognizers find in the rendered user prompt is replaced
- * by a typed placeholder ({@code <EMAIL_ADDRESS_1>}) before the prompt is used.
+ * <p>Template variables: {@code {{tenant_id}}}, {@code {{last_message}}} (the newest message),
+ * {@code {{transcript}}} (the agent's context: one {@code sender: text} line per message) and
+ * {@code {{previous_summary}}} (rolling-summary context: the previous answer's summary, or {@code
+ * (none)}). With redaction on, every PII span the local recognizers find in the rendered user
+ * prompt is replaced by a typed placeholder ({@code <EMAIL_ADDRESS_1>}) before the prompt is used.
+ *
+ * <p>{@link #combined} builds one request for several agents: their {@code ### system} sections
+ * become numbered tasks under one preamble, their contexts one transcript (the longest of them: all
+ * are suffixes of the snapshot's window), and their schemas one object schema with a property per
+ * agent.
  */
 public final class AgentPrompt {
 
     private static final Map<String, AgentPrompt> LOADED = new ConcurrentHashMap<>();
     private static final PiiDetector PII = new PiiDetector();
+    private static final Pattern LABEL = Pattern.compile("\\.(v\\d+[a-z0-9]*)\\.[a-z]+$");
+
+    /** Preamble of a combined request. */
+    static final String COMBINED_PREAMBLE =
+            "You analyse a customer-support chat for the support team. Reply with one JSON object"
+                    + " with one key per task, each value matching its schema. Placeholders like"
+                    + " <EMAIL_ADDRESS_1> stand for redacted personal data; keep them as they are.";
 
     private final String agent;
     private final String version;
@@ -44,15 +69,27 @@ public final class AgentPrompt {
     private final JsonNode schema;
     private final JsonSchema validator;
     private final String hash;
+    private final AgentContext context;
+    private final int windowTurns;
+    private final List<AgentPrompt> parts;
 
-    private AgentPrompt(String agent, String version, String template, JsonNode schema) {
+    private AgentPrompt(
+            String agent,
+            String version,
+            String template,
+            JsonNode schema,
+            AgentContext context,
+            int windowTurns) {
         int s = template.indexOf("### system");
         int u = template.indexOf("### user");
         if (s < 0 || u < s) {
-            throw new IllegalStateException(
-                    "prompt template of "
+            throw new IllegalArgumentException(
+                    "prompt template of agent "
                             + agent
                             + " needs a '### system' then a '### user' section");
+        }
+        if (!schema.isObject()) {
+            throw new IllegalArgumentException("schema of agent " + agent + " is not an object");
         }
         this.agent = agent;
         this.version = version;
@@ -62,43 +99,155 @@ public final class AgentPrompt {
         this.validator =
                 JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V7).getSchema(schema);
         this.hash = AgentResults.hash(template + "\n" + schema);
+        this.context = context;
+        this.windowTurns = windowTurns;
+        this.parts = List.of();
+    }
+
+    private AgentPrompt(List<AgentPrompt> parts) {
+        StringBuilder sys = new StringBuilder(COMBINED_PREAMBLE);
+        ObjectNode combined = Json.MAPPER.createObjectNode();
+        combined.put("type", "object");
+        combined.put("additionalProperties", false);
+        ArrayNode required = combined.putArray("required");
+        ObjectNode props = combined.putObject("properties");
+        StringBuilder hashes = new StringBuilder();
+        for (AgentPrompt p : parts) {
+            sys.append("\nTask ").append(p.agent).append(": ").append(p.system);
+            required.add(p.agent);
+            props.set(p.agent, p.schema);
+            hashes.append(p.hash);
+        }
+        this.agent = "agents";
+        this.version = "combined";
+        this.system = sys.toString();
+        this.user = "";
+        this.schema = combined;
+        this.validator = null; // each part is validated against its own agent's schema
+        this.hash = AgentResults.hash(hashes.toString());
+        this.context = AgentContext.WINDOW;
+        this.windowTurns = 1;
+        this.parts = List.copyOf(parts);
+    }
+
+    /** Location of the bundled prompt template of a built-in agent. */
+    public static String bundledPrompt(String agent) {
+        return "classpath:prompts/" + agent + "." + AgentSpec.DEFAULT_PROMPT_LABEL + ".txt";
+    }
+
+    /** Location of the bundled schema of a built-in agent. */
+    public static String bundledSchema(String agent) {
+        return "classpath:schemas/" + agent + ".schema.json";
+    }
+
+    /** The version label in a template's file name ({@code churn_risk.v3.txt} → {@code v3}). */
+    public static String label(String location) {
+        Matcher m = LABEL.matcher(location);
+        return m.find() ? m.group(1) : "v1";
     }
 
     /**
-     * The prompt of an agent, loaded once per JVM.
+     * Reads a prompt or schema: {@code classpath:<resource>}, {@code file:<path>} or a plain path.
      *
-     * @param agent agent name
-     * @param version template version, e.g. {@code v1}
-     * @throws IllegalArgumentException if the template or schema resource is missing
+     * @param location where it is
+     * @param option the option that named it, for the error message
+     * @throws IllegalArgumentException if it cannot be read
      */
-    public static AgentPrompt of(String agent, String version) {
-        return LOADED.computeIfAbsent(agent + "." + version, k -> load(agent, version));
-    }
-
-    private static AgentPrompt load(String agent, String version) {
-        String template = resource("/prompts/" + agent + "." + version + ".txt");
-        try {
-            JsonNode schema = Json.MAPPER.readTree(resource("/schemas/" + agent + ".schema.json"));
-            return new AgentPrompt(agent, version, template, schema);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("schema of agent " + agent + " is not JSON", e);
-        }
-    }
-
-    private static String resource(String path) {
-        try (InputStream in = AgentPrompt.class.getResourceAsStream(path)) {
-            if (in == null) {
-                throw new IllegalArgumentException("missing resource " + path);
+    public static String read(String location, String option) {
+        String loc = location.trim();
+        if (loc.startsWith("classpath:")) {
+            String path = loc.substring("classpath:".length());
+            try (InputStream in =
+                    AgentPrompt.class.getResourceAsStream(
+                            path.startsWith("/") ? path : "/" + path)) {
+                if (in == null) {
+                    throw new IllegalArgumentException(
+                            option + ": no resource " + path + " on the classpath");
+                }
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new IllegalArgumentException(option + ": cannot read " + loc, e);
             }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        Path path = Path.of(loc.startsWith("file:") ? loc.substring("file:".length()) : loc);
+        try {
+            return Files.readString(path, StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new IllegalArgumentException("cannot read " + path, e);
+            throw new IllegalArgumentException(
+                    option + ": cannot read " + path.toAbsolutePath() + " (" + e + ")", e);
         }
     }
 
-    /** Agent name. */
+    /**
+     * The prompt of an agent, parsed once per JVM.
+     *
+     * @throws IllegalArgumentException if the template lacks its sections or the schema is not a
+     *     JSON object
+     */
+    public static AgentPrompt of(AgentSpec spec) {
+        String template =
+                spec.promptTemplate() != null
+                        ? spec.promptTemplate()
+                        : read(bundledPrompt(spec.name()), "prompt of " + spec.name());
+        String schemaText =
+                spec.schema() != null
+                        ? spec.schema()
+                        : read(bundledSchema(spec.name()), "schema of " + spec.name());
+        String key =
+                spec.name()
+                        + '\u0000'
+                        + spec.promptLabel()
+                        + '\u0000'
+                        + spec.context()
+                        + '\u0000'
+                        + spec.windowTurns()
+                        + '\u0000'
+                        + template
+                        + '\u0000'
+                        + schemaText;
+        return LOADED.computeIfAbsent(
+                key,
+                k -> {
+                    JsonNode schema;
+                    try {
+                        schema = Json.MAPPER.readTree(schemaText);
+                    } catch (IOException e) {
+                        throw new IllegalArgumentException(
+                                "schema of agent " + spec.name() + " is not JSON: " + e, e);
+                    }
+                    return new AgentPrompt(
+                            spec.name(),
+                            spec.promptLabel(),
+                            template,
+                            schema,
+                            spec.context(),
+                            spec.windowTurns());
+                });
+    }
+
+    /** The bundled prompt of a built-in agent with its default context. */
+    public static AgentPrompt of(String agent) {
+        return of(
+                new AgentSpec(
+                        agent, AgentTrigger.parse("every-message", 1, Duration.ZERO), "x", null));
+    }
+
+    /** One request for several agents (at least two), in the given order. */
+    static AgentPrompt combined(List<AgentPrompt> parts) {
+        if (parts.size() < 2) {
+            throw new IllegalArgumentException("a combined prompt needs at least two agents");
+        }
+        return new AgentPrompt(parts);
+    }
+
+    /** Agent name ({@code agents} for a combined prompt). */
     public String agent() {
         return agent;
+    }
+
+    /** The agents of a combined prompt, empty otherwise. */
+    List<AgentPrompt> parts() {
+        return parts;
     }
 
     /** {@code <version>-<hash of template and schema>}, written as {@code prompt_version}. */
@@ -111,22 +260,128 @@ public final class AgentPrompt {
         return schema;
     }
 
+    /** The {@code ### system} section: the agent's instructions. */
+    String instructions() {
+        return system;
+    }
+
+    /** Chars of instructions and schema, the agent's share of a combined request. */
+    int weight() {
+        return system.length() + schema.toString().length();
+    }
+
     /**
-     * Renders the chat messages for a snapshot.
+     * The messages of the snapshot's window this agent sees, oldest first.
+     *
+     * @param prior for a rolling-summary agent: its previous answer, or null
+     */
+    List<TranscriptEntry> contextTurns(ConversationSnapshot s, CallContext.Prior prior) {
+        List<TranscriptEntry> all = s.recentMessages();
+        if (all.isEmpty()) {
+            return List.of(s.lastMessage());
+        }
+        int n =
+                switch (context) {
+                    case LATEST_MESSAGE -> 1;
+                    case WINDOW -> windowTurns;
+                    case ROLLING_SUMMARY ->
+                            prior == null || prior.version() >= s.version()
+                                    ? all.size()
+                                    : (int) Math.min(all.size(), s.version() - prior.version());
+                };
+        n = Math.max(1, Math.min(n, all.size()));
+        return all.subList(all.size() - n, all.size());
+    }
+
+    /** The previous answer a rolling-summary agent builds on, or null. */
+    CallContext.Prior prior(CallContext ctx, ConversationSnapshot s) {
+        if (context != AgentContext.ROLLING_SUMMARY || ctx == null) {
+            return null;
+        }
+        CallContext.Prior p = ctx.prior(agent);
+        return p != null && p.version() < s.version() ? p : null;
+    }
+
+    /**
+     * What this agent's answer depends on, as text: the key of its cached answers (hashed with the
+     * provider, model and prompt version).
+     */
+    String contextKey(ConversationSnapshot s, CallContext ctx) {
+        CallContext.Prior prior = prior(ctx, s);
+        StringBuilder b = new StringBuilder(s.tenantId()).append('\n');
+        if (prior != null) {
+            b.append(prior.text()).append('\n');
+        }
+        appendTurns(b, contextTurns(s, prior));
+        return b.toString();
+    }
+
+    /**
+     * Renders the chat messages of this agent alone.
      *
      * @param snapshot the conversation
+     * @param ctx previous answers (rolling-summary context), may be {@link CallContext#NONE}
      * @param redact whether to replace PII with typed placeholders
      * @return the system and user messages
      */
-    public Rendered render(ConversationSnapshot snapshot, boolean redact) {
+    public Rendered render(ConversationSnapshot snapshot, CallContext ctx, boolean redact) {
+        CallContext.Prior prior = prior(ctx, snapshot);
         StringBuilder transcript = new StringBuilder();
-        for (TranscriptEntry e : snapshot.recentMessages()) {
-            transcript.append(e.sender()).append(": ").append(e.message().strip()).append('\n');
-        }
+        appendTurns(transcript, contextTurns(snapshot, prior));
         String text =
                 user.replace("{{tenant_id}}", snapshot.tenantId())
                         .replace("{{last_message}}", snapshot.lastMessage().message().strip())
-                        .replace("{{transcript}}", transcript.toString().strip());
+                        .replace("{{transcript}}", transcript.toString().strip())
+                        .replace("{{previous_summary}}", prior == null ? "(none)" : prior.text());
+        return redacted(
+                "You are the SignalStream "
+                        + agent
+                        + " agent, helping a support team. Reply with JSON only, matching the"
+                        + " schema. Placeholders like <EMAIL_ADDRESS_1> stand for redacted"
+                        + " personal data.\n"
+                        + system,
+                text,
+                redact);
+    }
+
+    /** Renders the agent alone with no previous answers. */
+    public Rendered render(ConversationSnapshot snapshot, boolean redact) {
+        return render(snapshot, CallContext.NONE, redact);
+    }
+
+    /**
+     * Renders a combined request: the union of the parts' contexts (the previous summaries of
+     * rolling-summary parts, then the longest transcript suffix any part needs).
+     */
+    Rendered renderCombined(ConversationSnapshot s, CallContext ctx, boolean redact) {
+        StringBuilder text = new StringBuilder("Company: ").append(s.tenantId()).append('\n');
+        List<TranscriptEntry> longest = List.of();
+        for (AgentPrompt p : parts) {
+            CallContext.Prior prior = p.prior(ctx, s);
+            if (p.context == AgentContext.ROLLING_SUMMARY) {
+                text.append("Previous ")
+                        .append(p.agent)
+                        .append(" (before the messages below): ")
+                        .append(prior == null ? "(none)" : prior.text())
+                        .append('\n');
+            }
+            List<TranscriptEntry> turns = p.contextTurns(s, prior);
+            if (turns.size() > longest.size()) {
+                longest = turns;
+            }
+        }
+        text.append("Chat, oldest first; the last line is the latest message:\n");
+        appendTurns(text, longest);
+        return redacted(system, text.toString().strip(), redact);
+    }
+
+    private static void appendTurns(StringBuilder b, List<TranscriptEntry> turns) {
+        for (TranscriptEntry e : turns) {
+            b.append(e.sender()).append(": ").append(e.message().strip()).append('\n');
+        }
+    }
+
+    private static Rendered redacted(String system, String text, boolean redact) {
         int redactions = 0;
         if (redact) {
             List<PiiEntity> found = PII.detect(text);
@@ -137,13 +392,22 @@ public final class AgentPrompt {
     }
 
     /**
-     * Checks an answer against the schema.
+     * Checks an answer against the schema (a combined prompt checks only that every part is an
+     * object; each part is checked against its agent's schema by the caller).
      *
      * @return the violations, empty when the answer is valid
      */
     public List<String> validate(JsonNode answer) {
-        Set<ValidationMessage> errors = validator.validate(answer);
         List<String> out = new ArrayList<>();
+        if (validator == null) {
+            for (AgentPrompt p : parts) {
+                if (!answer.path(p.agent).isObject()) {
+                    out.add("$." + p.agent + ": object expected");
+                }
+            }
+            return out;
+        }
+        Set<ValidationMessage> errors = validator.validate(answer);
         for (ValidationMessage m : errors) {
             out.add(m.getMessage());
         }

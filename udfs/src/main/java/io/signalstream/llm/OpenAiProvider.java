@@ -2,6 +2,8 @@ package io.signalstream.llm;
 
 import io.signalstream.agents.AgentProvider;
 import io.signalstream.agents.AgentResults;
+import io.signalstream.agents.AgentSpec;
+import io.signalstream.agents.CallContext;
 import io.signalstream.agents.ProviderException;
 import io.signalstream.events.AgentResult;
 import io.signalstream.events.AgentStatus;
@@ -11,9 +13,13 @@ import io.signalstream.serde.Json;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -38,20 +44,33 @@ import java.util.concurrent.TimeUnit;
  */
 public final class OpenAiProvider implements AgentProvider {
 
-    /** Prompt template version of every agent. */
-    public static final String PROMPT_VERSION = "v1";
-
     private final ProviderSettings settings;
     private final ProviderRuntime rt;
     private final StructuredAnswer structured;
+    private final Map<String, AgentPrompt> prompts = new ConcurrentHashMap<>();
+    private final Map<String, AgentPrompt> combinedPrompts = new ConcurrentHashMap<>();
+
+    /**
+     * Creates the provider for the built-in agents with their bundled prompts.
+     *
+     * @param settings the provider; its shared runtime is acquired here and released on close
+     */
+    public OpenAiProvider(ProviderSettings settings) {
+        this(settings, List.of());
+    }
 
     /**
      * Creates the provider.
      *
      * @param settings the provider; its shared runtime is acquired here and released on close
+     * @param agents the agents it answers (their prompts, schemas and contexts); a built-in agent
+     *     not among them is answered with its bundled prompt
      */
-    public OpenAiProvider(ProviderSettings settings) {
+    public OpenAiProvider(ProviderSettings settings, Collection<AgentSpec> agents) {
         this.settings = settings;
+        for (AgentSpec a : agents) {
+            prompts.put(a.name(), AgentPrompt.of(a));
+        }
         this.rt = ProviderRuntime.acquire(settings);
         this.structured = new StructuredAnswer(new ChatCompletionsClient(settings, rt), rt.stats);
     }
@@ -61,43 +80,239 @@ public final class OpenAiProvider implements AgentProvider {
         return settings.name();
     }
 
+    private AgentPrompt prompt(String agent) {
+        return prompts.computeIfAbsent(agent, AgentPrompt::of);
+    }
+
     @Override
     public CompletableFuture<AgentResult> analyze(String agent, ConversationSnapshot snapshot) {
+        return analyze(agent, snapshot, CallContext.NONE);
+    }
+
+    @Override
+    public CompletableFuture<AgentResult> analyze(
+            String agent, ConversationSnapshot snapshot, CallContext ctx) {
         long start = System.nanoTime();
-        AgentPrompt prompt = AgentPrompt.of(agent, PROMPT_VERSION);
-        AgentPrompt.Rendered rendered = prompt.render(snapshot, settings.redactPii());
-        String cacheKey =
-                AgentResults.hash(
-                        settings.name()
-                                + "\n"
-                                + settings.model()
-                                + "\n"
-                                + prompt.promptVersion()
-                                + "\n"
-                                + rendered.system()
-                                + "\n"
-                                + rendered.user());
-        if (rt.cache != null) {
-            JsonNode cached = rt.cache.getIfPresent(cacheKey);
-            if (cached != null) {
-                rt.stats.cacheHits.incrementAndGet();
-                return CompletableFuture.completedFuture(
-                        result(snapshot, agent, prompt, cacheKey, cached, Usage.NONE, 0, start));
-            }
-            rt.stats.cacheMisses.incrementAndGet();
+        AgentPrompt prompt = prompt(agent);
+        String key = cacheKey(prompt, snapshot, ctx);
+        AgentResult cached = cached(snapshot, prompt, key, start);
+        if (cached != null) {
+            return CompletableFuture.completedFuture(cached);
         }
+        return single(snapshot, ctx, prompt, key, start);
+    }
+
+    /**
+     * Answers several agents with one request whose schema combines theirs (agents already in the
+     * response cache are left out; a single remaining agent gets its own request). Each agent's
+     * part is checked against its own schema: a part that breaks it gets its own repair request
+     * (the agent alone, counted in {@code repairs}); if the combined request fails, every part
+     * fails with its reason and may fall back on its own. Usage is split between the agents in
+     * proportion to their instructions and schema (prompt tokens) and their part of the answer
+     * (completion tokens).
+     */
+    @Override
+    public List<CompletableFuture<AgentResult>> analyzeAll(
+            List<String> agents, ConversationSnapshot snapshot, CallContext ctx) {
+        long start = System.nanoTime();
+        List<CompletableFuture<AgentResult>> out = new ArrayList<>(agents.size());
+        List<AgentPrompt> missing = new ArrayList<>();
+        List<String> keys = new ArrayList<>();
+        List<CompletableFuture<AgentResult>> missingOut = new ArrayList<>();
+        for (String agent : agents) {
+            AgentPrompt prompt = prompt(agent);
+            String key = cacheKey(prompt, snapshot, ctx);
+            AgentResult cached = cached(snapshot, prompt, key, start);
+            if (cached != null) {
+                out.add(CompletableFuture.completedFuture(cached));
+            } else {
+                CompletableFuture<AgentResult> f = new CompletableFuture<>();
+                out.add(f);
+                missing.add(prompt);
+                keys.add(key);
+                missingOut.add(f);
+            }
+        }
+        if (missing.size() == 1) {
+            forward(single(snapshot, ctx, missing.get(0), keys.get(0), start), missingOut.get(0));
+        } else if (missing.size() > 1) {
+            combined(snapshot, ctx, missing, keys, missingOut, start);
+        }
+        return out;
+    }
+
+    private String cacheKey(AgentPrompt prompt, ConversationSnapshot s, CallContext ctx) {
+        return AgentResults.hash(
+                settings.name()
+                        + "\n"
+                        + settings.model()
+                        + "\n"
+                        + prompt.agent()
+                        + "\n"
+                        + prompt.promptVersion()
+                        + "\n"
+                        + settings.redactPii()
+                        + "\n"
+                        + prompt.contextKey(s, ctx));
+    }
+
+    private AgentResult cached(
+            ConversationSnapshot s, AgentPrompt prompt, String key, long startNanos) {
+        if (rt.cache == null) {
+            return null;
+        }
+        JsonNode cached = rt.cache.getIfPresent(key);
+        if (cached == null) {
+            rt.stats.cacheMisses.incrementAndGet();
+            return null;
+        }
+        rt.stats.cacheHits.incrementAndGet();
+        return result(s, prompt, key, cached, Usage.NONE, 0, startNanos);
+    }
+
+    private CompletableFuture<AgentResult> single(
+            ConversationSnapshot snapshot,
+            CallContext ctx,
+            AgentPrompt prompt,
+            String key,
+            long start) {
+        AgentPrompt.Rendered rendered = prompt.render(snapshot, ctx, settings.redactPii());
+        ChatCall call = newCall(snapshot, prompt, rendered, start);
+        if (call == null) {
+            return circuitOpen();
+        }
+        return ask(call)
+                .thenApply(
+                        answer -> {
+                            if (rt.cache != null) {
+                                rt.cache.put(key, answer);
+                            }
+                            return result(
+                                    snapshot,
+                                    prompt,
+                                    key,
+                                    answer,
+                                    new Usage(call.promptTokens, call.completionTokens),
+                                    call.attempts,
+                                    start);
+                        });
+    }
+
+    private void combined(
+            ConversationSnapshot snapshot,
+            CallContext ctx,
+            List<AgentPrompt> parts,
+            List<String> keys,
+            List<CompletableFuture<AgentResult>> out,
+            long start) {
+        StringBuilder id = new StringBuilder();
+        for (AgentPrompt p : parts) {
+            id.append(p.agent()).append('/').append(p.promptVersion()).append(';');
+        }
+        AgentPrompt prompt =
+                combinedPrompts.computeIfAbsent(id.toString(), k -> AgentPrompt.combined(parts));
+        AgentPrompt.Rendered rendered = prompt.renderCombined(snapshot, ctx, settings.redactPii());
+        ChatCall call = newCall(snapshot, prompt, rendered, start);
+        if (call == null) {
+            CompletableFuture<AgentResult> open = circuitOpen();
+            out.forEach(f -> forward(open, f));
+            return;
+        }
+        ask(call)
+                .whenComplete(
+                        (answer, error) -> {
+                            if (error != null) {
+                                out.forEach(f -> f.completeExceptionally(error));
+                                return;
+                            }
+                            try {
+                                split(snapshot, ctx, parts, keys, out, call, answer, start);
+                            } catch (RuntimeException e) {
+                                out.forEach(f -> f.completeExceptionally(e));
+                            }
+                        });
+    }
+
+    private void split(
+            ConversationSnapshot snapshot,
+            CallContext ctx,
+            List<AgentPrompt> parts,
+            List<String> keys,
+            List<CompletableFuture<AgentResult>> out,
+            ChatCall call,
+            JsonNode answer,
+            long start) {
+        long weights = 0;
+        long answerChars = 0;
+        for (AgentPrompt p : parts) {
+            weights += p.weight();
+            answerChars += answer.path(p.agent()).toString().length();
+        }
+        for (int i = 0; i < parts.size(); i++) {
+            AgentPrompt p = parts.get(i);
+            JsonNode part = answer.path(p.agent());
+            List<String> problems = p.validate(part);
+            if (!problems.isEmpty()) {
+                // This part alone is asked again, with its own prompt (and its own repair).
+                rt.stats.repairs.incrementAndGet();
+                forward(single(snapshot, ctx, p, keys.get(i), start), out.get(i));
+                continue;
+            }
+            if (rt.cache != null) {
+                rt.cache.put(keys.get(i), part);
+            }
+            long promptShare = call.promptTokens * p.weight() / Math.max(1, weights);
+            long completionShare =
+                    call.completionTokens * part.toString().length() / Math.max(1, answerChars);
+            out.get(i)
+                    .complete(
+                            result(
+                                    snapshot,
+                                    p,
+                                    keys.get(i),
+                                    part,
+                                    new Usage(promptShare, completionShare),
+                                    call.attempts,
+                                    start));
+        }
+    }
+
+    private static <T> void forward(CompletableFuture<T> from, CompletableFuture<T> to) {
+        from.whenComplete(
+                (v, e) -> {
+                    if (e != null) {
+                        to.completeExceptionally(e);
+                    } else {
+                        to.complete(v);
+                    }
+                });
+    }
+
+    private CompletableFuture<AgentResult> circuitOpen() {
+        rt.stats.circuitRejections.incrementAndGet();
+        return CompletableFuture.failedFuture(
+                new ProviderException("circuit open for provider " + settings.name(), 0));
+    }
+
+    /** A new call, or null when the circuit is open. */
+    private ChatCall newCall(
+            ConversationSnapshot snapshot,
+            AgentPrompt prompt,
+            AgentPrompt.Rendered rendered,
+            long start) {
         if (!rt.breaker.allowRequest()) {
-            rt.stats.circuitRejections.incrementAndGet();
-            return CompletableFuture.failedFuture(
-                    new ProviderException("circuit open for provider " + settings.name(), 0));
+            return null;
         }
         long estimatedTokens = rendered.estimatedTokens() + settings.maxTokens();
-        ChatCall call =
-                new ChatCall(
-                        prompt,
-                        rendered,
-                        start + settings.callDeadline().toNanos(),
-                        admission(snapshot.tenantId(), estimatedTokens));
+        return new ChatCall(
+                prompt,
+                rendered,
+                start + settings.callDeadline().toNanos(),
+                admission(snapshot.tenantId(), estimatedTokens));
+    }
+
+    /** Asks for a valid answer; a failure becomes a {@link ProviderException}. */
+    private CompletableFuture<JsonNode> ask(ChatCall call) {
         CompletableFuture<JsonNode> outcome = new CompletableFuture<>();
         structured
                 .ask(call)
@@ -125,21 +340,7 @@ public final class OpenAiProvider implements AgentProvider {
                                                     + " attempts)",
                                             call.attempts));
                         });
-        return outcome.thenApply(
-                answer -> {
-                    if (rt.cache != null) {
-                        rt.cache.put(cacheKey, answer);
-                    }
-                    return result(
-                            snapshot,
-                            agent,
-                            prompt,
-                            cacheKey,
-                            answer,
-                            new Usage(call.promptTokens, call.completionTokens),
-                            call.attempts,
-                            start);
-                });
+        return outcome;
     }
 
     /**
@@ -169,13 +370,13 @@ public final class OpenAiProvider implements AgentProvider {
 
     private AgentResult result(
             ConversationSnapshot s,
-            String agent,
             AgentPrompt prompt,
             String promptHash,
             JsonNode answer,
             Usage usage,
             int attempts,
             long startNanos) {
+        String agent = prompt.agent();
         Map<String, Object> result =
                 "pii".equals(agent)
                         ? PiiAnswerMerge.merge(s.lastMessage().message(), answer)

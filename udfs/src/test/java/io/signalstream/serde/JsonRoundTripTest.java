@@ -109,6 +109,7 @@ class JsonRoundTripTest {
                 agentResult().result(),
                 null,
                 null,
+                Map.of("pii", agentResult().result(), "sentiment", sentiment),
                 false,
                 List.of("insights"),
                 Map.of("pii", "ok", "sentiment", "ok", "insights", "missing"),

@@ -445,6 +445,7 @@ class ApiLoadITCase {
                                 List.of("order late"),
                                 "resolution_status",
                                 "pending"),
+                        null,
                         true,
                         List.of(),
                         Map.of("pii", "ok", "sentiment", "ok", "insights", "ok", "summary", "ok"),

@@ -107,8 +107,9 @@ class FailureInjectionITCase extends KafkaJobTestBase {
     static final class FailingAgentFunction extends AgentAsyncFunction {
         private static final long serialVersionUID = 1L;
 
-        FailingAgentFunction(AgentSpec spec, Configuration conf, long timeoutMs, int maxAttempts) {
-            super(spec, conf, timeoutMs, maxAttempts);
+        FailingAgentFunction(
+                List<AgentSpec> agents, Configuration conf, long timeoutMs, int maxAttempts) {
+            super(agents, conf, timeoutMs, maxAttempts);
         }
 
         @Override

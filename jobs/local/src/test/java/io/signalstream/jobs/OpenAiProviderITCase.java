@@ -49,7 +49,7 @@ class OpenAiProviderITCase extends KafkaJobTestBase {
             ProviderStats.of("openai").reset();
             Configuration conf = jobConf("openai-itcase");
             conf.set(JobOptions.TRANSACTIONAL_ID_PREFIX, "openai-itcase");
-            for (String agent : AgentOptions.ALL_AGENTS) {
+            for (String agent : AgentOptions.BUILT_IN_AGENTS) {
                 conf.set(AgentOptions.provider(agent), "openai");
             }
             conf.set(ProviderOptions.baseUrl("openai"), llm.baseUrl());
@@ -126,7 +126,7 @@ class OpenAiProviderITCase extends KafkaJobTestBase {
                 // Every agent result came from the LLM or, when it failed, from the fallback.
                 Map<String, Integer> statuses = new TreeMap<>();
                 List<JsonNode> results = new ArrayList<>();
-                for (String agent : AgentOptions.ALL_AGENTS) {
+                for (String agent : AgentOptions.BUILT_IN_AGENTS) {
                     results.addAll(out.get("support.ai." + agent));
                 }
                 for (JsonNode r : results) {

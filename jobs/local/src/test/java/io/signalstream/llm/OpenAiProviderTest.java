@@ -115,7 +115,7 @@ class OpenAiProviderTest {
         assertThat(r.provider()).isEqualTo(name);
         assertThat(r.model()).isEqualTo(MODEL);
         assertThat(r.promptVersion())
-                .isEqualTo(AgentPrompt.of(agent, OpenAiProvider.PROMPT_VERSION).promptVersion())
+                .isEqualTo(AgentPrompt.of(agent).promptVersion())
                 .matches("v1-[0-9a-f]{8}");
         assertThat(r.promptHash()).matches("[0-9a-f]{16}");
         assertThat(r.usage()).isEqualTo(new Usage(111, 22));
@@ -154,8 +154,7 @@ class OpenAiProviderTest {
                     .doesNotContain(EMAIL);
         } else {
             JsonNode answer = Json.MAPPER.valueToTree(r.result());
-            assertThat(AgentPrompt.of(agent, OpenAiProvider.PROMPT_VERSION).validate(answer))
-                    .isEmpty();
+            assertThat(AgentPrompt.of(agent).validate(answer)).isEmpty();
             // The result is exactly the model's answer.
             assertThat(answer).isEqualTo(answerContent(server.requests().get(0)));
         }
@@ -750,8 +749,7 @@ class OpenAiProviderTest {
         c.set(ProviderOptions.requestsPerMinute(name), 120);
         c.set(AgentOptions.TIMEOUT, Duration.ofSeconds(60));
         // warm up prompt loading and PII detection outside the measurement
-        AgentPrompt.of("sentiment", OpenAiProvider.PROMPT_VERSION)
-                .render(snapshot("acme", "warm", "warm up"), true);
+        AgentPrompt.of("sentiment").render(snapshot("acme", "warm", "warm up"), true);
         Instant t0 = Instant.now();
         OpenAiProvider provider = provider(name, c);
 

@@ -2,6 +2,7 @@ package io.signalstream.agents.local;
 
 import io.signalstream.agents.AgentProvider;
 import io.signalstream.agents.AgentResults;
+import io.signalstream.agents.AgentSpec;
 import io.signalstream.events.AgentResult;
 import io.signalstream.events.AgentStatus;
 import io.signalstream.events.ConversationSnapshot;
@@ -77,6 +78,19 @@ public final class LocalAgentProvider implements AgentProvider {
 
     @Override
     public CompletableFuture<AgentResult> analyze(String agent, ConversationSnapshot snapshot) {
+        if (!AgentSpec.BUILT_IN.contains(agent)) {
+            // Only configured with fallback-provider none (checked when the job is built).
+            return CompletableFuture.completedFuture(
+                    AgentResults.skipped(
+                            snapshot,
+                            agent,
+                            NAME,
+                            "the local provider cannot answer agent "
+                                    + agent
+                                    + " (it answers "
+                                    + AgentSpec.BUILT_IN
+                                    + ")"));
+        }
         try {
             return CompletableFuture.supplyAsync(() -> run(agent, snapshot), executor);
         } catch (RejectedExecutionException e) {

@@ -288,7 +288,7 @@ public final class Benchmark {
         conf.set(JobOptions.BOOTSTRAP_SERVERS, broker.bootstrapServers());
         conf.set(JobOptions.GROUP_ID, name);
         conf.set(JobOptions.TRANSACTIONAL_ID_PREFIX, name);
-        for (String agent : AgentOptions.ALL_AGENTS) {
+        for (String agent : AgentOptions.BUILT_IN_AGENTS) {
             conf.set(AgentOptions.provider(agent), provider);
         }
         conf.set(ProviderOptions.baseUrl("openai"), llm.baseUrl());
@@ -313,7 +313,7 @@ public final class Benchmark {
      * permit, hold their snapshot in the async operator's checkpointed queue and add latency.
      */
     static int asyncCapacity(int bound) {
-        int subtasks = AgentOptions.ALL_AGENTS.size() * PARALLELISM;
+        int subtasks = AgentOptions.BUILT_IN_AGENTS.size() * PARALLELISM;
         return Math.max(8, (int) Math.ceil(2.0 * bound / subtasks));
     }
 
