@@ -134,7 +134,7 @@ class AgentAsyncFunctionTest {
     }
 
     /** Counts the calls the operator makes, retries included. */
-    private static final class CountingAgentFunction extends AgentAsyncFunction {
+    private static class CountingAgentFunction extends AgentAsyncFunction {
         private static final long serialVersionUID = 1L;
         static final AtomicInteger CALLS = new AtomicInteger();
 
@@ -143,9 +143,53 @@ class AgentAsyncFunctionTest {
         }
 
         @Override
+        protected AgentProvider createProvider() {
+            // "translation" stands for an agent the provider does not know
+            return "translation".equals(spec().name())
+                    ? RefusingAgentFunction.refusing()
+                    : super.createProvider();
+        }
+
+        @Override
         public void asyncInvoke(ConversationSnapshot snapshot, ResultFuture<AgentResult> out) {
             CALLS.incrementAndGet();
             super.asyncInvoke(snapshot, out);
+        }
+    }
+
+    /**
+     * A function whose provider refuses every agent, as a provider does for an agent it does not
+     * know: the future completes exceptionally.
+     */
+    private static class RefusingAgentFunction extends AgentAsyncFunction {
+        private static final long serialVersionUID = 1L;
+
+        RefusingAgentFunction(AgentSpec spec, Configuration conf, long timeoutMs, int attempts) {
+            super(spec, conf, timeoutMs, attempts);
+        }
+
+        @Override
+        protected AgentProvider createProvider() {
+            return refusing();
+        }
+
+        static AgentProvider refusing() {
+            return new AgentProvider() {
+                @Override
+                public String name() {
+                    return "local";
+                }
+
+                @Override
+                public CompletableFuture<AgentResult> analyze(
+                        String agent, ConversationSnapshot snapshot) {
+                    return CompletableFuture.failedFuture(
+                            new IllegalArgumentException("unknown agent " + agent));
+                }
+
+                @Override
+                public void close() {}
+            };
         }
     }
 
@@ -310,9 +354,11 @@ class AgentAsyncFunctionTest {
 
     @Test
     void providerFailureBecomesAFailedResult() throws Exception {
-        // the local provider completes the future exceptionally for an agent it does not know
+        // a provider completes the future exceptionally for an agent it does not know
         try (var h =
-                harness(new AgentAsyncFunction(spec("translation"), conf(), TIMEOUT_MS, 3), null)) {
+                harness(
+                        new RefusingAgentFunction(spec("translation"), conf(), TIMEOUT_MS, 3),
+                        null)) {
             h.open();
             h.processElement(snapshot(5, EMAIL_TEXT), 10L);
             h.endInput();
@@ -402,8 +448,8 @@ class AgentAsyncFunctionTest {
 
     @Test
     void failedResultAfterRetriesReportsEveryAttempt() throws Exception {
-        // "translation" is unknown to the local provider: every attempt fails.
-        AgentAsyncFunction fn = new AgentAsyncFunction(spec("translation"), conf(), 5000, 3);
+        // "translation" is unknown to the provider: every attempt fails.
+        AgentAsyncFunction fn = new RefusingAgentFunction(spec("translation"), conf(), 5000, 3);
         try (var h =
                 new OneInputStreamOperatorTestHarness<>(
                         new AsyncWaitOperatorFactory<>(

@@ -116,7 +116,7 @@ class OpenAiProviderTest {
         assertThat(r.model()).isEqualTo(MODEL);
         assertThat(r.promptVersion())
                 .isEqualTo(AgentPrompt.of(agent).promptVersion())
-                .matches("v1-[0-9a-f]{8}");
+                .matches("v2-[0-9a-f]{8}");
         assertThat(r.promptHash()).matches("[0-9a-f]{16}");
         assertThat(r.usage()).isEqualTo(new Usage(111, 22));
         assertThat(r.attempts()).isEqualTo(1);

@@ -506,6 +506,9 @@ public final class LoopbackLlmServer implements AutoCloseable {
                     if (matcher.find()) {
                         return matcher.group(1).toLowerCase(Locale.ROOT);
                     }
+                    if (TASK_IN_PROMPT.matcher(contentText(m.get("content"))).find()) {
+                        return COMBINED;
+                    }
                 }
             }
             return null;
@@ -881,6 +884,87 @@ public final class LoopbackLlmServer implements AutoCloseable {
         }
         String last = request.lastUserMessage();
         String text = last != null ? last : request.allMessageText();
+        JsonNode schema = request.json().at("/response_format/json_schema/schema");
+        if (COMBINED.equals(agent)) {
+            return combined(request, text, schema);
+        }
+        ObjectNode known = answerFor(agent, text);
+        if (known == null && schema.path("properties").size() > 0) {
+            // a custom agent: a value its schema accepts
+            return (ObjectNode) fromSchema(schema);
+        }
+        return known;
+    }
+
+    /** The {@code json_schema} name suffix of a request that asks several agents at once. */
+    static final String COMBINED = "agents";
+
+    /**
+     * Answers a combined request: one property per agent named in the schema's {@code properties}
+     * (or, without a schema, in the system message's {@code Task <agent>:} lines); pii and
+     * sentiment judge the chat's last line, insights and summary the whole user message, any other
+     * agent gets a value built from its sub-schema.
+     */
+    private static ObjectNode combined(RecordedRequest request, String text, JsonNode schema) {
+        List<String> agents = new ArrayList<>();
+        if (schema.path("properties").isObject()) {
+            schema.path("properties").fieldNames().forEachRemaining(agents::add);
+        } else {
+            Matcher m = TASK_IN_PROMPT.matcher(request.allMessageText());
+            while (m.find()) {
+                agents.add(m.group(1));
+            }
+        }
+        if (agents.isEmpty()) {
+            return null;
+        }
+        String[] lines = text.strip().split("\n");
+        String lastLine = lines[lines.length - 1].replaceFirst("^(customer|agent|system): ", "");
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        for (String agent : agents) {
+            ObjectNode part =
+                    answerFor(
+                            agent,
+                            "pii".equals(agent) || "sentiment".equals(agent) ? lastLine : text);
+            JsonNode sub = schema.path("properties").path(agent);
+            out.set(agent, part != null ? part : fromSchema(sub));
+        }
+        return out;
+    }
+
+    private static final Pattern TASK_IN_PROMPT = Pattern.compile("(?m)^Task ([a-z0-9_-]+):");
+
+    /**
+     * A value that satisfies a (strict, draft-07 subset) schema: the first enum value, {@code
+     * "loopback"} for strings, 0.5 for numbers, 1 for integers, false, empty arrays, objects with
+     * every property.
+     */
+    static JsonNode fromSchema(JsonNode schema) {
+        if (schema.has("enum") && schema.get("enum").size() > 0) {
+            return schema.get("enum").get(0);
+        }
+        String type = schema.path("type").asText("object");
+        switch (type) {
+            case "string":
+                return Json.MAPPER.getNodeFactory().textNode("loopback");
+            case "number":
+                return Json.MAPPER.getNodeFactory().numberNode(0.5);
+            case "integer":
+                return Json.MAPPER.getNodeFactory().numberNode(1);
+            case "boolean":
+                return Json.MAPPER.getNodeFactory().booleanNode(false);
+            case "array":
+                return Json.MAPPER.createArrayNode();
+            default:
+                ObjectNode o = Json.MAPPER.createObjectNode();
+                schema.path("properties")
+                        .fields()
+                        .forEachRemaining(e -> o.set(e.getKey(), fromSchema(e.getValue())));
+                return o;
+        }
+    }
+
+    private static ObjectNode answerFor(String agent, String text) {
         switch (agent) {
             case "sentiment":
                 return sentiment(text);

@@ -441,6 +441,45 @@ class LoopbackLlmServerTest {
     }
 
     @Test
+    void customAgentIsAnsweredFromItsSchemaAndCombinedRequestsPerAgent() throws Exception {
+        ObjectNode body = (ObjectNode) readJson(schemaBody("sentiment", "x"));
+        ObjectNode churn =
+                (ObjectNode)
+                        readJson(
+                                "{\"type\":\"object\",\"required\":[\"risk\",\"score\"],"
+                                        + "\"properties\":{\"risk\":{\"type\":\"string\","
+                                        + "\"enum\":[\"low\",\"high\"]},"
+                                        + "\"score\":{\"type\":\"number\"}}}");
+        ObjectNode js = (ObjectNode) body.at("/response_format/json_schema");
+        js.put("name", "signalstream_churn_risk");
+        js.set("schema", churn);
+        HttpResponse<String> custom = post(server, Json.toString(body));
+        assertThat(custom.statusCode()).isEqualTo(200);
+        JsonNode answer =
+                readJson(readJson(custom.body()).at("/choices/0/message/content").asText());
+        assertThat(answer.get("risk").asText()).isEqualTo("low");
+        assertThat(answer.get("score").isNumber()).isTrue();
+
+        ObjectNode combined = Json.MAPPER.createObjectNode();
+        combined.put("type", "object");
+        ObjectNode props = combined.putObject("properties");
+        props.set("sentiment", readJson(SCHEMAS.get("sentiment")));
+        props.set("churn_risk", churn);
+        js.put("name", "signalstream_agents");
+        js.set("schema", combined);
+        ((ObjectNode) body.at("/messages/3"))
+                .put("content", "Chat:\ncustomer: this is the worst, terrible service");
+        HttpResponse<String> both = post(server, Json.toString(body));
+        assertThat(both.statusCode()).isEqualTo(200);
+        JsonNode parts = readJson(readJson(both.body()).at("/choices/0/message/content").asText());
+        assertThat(parts.at("/sentiment/label").asText()).isEqualTo("negative");
+        assertThat(parts.at("/churn_risk/risk").asText()).isEqualTo("low");
+        assertThat(server.requests())
+                .extracting(RecordedRequest::agent)
+                .endsWith("churn_risk", "agents");
+    }
+
+    @Test
     void unknownPathAndWrongMethodAreRecordedAndRejected() throws Exception {
         HttpResponse<String> notFound =
                 CLIENT.send(
