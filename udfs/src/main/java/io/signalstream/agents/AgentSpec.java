@@ -78,7 +78,7 @@ public record AgentSpec(
     public static final String DEFAULT_PROMPT_LABEL = "v2";
 
     /** Default {@link #windowTurns()}. */
-    public static final int DEFAULT_WINDOW_TURNS = 4;
+    public static final int DEFAULT_WINDOW_TURNS = 3;
 
     /**
      * A built-in agent with its bundled prompt and schema, default context, no escalation.

@@ -230,8 +230,13 @@ public final class ProviderOptions {
                 .stringType()
                 .defaultValue("json_schema")
                 .withDescription(
-                        "json_schema (structured output) or json_object; json_schema falls back to"
-                                + " json_object when the server rejects it.");
+                        "json_schema (structured output, the schema sent compact: without"
+                                + " 'required' and 'additionalProperties'), json_schema_strict"
+                                + " (OpenAI strict structured output: every object closed and"
+                                + " fully required, about 500 more characters per combined"
+                                + " request) or json_object; both json_schema forms fall back to"
+                                + " json_object when the server rejects them. Answers are"
+                                + " checked against the full schema either way.");
     }
 
     public static ConfigOption<Boolean> redactPii(String provider) {

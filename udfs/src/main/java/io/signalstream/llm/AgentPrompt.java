@@ -58,9 +58,8 @@ public final class AgentPrompt {
 
     /** Preamble of a combined request. */
     static final String COMBINED_PREAMBLE =
-            "You analyse a customer-support chat for the support team. Reply with one JSON object"
-                    + " with one key per task, each value matching its schema. Placeholders like"
-                    + " <EMAIL_ADDRESS_1> stand for redacted personal data; keep them as they are.";
+            "Analyse this support chat; reply with one JSON object, a key per task."
+                    + " Placeholders like <EMAIL_ADDRESS_1> are redacted data.";
 
     private final String agent;
     private final String version;
@@ -358,11 +357,11 @@ public final class AgentPrompt {
         List<TranscriptEntry> longest = List.of();
         for (AgentPrompt p : parts) {
             CallContext.Prior prior = p.prior(ctx, s);
-            if (p.context == AgentContext.ROLLING_SUMMARY) {
+            if (prior != null) {
                 text.append("Previous ")
                         .append(p.agent)
-                        .append(" (before the messages below): ")
-                        .append(prior == null ? "(none)" : prior.text())
+                        .append(": ")
+                        .append(prior.text())
                         .append('\n');
             }
             List<TranscriptEntry> turns = p.contextTurns(s, prior);
@@ -370,7 +369,7 @@ public final class AgentPrompt {
                 longest = turns;
             }
         }
-        text.append("Chat, oldest first; the last line is the latest message:\n");
+        text.append("Chat (last line: the latest message):\n");
         appendTurns(text, longest);
         return redacted(system, text.toString().strip(), redact);
     }

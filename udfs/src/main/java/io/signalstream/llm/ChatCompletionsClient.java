@@ -141,7 +141,7 @@ final class ChatCompletionsClient {
                             "content",
                             m.get("content").asText()
                                     + "\nThe JSON must match this schema:\n"
-                                    + strictSchema(call.prompt));
+                                    + schemaAsSent(call.prompt, settings.strictSchema()));
                 }
                 msgs.add(m);
             }
@@ -150,8 +150,9 @@ final class ChatCompletionsClient {
                 format.put("type", "json_schema");
                 ObjectNode js = format.putObject("json_schema");
                 js.put("name", "signalstream_" + call.prompt.agent());
-                js.put("strict", true);
-                js.putRawValue("schema", new RawValue(strictSchema(call.prompt)));
+                js.put("strict", settings.strictSchema());
+                js.putRawValue(
+                        "schema", new RawValue(schemaAsSent(call.prompt, settings.strictSchema())));
             } else {
                 format.put("type", "json_object");
             }
@@ -247,29 +248,58 @@ final class ChatCompletionsClient {
         }
     }
 
-    /** The schema as sent, by prompt, serialized once (prompts are loaded once per JVM). */
+    /**
+     * The schema as sent, by prompt, serialized once (prompts are loaded once per JVM and combined
+     * prompts once per provider and combination).
+     */
     private static final Map<AgentPrompt, String> STRICT_SCHEMAS = new ConcurrentHashMap<>();
 
-    /** The schema as sent (JSON text): without the keywords strict structured output rejects. */
-    private static String strictSchema(AgentPrompt prompt) {
-        return STRICT_SCHEMAS.computeIfAbsent(
-                prompt,
-                p -> {
-                    JsonNode copy = p.schema().deepCopy();
-                    strip(copy);
-                    return Json.toString(copy);
-                });
+    private static final Map<AgentPrompt, String> COMPACT_SCHEMAS = new ConcurrentHashMap<>();
+
+    /** Keywords strict structured output rejects. */
+    private static final List<String> NOT_STRICT =
+            List.of("$schema", "title", "minimum", "maximum");
+
+    /** What the compact form leaves out as well: the answer is validated against them anyway. */
+    private static final List<String> NOT_COMPACT =
+            List.of("$schema", "title", "minimum", "maximum", "required", "additionalProperties");
+
+    /**
+     * The schema as sent (JSON text): strict, without the keywords strict structured output
+     * rejects; compact, also without {@code required} and {@code additionalProperties}, and without
+     * {@code type} where {@code properties}, {@code enum} or {@code items} implies it.
+     */
+    static String schemaAsSent(AgentPrompt prompt, boolean strict) {
+        return (strict ? STRICT_SCHEMAS : COMPACT_SCHEMAS)
+                .computeIfAbsent(
+                        prompt,
+                        p -> {
+                            JsonNode copy = p.schema().deepCopy();
+                            strip(copy, strict ? NOT_STRICT : NOT_COMPACT);
+                            return Json.toString(copy);
+                        });
     }
 
-    private static void strip(JsonNode node) {
+    private static void strip(JsonNode node, List<String> keywords) {
         if (node instanceof ObjectNode o) {
-            o.remove(List.of("$schema", "title", "minimum", "maximum"));
+            JsonNode props = o.get("properties");
+            o.remove(keywords);
+            if (keywords == NOT_COMPACT && (props != null || o.has("enum") || o.has("items"))) {
+                // implied by properties (object), enum values (their type) or items (array)
+                o.remove("type");
+            }
             Iterator<JsonNode> it = o.elements();
             while (it.hasNext()) {
-                strip(it.next());
+                JsonNode child = it.next();
+                if (child == props) {
+                    // property names are not keywords: strip inside each property only
+                    props.elements().forEachRemaining(p -> strip(p, keywords));
+                } else {
+                    strip(child, keywords);
+                }
             }
         } else if (node instanceof ArrayNode a) {
-            a.forEach(ChatCompletionsClient::strip);
+            a.forEach(n -> strip(n, keywords));
         }
     }
 

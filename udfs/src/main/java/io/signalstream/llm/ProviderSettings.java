@@ -40,6 +40,8 @@ import java.time.Duration;
  * @param cacheTtl how long an answer is reused
  * @param jsonSchema whether to ask for {@code json_schema} structured output first
  * @param redactPii whether PII is replaced by placeholders before sending
+ * @param strictSchema whether {@code json_schema} is sent with {@code strict: true} and every
+ *     object closed and fully required ({@code response-format: json_schema_strict})
  */
 public record ProviderSettings(
         String name,
@@ -63,7 +65,8 @@ public record ProviderSettings(
         int cacheSize,
         Duration cacheTtl,
         boolean jsonSchema,
-        boolean redactPii)
+        boolean redactPii,
+        boolean strictSchema)
         implements Serializable {
 
     /**
@@ -85,11 +88,14 @@ public record ProviderSettings(
                             + "'");
         }
         String format = conf.get(ProviderOptions.responseFormat(name));
-        if (!format.equals("json_schema") && !format.equals("json_object")) {
+        if (!format.equals("json_schema")
+                && !format.equals("json_schema_strict")
+                && !format.equals("json_object")) {
             throw new IllegalArgumentException(
                     "signalstream.providers."
                             + name
-                            + ".response-format must be json_schema or json_object");
+                            + ".response-format must be json_schema, json_schema_strict or"
+                            + " json_object");
         }
         double share = conf.get(ProviderOptions.tenantShare(name));
         if (!(share > 0 && share <= 1)) {
@@ -136,8 +142,9 @@ public record ProviderSettings(
                 conf.get(ProviderOptions.circuitCoolDown(name)),
                 conf.get(ProviderOptions.cacheSize(name)),
                 conf.get(ProviderOptions.cacheTtl(name)),
-                format.equals("json_schema"),
-                conf.get(ProviderOptions.redactPii(name)));
+                !format.equals("json_object"),
+                conf.get(ProviderOptions.redactPii(name)),
+                format.equals("json_schema_strict"));
     }
 
     /**
