@@ -96,7 +96,9 @@ public final class AgentProviders {
                             + " (file:<path> or classpath:<resource>)");
         }
         if (!builtIn && LocalAgentProvider.NAME.equals(provider)) {
-            if (!AgentSpec.NO_FALLBACK.equals(fallback)) {
+            // Skipped results only when asked for: fallback-provider none, set explicitly.
+            if (!AgentSpec.NO_FALLBACK.equals(
+                    conf.getOptional(AgentOptions.fallbackProvider(name)).orElse(null))) {
                 throw new IllegalArgumentException(
                         "agent '"
                                 + name
@@ -104,8 +106,8 @@ public final class AgentProviders {
                                 + AgentSpec.BUILT_IN
                                 + "; set signalstream.agents."
                                 + name
-                                + ".provider to an LLM provider, or its fallback-provider to"
-                                + " none to have it skipped");
+                                + ".provider to an LLM provider, or set its fallback-provider to"
+                                + " none to have its results skipped");
             }
         } else if (!builtIn && LocalAgentProvider.NAME.equals(fallback)) {
             throw new IllegalArgumentException(
