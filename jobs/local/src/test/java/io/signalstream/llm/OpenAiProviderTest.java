@@ -1,7 +1,10 @@
 package io.signalstream.llm;
 
+import io.signalstream.agents.CallContext;
+import io.signalstream.agents.FallbackAgentProvider;
 import io.signalstream.agents.ProviderException;
 import io.signalstream.agents.ProviderStats;
+import io.signalstream.agents.local.LocalAgentProvider;
 import io.signalstream.agents.local.PiiDetector;
 import io.signalstream.agents.local.PiiEntity;
 import io.signalstream.config.AgentOptions;
@@ -21,6 +24,7 @@ import io.signalstream.serde.Json;
 import org.apache.flink.configuration.Configuration;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -91,6 +95,119 @@ class OpenAiProviderTest {
         }
         providers.clear();
         server.close();
+    }
+
+    // ------------------------------------------------------------------ 0. combined requests
+
+    @Test
+    void severalAgentsShareOneRequestAndKeepTheirOwnResults() throws Exception {
+        server.setResponder(withUsage(900, 300));
+        String name = newName();
+        OpenAiProvider provider = provider(name, conf(name, server.baseUrl()));
+        ConversationSnapshot s = snapshot(List.of(conversationLines().get(0)));
+        List<String> agents = List.of("pii", "sentiment", "insights");
+
+        List<CompletableFuture<AgentResult>> out = provider.analyzeAll(agents, s, CallContext.NONE);
+        for (CompletableFuture<AgentResult> f : out) {
+            await(f);
+        }
+
+        assertThat(server.requestCount()).isEqualTo(1);
+        RecordedRequest req = server.requests().get(0);
+        // The default compact schema form: no required lists, not strict.
+        assertThat(req.json().at("/response_format/json_schema/strict").asBoolean()).isFalse();
+        assertThat(req.json().at("/response_format/json_schema/schema").toString())
+                .doesNotContain("\"required\"", "additionalProperties");
+        assertThat(req.agent()).isEqualTo("agents");
+        assertThat(req.json().at("/response_format/json_schema/schema/properties").size())
+                .isEqualTo(3);
+        assertThat(req.body()).doesNotContain(EMAIL).contains("<EMAIL_ADDRESS_1>");
+        long promptTokens = 0;
+        Set<String> hashes = new TreeSet<>();
+        for (int i = 0; i < agents.size(); i++) {
+            AgentResult r = await(out.get(i));
+            assertThat(r.agent()).isEqualTo(agents.get(i));
+            assertThat(r.status()).isEqualTo(AgentStatus.OK);
+            assertThat(r.promptVersion()).isEqualTo(AgentPrompt.of(agents.get(i)).promptVersion());
+            if (!"pii".equals(agents.get(i))) { // pii answers are merged with local findings
+                assertThat(
+                                AgentPrompt.of(agents.get(i))
+                                        .validate(Json.MAPPER.valueToTree(r.result())))
+                        .isEmpty();
+            }
+            promptTokens += r.usage().promptTokens();
+            hashes.add(r.promptHash());
+        }
+        // Usage is split between the agents; each has its own cache key (prompt hash).
+        assertThat(promptTokens).isBetween(900L - agents.size(), 900L);
+        assertThat(hashes).hasSize(3);
+
+        // The same version again: every part comes from the cache, no request.
+        List<CompletableFuture<AgentResult>> again =
+                provider.analyzeAll(agents, s, CallContext.NONE);
+        for (CompletableFuture<AgentResult> f : again) {
+            assertThat(await(f).status()).isEqualTo(AgentStatus.OK);
+        }
+        assertThat(server.requestCount()).isEqualTo(1);
+    }
+
+    @Test
+    void aBrokenPartIsAskedAgainAloneAndTheOthersAreKept() throws Exception {
+        String name = newName();
+        OpenAiProvider provider = provider(name, conf(name, server.baseUrl()));
+        ConversationSnapshot s = snapshot(List.of(conversationLines().get(0)));
+        server.setResponder(
+                req -> {
+                    Reply valid = LoopbackLlmServer.schemaAnswers().respond(req);
+                    if (!"agents".equals(req.agent())) {
+                        return valid;
+                    }
+                    ObjectNode content =
+                            (ObjectNode)
+                                    Json.MAPPER.readTree(
+                                            Json.MAPPER
+                                                    .readTree(valid.body())
+                                                    .at("/choices/0/message/content")
+                                                    .asText());
+                    ((ObjectNode) content.get("sentiment")).put("label", "furious");
+                    return Reply.ok(content, 500, 100);
+                });
+
+        List<CompletableFuture<AgentResult>> out =
+                provider.analyzeAll(List.of("pii", "sentiment"), s, CallContext.NONE);
+        AgentResult pii = await(out.get(0));
+        AgentResult sentiment = await(out.get(1));
+
+        assertThat(pii.status()).isEqualTo(AgentStatus.OK);
+        assertThat(sentiment.status()).isEqualTo(AgentStatus.OK);
+        assertThat(sentiment.result().get("label")).isIn("positive", "neutral", "negative");
+        assertThat(server.requests())
+                .extracting(RecordedRequest::agent)
+                .containsExactly("agents", "sentiment");
+        assertThat(ProviderStats.of(name).snapshot().get("repairs")).isEqualTo(1);
+    }
+
+    @Test
+    void aFailedCombinedRequestFallsBackPerAgent() throws Exception {
+        server.setResponder(req -> Reply.error(400, "bad request", "invalid_request_error", null));
+        String name = newName();
+        OpenAiProvider provider = provider(name, conf(name, server.baseUrl()));
+        ConversationSnapshot s = snapshot(List.of(conversationLines().get(0)));
+        LocalAgentProvider local = new LocalAgentProvider(1);
+        // pii falls back to local; the custom-like agent without fallback fails alone.
+        FallbackAgentProvider withFallback =
+                new FallbackAgentProvider(provider, Map.of("pii", local));
+
+        List<CompletableFuture<AgentResult>> out =
+                withFallback.analyzeAll(List.of("pii", "sentiment"), s, CallContext.NONE);
+
+        AgentResult pii = await(out.get(0));
+        assertThat(pii.status()).isEqualTo(AgentStatus.FALLBACK);
+        assertThat(pii.provider()).isEqualTo("local");
+        assertThat(pii.error()).startsWith(name + " failed:");
+        assertThat(failure(out.get(1)).reason()).contains("400");
+        assertThat(server.requestCount()).isEqualTo(1);
+        local.close();
     }
 
     // ------------------------------------------------------------------ 1. valid answers
@@ -202,6 +319,7 @@ class OpenAiProviderTest {
         c.set(ProviderOptions.apiKeyFile(name), keyFile.toString());
         c.set(ProviderOptions.temperature(name), 0.3);
         c.set(ProviderOptions.maxTokens(name), 321);
+        c.set(ProviderOptions.responseFormat(name), "json_schema_strict");
         OpenAiProvider provider = provider(name, c);
 
         await(provider.analyze("sentiment", snapshot("acme", "c-req", "The app is great, thanks")));
