@@ -102,6 +102,9 @@ final class ChatCompletionsClient {
                             });
         }
 
+        /** Bytes of the request body last sent, for the usage estimate. */
+        private volatile long sentBytes;
+
         private CompletableFuture<Response> send() {
             long remainingMs =
                     TimeUnit.NANOSECONDS.toMillis(call.deadlineNanos - System.nanoTime());
@@ -114,8 +117,10 @@ final class ChatCompletionsClient {
                     rt.http
                             .preparePost(settings.baseUrl() + "/chat/completions")
                             .setHeader("Content-Type", "application/json")
-                            .setRequestTimeout(timeout)
-                            .setBody(Json.toBytes(body()));
+                            .setRequestTimeout(timeout);
+            byte[] bytes = Json.toBytes(body());
+            sentBytes = bytes.length;
+            request.setBody(bytes);
             if (rt.apiKey != null) {
                 request.setHeader("Authorization", "Bearer " + rt.apiKey);
             }
@@ -209,8 +214,17 @@ final class ChatCompletionsClient {
                 retryOrFail("malformed response body", 0);
                 return;
             }
-            long prompt = envelope.at("/usage/prompt_tokens").asLong(0);
-            long completion = envelope.at("/usage/completion_tokens").asLong(0);
+            // A server that reports no usage: estimated as characters / 4 of what was sent and
+            // of the answer's content.
+            JsonNode usage = envelope.path("usage");
+            long prompt =
+                    usage.path("prompt_tokens").isNumber()
+                            ? usage.path("prompt_tokens").asLong()
+                            : sentBytes / 4;
+            long completion =
+                    usage.path("completion_tokens").isNumber()
+                            ? usage.path("completion_tokens").asLong()
+                            : envelope.at("/choices/0/message/content").asText("").length() / 4;
             call.promptTokens += prompt;
             call.completionTokens += completion;
             rt.stats.promptTokens.addAndGet(prompt);

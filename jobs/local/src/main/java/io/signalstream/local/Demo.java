@@ -328,6 +328,11 @@ public final class Demo {
                                     lookups == 0 ? 0.0 : (double) hits / lookups,
                                     stats);
                         });
+        out.printf(
+                Locale.ROOT,
+                "  LLM cost: %.3f requests and %.1f prompt tokens per input message%n",
+                r.llmRequestsPerMsg(),
+                r.promptTokensPerMsg());
 
         out.println();
         out.println(

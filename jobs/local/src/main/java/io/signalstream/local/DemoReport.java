@@ -1,5 +1,7 @@
 package io.signalstream.local;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+
 import java.util.Map;
 
 /**
@@ -39,4 +41,34 @@ public record DemoReport(
         double elapsedS,
         double throughputMsgsPerS,
         Map<String, Map<String, Long>> llm,
-        int llmServerRequests) {}
+        int llmServerRequests) {
+
+    /**
+     * LLM requests per input message, over every remote provider (0 with the local provider): what
+     * the LLM bill scales with.
+     */
+    @JsonProperty("llm_requests_per_msg")
+    public double llmRequestsPerMsg() {
+        return perMessage("requests");
+    }
+
+    /**
+     * Prompt tokens per input message, over every remote provider: from the providers' reported
+     * usage, or estimated as the characters sent / 4 when a server reports none.
+     */
+    @JsonProperty("prompt_tokens_per_msg")
+    public double promptTokensPerMsg() {
+        return perMessage("prompt_tokens");
+    }
+
+    private double perMessage(String counter) {
+        if (messagesIn == 0 || llm == null) {
+            return 0;
+        }
+        long total = 0;
+        for (Map<String, Long> stats : llm.values()) {
+            total += stats.getOrDefault(counter, 0L);
+        }
+        return Math.round(total * 1000.0 / messagesIn) / 1000.0;
+    }
+}

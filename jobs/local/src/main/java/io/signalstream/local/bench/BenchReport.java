@@ -98,8 +98,8 @@ public final class BenchReport {
         sb.append("\n");
         sb.append(
                 "| run | conversations | rate (msg/s) | throughput (msg/s) | LLM req/s | LLM"
-                        + " req/msg | in-flight | p50 ms | p95 ms | p99 ms |\n");
-        sb.append("|---|---|---|---|---|---|---|---|---|---|\n");
+                    + " req/msg | prompt tokens/msg | in-flight | p50 ms | p95 ms | p99 ms |\n");
+        sb.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Map<String, Object> run : (List<Map<String, Object>>) r.get("runs")) {
             Map<String, Object> l = (Map<String, Object>) run.get("latency_ms");
             sb.append("| ")
@@ -114,6 +114,8 @@ public final class BenchReport {
                     .append(run.get("llm_requests_per_s"))
                     .append(" | ")
                     .append(run.get("llm_requests_per_message"))
+                    .append(" | ")
+                    .append(run.get("prompt_tokens_per_msg"))
                     .append(" | ")
                     .append(run.get("llm_in_flight_avg"))
                     .append(" | ")

@@ -2,6 +2,7 @@ package io.signalstream.local.bench;
 
 import io.signalstream.agents.AgentProvider;
 import io.signalstream.agents.AgentSpec;
+import io.signalstream.agents.ProviderStats;
 import io.signalstream.config.AgentOptions;
 import io.signalstream.config.JobOptions;
 import io.signalstream.config.ProviderOptions;
@@ -623,6 +624,7 @@ public final class Benchmark {
         List<Map.Entry<String, byte[]>> events = events(name, lines, n, conversations);
         Map<String, Long> producedAt = new ConcurrentHashMap<>();
         int requestsBefore = llm.requestCount();
+        long promptTokensBefore = ProviderStats.of("openai").promptTokens.get();
         long delayBefore = serverDelayMs.get();
         long repliesBefore = serverReplies.get();
         OperatingSystemMXBean os =
@@ -689,6 +691,16 @@ public final class Benchmark {
         r.put("throughput_msgs_per_s", round(visibleAt.size() / seconds));
         r.put("llm_requests", requests);
         r.put("llm_requests_per_message", round((double) requests / n));
+        // The names for the same figure and the prompt tokens it costs (the provider's
+        // reported usage: the loopback server reports the request body's characters / 4).
+        r.put("llm_requests_per_msg", round((double) requests / n));
+        r.put(
+                "prompt_tokens_per_msg",
+                round(
+                        (double)
+                                        (ProviderStats.of("openai").promptTokens.get()
+                                                - promptTokensBefore)
+                                / n));
         r.put("llm_requests_per_s", round(reqPerS));
         r.put("llm_mean_latency_ms", round(meanLlmMs));
         r.put("agent_mean_latency_ms", round(probe.meanAgentLatencyMs()));
