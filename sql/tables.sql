@@ -224,6 +224,9 @@ CREATE TABLE IF NOT EXISTS aggregated (
         requires_escalation BOOLEAN,
         topics ARRAY<STRING>>,
     summary ROW<summary STRING, key_points ARRAY<STRING>, resolution_status STRING>,
+    -- Every agent's newest answer by agent name, custom agents included, each as JSON text:
+    -- JSON_VALUE(agents['churn_risk'], '$.risk').
+    agents MAP<STRING, STRING>,
     complete BOOLEAN,
     missing_agents ARRAY<STRING>,
     agent_status MAP<STRING, STRING>,

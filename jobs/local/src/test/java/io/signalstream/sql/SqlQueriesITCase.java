@@ -106,7 +106,8 @@ class SqlQueriesITCase {
                             "07_tokens_per_tenant.sql",
                             "08_dead_letters_by_reason.sql",
                             "09_escalations_never_handled.sql",
-                            "10_pii_in_customer_messages.sql"));
+                            "10_pii_in_customer_messages.sql",
+                            "13_answers_per_agent.sql"));
 
     /** One Kafka record: its JSON value (null if not JSON) and its timestamp. */
     private record Rec(JsonNode value, Instant ts) {}
@@ -426,6 +427,43 @@ class SqlQueriesITCase {
             assertThat(num(row, 7)).isCloseTo(percent(c[3], c[0]), within(1e-9));
             assertThat(num(row, 8)).isCloseTo(percent(c[4], c[0]), within(1e-9));
             assertThat(num(row, 9)).isCloseTo((double) c[5] / c[0], within(0.0051));
+        }
+    }
+
+    @Test
+    void answersPerAgentFromTheAgentsMap() throws Exception {
+        // Expected from the topic: per (tenant, agent), records whose agents map holds the agent.
+        Map<String, long[]> records = new TreeMap<>();
+        Map<String, Set<String>> conversations = new TreeMap<>();
+        for (Rec r : topic("support.ai.aggregated")) {
+            JsonNode v = r.value();
+            v.get("agents")
+                    .fieldNames()
+                    .forEachRemaining(
+                            agent -> {
+                                String k = v.get("tenant_id").asText() + "/" + agent;
+                                records.computeIfAbsent(k, x -> new long[1])[0]++;
+                                conversations
+                                        .computeIfAbsent(k, x -> new HashSet<>())
+                                        .add(v.get("conversation_id").asText());
+                            });
+        }
+        assertThat(records.keySet().stream().map(k -> k.substring(k.indexOf('/') + 1)))
+                .as("the four built-in agents answer")
+                .contains("pii", "sentiment", "insights", "summary");
+
+        QueryResult result = query("13_answers_per_agent.sql");
+        assertThat(result.columns())
+                .containsExactly("tenant_id", "agent", "records", "conversations", "a_value");
+        Map<String, long[]> got = new TreeMap<>();
+        for (Row row : result.rows()) {
+            String k = row.getField(0) + "/" + row.getField(1);
+            got.put(k, new long[] {(Long) row.getField(2), (Long) row.getField(3)});
+            assertThat(row.getField(4)).as("a field read from the answer's JSON").isNotNull();
+        }
+        assertThat(got.keySet()).isEqualTo(records.keySet());
+        for (String k : records.keySet()) {
+            assertThat(got.get(k)).containsExactly(records.get(k)[0], conversations.get(k).size());
         }
     }
 
