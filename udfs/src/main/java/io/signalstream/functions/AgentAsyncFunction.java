@@ -126,6 +126,14 @@ public class AgentAsyncFunction extends RichAsyncFunction<ConversationSnapshot, 
             providerGauge(group, "llm_failures", stats, st -> st.failures);
             providerGauge(group, "llm_fallbacks", stats, st -> st.fallbacks);
             providerGauge(group, "llm_circuit_rejections", stats, st -> st.circuitRejections);
+            providerGauge(group, "llm_response_log_appends", stats, st -> st.responseLogAppends);
+            providerGauge(
+                    group,
+                    "llm_response_log_append_failures",
+                    stats,
+                    st -> st.responseLogAppendFailures);
+            providerGauge(group, "llm_warmup_records", stats, st -> st.warmupRecords);
+            providerGauge(group, "llm_warmup_ms", stats, st -> st.warmupMs);
         }
     }
 

@@ -40,6 +40,8 @@ import java.time.Duration;
  * @param cacheTtl how long an answer is reused
  * @param jsonSchema whether to ask for {@code json_schema} structured output first
  * @param redactPii whether PII is replaced by placeholders before sending
+ * @param responseLog where answers are logged durably and the cache is warmed from ({@link
+ *     ResponseLogSettings#OFF} when off)
  */
 public record ProviderSettings(
         String name,
@@ -63,7 +65,8 @@ public record ProviderSettings(
         int cacheSize,
         Duration cacheTtl,
         boolean jsonSchema,
-        boolean redactPii)
+        boolean redactPii,
+        ResponseLogSettings responseLog)
         implements Serializable {
 
     /**
@@ -137,7 +140,8 @@ public record ProviderSettings(
                 conf.get(ProviderOptions.cacheSize(name)),
                 conf.get(ProviderOptions.cacheTtl(name)),
                 format.equals("json_schema"),
-                conf.get(ProviderOptions.redactPii(name)));
+                conf.get(ProviderOptions.redactPii(name)),
+                ResponseLogSettings.from(conf, name, conf.get(ProviderOptions.cacheSize(name))));
     }
 
     /**
