@@ -112,6 +112,11 @@ public final class ResponseCache {
         return cache.estimatedSize();
     }
 
+    /** How long the entry of a key has left, if cached (tests). */
+    java.util.Optional<Duration> expiresAfter(String key) {
+        return expiration.getExpiresAfter(key);
+    }
+
     /** The log appended to, or null. */
     ResponseLog log() {
         return log;
