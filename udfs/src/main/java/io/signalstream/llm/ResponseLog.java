@@ -340,6 +340,8 @@ public final class ResponseLog implements AutoCloseable {
                             millisSince(start) / 1000);
                 }
             }
+        } catch (org.apache.kafka.common.errors.TimeoutException e) {
+            // The deadline passed inside a Kafka call: reported below as a time-out.
         } catch (Exception e) {
             LOG.warn(
                     "provider {}: the response cache warm-up from {} failed after {} answers ({});"

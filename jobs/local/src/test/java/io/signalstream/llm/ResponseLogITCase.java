@@ -237,6 +237,63 @@ class ResponseLogITCase {
     }
 
     @Test
+    void aWarmUpThatRunsOutOfTimeReturnsWhatItRead() throws Exception {
+        String name = "openai-log4";
+        String topic = "test.llm-responses-4";
+        Configuration conf = conf(name, "http://127.0.0.1:9/v1", topic);
+        KafkaTopics.create(
+                broker.bootstrapServers(),
+                new Properties(),
+                KafkaTopics.layout(conf, 1, (short) 1));
+        ObjectNode answer = Json.MAPPER.createObjectNode().put("label", "neutral");
+        try (KafkaProducer<byte[], byte[]> producer = producer()) {
+            for (int i = 0; i < 50; i++) {
+                send(producer, topic, "k" + i, System.currentTimeMillis(), value("k" + i, answer));
+            }
+        }
+        conf.set(ProviderOptions.responseLogWarmupTimeout(name), Duration.ofMillis(1));
+        ResponseCache cache = new ResponseCache(100, Duration.ofHours(1), null);
+        ResponseLog.WarmUp w =
+                ResponseLog.warmUp(
+                        ProviderSettings.from(conf, name).responseLog(),
+                        name,
+                        Duration.ofHours(1),
+                        cache,
+                        ProviderStats.of(name),
+                        Clock.systemUTC());
+        assertThat(w.complete()).isFalse();
+        assertThat(w.loaded()).isLessThan(50).isEqualTo(cache.size());
+    }
+
+    @Test
+    void appendsThatKafkaDoesNotTakeAreCountedNotThrown() throws Exception {
+        int closedPort;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            closedPort = s.getLocalPort();
+        }
+        String name = "openai-log5";
+        ProviderStats stats = ProviderStats.of(name);
+        stats.reset();
+        ResponseLogSettings settings =
+                new ResponseLogSettings(
+                        true,
+                        "test.llm-responses-5",
+                        "127.0.0.1:" + closedPort,
+                        Duration.ofSeconds(1),
+                        Map.of());
+        try (ResponseLog log =
+                new ResponseLog(settings, name, "loopback", stats, Clock.systemUTC())) {
+            log.append("h1", Json.MAPPER.createObjectNode().put("label", "neutral"), "v1", null);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (stats.responseLogAppendFailures.get() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+        }
+        assertThat(stats.responseLogAppendFailures.get()).isEqualTo(1);
+        assertThat(stats.responseLogAppends.get()).isZero();
+    }
+
+    @Test
     void aMissingTopicOnlyCostsAWarning() throws Exception {
         String name = "openai-log3";
         try (LoopbackLlmServer llm = LoopbackLlmServer.start()) {
