@@ -40,6 +40,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -57,7 +58,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class LlmResponseLogKillITCase {
 
-    static final int MESSAGES = 400;
+    static final int MESSAGES = 600;
     static final int LLM_DELAY_MS = 100;
 
     /**
@@ -65,16 +66,19 @@ class LlmResponseLogKillITCase {
      * {@code run} JVM takes ~10 s to start and restore). The run without faults gets the same
      * messages faster; the pace does not change what is asked.
      */
-    static final double KILLED_MESSAGES_PER_SECOND = 10;
+    static final double KILLED_MESSAGES_PER_SECOND = 15;
 
-    static final double CLEAN_MESSAGES_PER_SECOND = 40;
+    static final double CLEAN_MESSAGES_PER_SECOND = 60;
+
+    /** Messages past a kill's share that may be produced before the kill is made. */
+    static final int HOLD_MARGIN = 90;
 
     @TempDir Path tmp;
 
     /** What a run cost and produced. */
     record Run(
             int requests,
-            int aggregated,
+            long inputHeldMs,
             List<Integer> killedAt,
             List<Long> repaidLeadMs,
             List<String> warmUps) {}
@@ -89,7 +93,8 @@ class LlmResponseLogKillITCase {
         System.out.printf(
                 "llm response log: %d messages, LLM %d ms; requests without faults %d, with 2 x"
                         + " SIGKILL %d (x%.3f), killed at request %s; %d prompts asked twice, first"
-                        + " sent this many ms before the kill: %s; warm-ups after the kills: %s%n",
+                        + " sent this many ms before the kill: %s; warm-ups after the kills: %s;"
+                        + " input held back %d ms for the kills%n",
                 MESSAGES,
                 LLM_DELAY_MS,
                 clean.requests(),
@@ -98,7 +103,8 @@ class LlmResponseLogKillITCase {
                 killed.killedAt(),
                 killed.repaidLeadMs().size(),
                 killed.repaidLeadMs(),
-                killed.warmUps());
+                killed.warmUps(),
+                killed.inputHeldMs());
         assertThat(clean.repaidLeadMs()).as("prompts asked twice without faults").isEmpty();
         // Both restarted JVMs warmed their cache from the log before calling the provider.
         assertThat(killed.warmUps()).hasSize(2);
@@ -127,6 +133,8 @@ class LlmResponseLogKillITCase {
                     new Properties(),
                     KafkaTopics.layout(conf, 3, (short) 1));
             AtomicInteger produced = new AtomicInteger();
+            AtomicInteger killsDone = new AtomicInteger();
+            AtomicLong heldMs = new AtomicLong();
             CompletableFuture<?> producing =
                     CompletableFuture.runAsync(
                             () -> {
@@ -139,7 +147,10 @@ class LlmResponseLogKillITCase {
                                             kills == 0
                                                     ? CLEAN_MESSAGES_PER_SECOND
                                                     : KILLED_MESSAGES_PER_SECOND,
-                                            produced::set);
+                                            n -> {
+                                                produced.set(n);
+                                                holdForKill(n, kills, killsDone, heldMs);
+                                            });
                                 } catch (Exception e) {
                                     throw new IllegalStateException(e);
                                 }
@@ -167,6 +178,7 @@ class LlmResponseLogKillITCase {
                     killInstants.add(Instant.now());
                     killedAt.add(llm.requestCount());
                     job.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+                    killsDone.incrementAndGet();
                     String restore = latestCheckpoint(checkpoints).orElseThrow().toUri().toString();
                     job = start(broker.bootstrapServers(), llm.baseUrl(), dir, restore, kill, logs);
                 }
@@ -199,10 +211,34 @@ class LlmResponseLogKillITCase {
                 }
                 repaidLeadMs.sort(null);
                 assertThat(requests).as("requests of run %s", label).isGreaterThan(MESSAGES);
-                return new Run(requests, expected.size(), killedAt, repaidLeadMs, warmUps(logs));
+                return new Run(requests, heldMs.get(), killedAt, repaidLeadMs, warmUps(logs));
             } finally {
                 job.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
             }
+        }
+    }
+
+    /**
+     * Keeps input for after each kill: once the k-th kill's share plus {@value #HOLD_MARGIN}
+     * messages are produced, waits until the k-th kill was made (so a slow machine cannot let the
+     * input run out before a kill; on a normal one the kill comes first and nothing is held).
+     */
+    private static void holdForKill(
+            int produced, int kills, AtomicInteger killsDone, AtomicLong heldMs) {
+        for (int k = 1; k <= kills; k++) {
+            long holdAt = (long) MESSAGES * k / (kills + 1) + HOLD_MARGIN;
+            long start = System.nanoTime();
+            while (produced >= holdAt
+                    && killsDone.get() < k
+                    && System.nanoTime() - start < TimeUnit.MINUTES.toNanos(2)) {
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+            heldMs.addAndGet(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
         }
     }
 
