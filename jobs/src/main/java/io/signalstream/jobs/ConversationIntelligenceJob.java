@@ -124,7 +124,26 @@ public final class ConversationIntelligenceJob {
                         .setProperty("isolation.level", "read_committed")
                         .build();
         return new ConversationIntelligenceJob(
-                conf, source, new KafkaIntelligenceSinks(conf, kafkaProperties));
+                withKafkaProperties(conf, kafkaProperties),
+                source,
+                new KafkaIntelligenceSinks(conf, kafkaProperties));
+    }
+
+    /**
+     * A copy of the configuration that also holds the Kafka client properties (those from the
+     * environment too) as {@code signalstream.kafka.properties.<name>} options, so the Kafka
+     * clients the functions make on the task managers (the LLM response log) connect like the
+     * source and sinks. Options already set win, as in {@link JobConfigLoader#kafkaProperties}.
+     */
+    static Configuration withKafkaProperties(Configuration conf, Properties kafkaProperties) {
+        Configuration copy = new Configuration(conf);
+        for (String name : kafkaProperties.stringPropertyNames()) {
+            String key = JobOptions.KAFKA_PROPERTIES_PREFIX + name;
+            if (!copy.containsKey(key)) {
+                copy.setString(key, kafkaProperties.getProperty(name));
+            }
+        }
+        return copy;
     }
 
     @SuppressWarnings("deprecation")

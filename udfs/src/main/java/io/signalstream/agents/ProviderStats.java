@@ -9,7 +9,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * Counters of one agent provider in this JVM: requests, outcomes, cache use, tokens. Every agent
  * operator subtask and provider instance of the JVM that uses the provider name shares one instance
  * ({@link #of}); the counters outlive the providers, so reports can read them after a job ended.
- * Values are plain counts (tokens as reported by the provider).
+ * Values are plain counts (tokens as reported by the provider), except {@link #warmupMs}.
  */
 public final class ProviderStats {
 
@@ -57,6 +57,24 @@ public final class ProviderStats {
     /** Completion tokens reported by the provider. */
     public final AtomicLong completionTokens = new AtomicLong();
 
+    /** Answers appended to the durable response log (acknowledged by Kafka). */
+    public final AtomicLong responseLogAppends = new AtomicLong();
+
+    /** Answers that could not be appended to the response log (the calls were not affected). */
+    public final AtomicLong responseLogAppendFailures = new AtomicLong();
+
+    /** Answers loaded into the cache from the response log when the runtime started. */
+    public final AtomicLong warmupRecords = new AtomicLong();
+
+    /** Response-log records older than the cache TTL, not loaded by the warm-up. */
+    public final AtomicLong warmupExpired = new AtomicLong();
+
+    /** Tombstones and malformed response-log records skipped by the warm-up. */
+    public final AtomicLong warmupSkipped = new AtomicLong();
+
+    /** Wall time of the last warm-up in milliseconds (a value, not a sum). */
+    public final AtomicLong warmupMs = new AtomicLong();
+
     /** The counters by name. */
     public Map<String, Long> snapshot() {
         Map<String, Long> m = new TreeMap<>();
@@ -70,6 +88,12 @@ public final class ProviderStats {
         m.put("circuit_rejections", circuitRejections.get());
         m.put("prompt_tokens", promptTokens.get());
         m.put("completion_tokens", completionTokens.get());
+        m.put("response_log_appends", responseLogAppends.get());
+        m.put("response_log_append_failures", responseLogAppendFailures.get());
+        m.put("warmup_records", warmupRecords.get());
+        m.put("warmup_expired", warmupExpired.get());
+        m.put("warmup_skipped", warmupSkipped.get());
+        m.put("warmup_ms", warmupMs.get());
         return m;
     }
 
@@ -86,7 +110,13 @@ public final class ProviderStats {
                     fallbacks,
                     circuitRejections,
                     promptTokens,
-                    completionTokens
+                    completionTokens,
+                    responseLogAppends,
+                    responseLogAppendFailures,
+                    warmupRecords,
+                    warmupExpired,
+                    warmupSkipped,
+                    warmupMs
                 }) {
             c.set(0);
         }

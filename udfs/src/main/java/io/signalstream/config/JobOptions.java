@@ -20,6 +20,13 @@ public final class JobOptions {
                     .defaultValue("127.0.0.1:9092")
                     .withDescription("Kafka bootstrap servers of the input and output topics.");
 
+    /**
+     * Kafka client properties (security) are options {@code signalstream.kafka.properties.<name>};
+     * the job copies those it got from the environment here too, so the clients made on the task
+     * managers (the LLM response log) see the same properties as the source and sinks.
+     */
+    public static final String KAFKA_PROPERTIES_PREFIX = "signalstream.kafka.properties.";
+
     public static final ConfigOption<String> GROUP_ID =
             ConfigOptions.key("signalstream.kafka.group-id")
                     .stringType()

@@ -225,6 +225,47 @@ public final class ProviderOptions {
                 .withDescription("How long a cached answer is reused.");
     }
 
+    /** Default topic of the durable response log ({@link #responseLogTopic}). */
+    public static final String DEFAULT_RESPONSE_LOG_TOPIC = "support.llm-responses";
+
+    /**
+     * Whether answers are appended to the durable response log and a new provider runtime warms its
+     * cache from it. Takes effect only when the job names its Kafka ({@link
+     * JobOptions#BOOTSTRAP_SERVERS} set) and the cache is on ({@link #cacheSize} &gt; 0).
+     */
+    public static ConfigOption<Boolean> responseLogEnabled(String provider) {
+        return ConfigOptions.key(key(provider, "response-log.enabled"))
+                .booleanType()
+                .defaultValue(true)
+                .withDescription(
+                        "Append every valid answer to a compacted Kafka topic keyed by the request"
+                                + " hash and warm the response cache from it when a TaskManager"
+                                + " starts the provider (after a crash, restore or rescale), so"
+                                + " no answer is paid for twice within the cache TTL. Needs"
+                                + " signalstream.kafka.bootstrap-servers and cache.size > 0.");
+    }
+
+    /** Topic of the durable response log; several providers may share one. */
+    public static ConfigOption<String> responseLogTopic(String provider) {
+        return ConfigOptions.key(key(provider, "response-log.topic"))
+                .stringType()
+                .defaultValue(DEFAULT_RESPONSE_LOG_TOPIC)
+                .withDescription(
+                        "Compacted topic of the response log (cleanup.policy compact,delete,"
+                                + " retention.ms = cache.ttl).");
+    }
+
+    /** Upper bound of the warm-up read; the job goes on with what was read by then. */
+    public static ConfigOption<Duration> responseLogWarmupTimeout(String provider) {
+        return ConfigOptions.key(key(provider, "response-log.warmup-timeout"))
+                .durationType()
+                .defaultValue(Duration.ofSeconds(30))
+                .withDescription(
+                        "How long a TaskManager may read the response log before the provider's"
+                                + " first call; when it runs out (or the read fails) a warning"
+                                + " is logged and the job goes on with what was read.");
+    }
+
     public static ConfigOption<String> responseFormat(String provider) {
         return ConfigOptions.key(key(provider, "response-format"))
                 .stringType()

@@ -71,8 +71,10 @@ import java.util.function.Function;
  * latency_ms} (wall time of a call, from {@link #asyncInvoke} to its result). For a remote
  * provider, gauges {@code llm_requests}, {@code llm_cache_hits}, {@code llm_cache_misses}, {@code
  * llm_retries}, {@code llm_repairs}, {@code llm_failures}, {@code llm_fallbacks}, {@code
- * llm_circuit_rejections} read the provider's counters of this TaskManager ({@link
- * ProviderStats#of}), which all agents on that provider share.
+ * llm_circuit_rejections}, {@code llm_response_log_appends}, {@code
+ * llm_response_log_append_failures}, {@code llm_warmup_records}, {@code llm_warmup_ms} read the
+ * provider's counters of this TaskManager ({@link ProviderStats#of}), which all agents on that
+ * provider share.
  */
 public class AgentAsyncFunction extends RichAsyncFunction<ConversationSnapshot, AgentResult>
         implements CheckpointedFunction {
@@ -406,6 +408,15 @@ public class AgentAsyncFunction extends RichAsyncFunction<ConversationSnapshot, 
                 providerGauge(group, "llm_failures", stats, st -> st.failures);
                 providerGauge(group, "llm_fallbacks", stats, st -> st.fallbacks);
                 providerGauge(group, "llm_circuit_rejections", stats, st -> st.circuitRejections);
+                providerGauge(
+                        group, "llm_response_log_appends", stats, st -> st.responseLogAppends);
+                providerGauge(
+                        group,
+                        "llm_response_log_append_failures",
+                        stats,
+                        st -> st.responseLogAppendFailures);
+                providerGauge(group, "llm_warmup_records", stats, st -> st.warmupRecords);
+                providerGauge(group, "llm_warmup_ms", stats, st -> st.warmupMs);
             }
         }
 

@@ -184,17 +184,12 @@ public final class OpenAiProvider implements AgentProvider {
         return ask(call)
                 .thenApply(
                         answer -> {
+                            Usage usage = new Usage(call.promptTokens, call.completionTokens);
                             if (rt.cache != null) {
-                                rt.cache.put(key, answer);
+                                rt.cache.put(key, answer, prompt.promptVersion(), usage);
                             }
                             return result(
-                                    snapshot,
-                                    prompt,
-                                    key,
-                                    answer,
-                                    new Usage(call.promptTokens, call.completionTokens),
-                                    call.attempts,
-                                    start);
+                                    snapshot, prompt, key, answer, usage, call.attempts, start);
                         });
     }
 
@@ -258,12 +253,16 @@ public final class OpenAiProvider implements AgentProvider {
                 forward(single(snapshot, ctx, p, keys.get(i), start), out.get(i));
                 continue;
             }
-            if (rt.cache != null) {
-                rt.cache.put(keys.get(i), part);
-            }
             long promptShare = call.promptTokens * p.weight() / Math.max(1, weights);
             long completionShare =
                     call.completionTokens * part.toString().length() / Math.max(1, answerChars);
+            if (rt.cache != null) {
+                rt.cache.put(
+                        keys.get(i),
+                        part,
+                        p.promptVersion(),
+                        new Usage(promptShare, completionShare));
+            }
             out.get(i)
                     .complete(
                             result(

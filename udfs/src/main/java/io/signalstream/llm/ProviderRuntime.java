@@ -2,14 +2,12 @@ package io.signalstream.llm;
 
 import io.signalstream.agents.ProviderStats;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import org.asynchttpclient.AsyncHttpClient;
 import org.asynchttpclient.Dsl;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -25,6 +23,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Every agent operator subtask of the JVM that uses the provider holds a reference ({@link
  * #acquire}/{@link #release}); the last release closes it. Budgets are therefore per TaskManager:
  * divide the provider's quota by the number of TaskManagers.
+ *
+ * <p>With the response log on ({@link ResponseLogSettings}), the first {@link #acquire} in a JVM
+ * reads the log into the cache ({@link ResponseLog#warmUp}, bounded by its timeout) before it
+ * returns, so no call is made before the answers of earlier runs are known; later acquirers wait
+ * for that warm-up too.
  */
 public final class ProviderRuntime {
 
@@ -39,11 +42,13 @@ public final class ProviderRuntime {
     final RateBudget budget;
     final CircuitBreaker breaker;
     final AsyncSemaphore inFlight;
-    final Cache<String, JsonNode> cache;
+    final ResponseCache cache;
     final AtomicBoolean jsonSchemaSupported;
     final ProviderStats stats;
     private final Set<String> logged = ConcurrentHashMap.newKeySet();
     private int references;
+    private final Object warmUpLock = new Object();
+    private boolean warmedUp; // guarded by warmUpLock
 
     private ProviderRuntime(ProviderSettings s) {
         this.settings = s;
@@ -83,22 +88,68 @@ public final class ProviderRuntime {
                         s.circuitCoolDown(),
                         System::nanoTime);
         this.inFlight = new AsyncSemaphore(s.maxInFlight());
-        this.cache =
-                s.cacheSize() > 0
-                        ? Caffeine.newBuilder()
-                                .maximumSize(s.cacheSize())
-                                .expireAfterWrite(s.cacheTtl())
-                                .build()
-                        : null;
         this.jsonSchemaSupported = new AtomicBoolean(s.jsonSchema());
         this.stats = ProviderStats.of(s.name());
+        this.cache =
+                s.cacheSize() > 0
+                        ? new ResponseCache(s.cacheSize(), s.cacheTtl(), responseLog(s, stats))
+                        : null;
     }
 
-    /** The runtime of a provider, created on first use in this JVM. */
-    public static synchronized ProviderRuntime acquire(ProviderSettings settings) {
-        ProviderRuntime rt = SHARED.computeIfAbsent(settings, ProviderRuntime::new);
-        rt.references++;
+    private static ResponseLog responseLog(ProviderSettings s, ProviderStats stats) {
+        ResponseLogSettings log = s.responseLog();
+        if (log == null || !log.enabled()) {
+            return null;
+        }
+        try {
+            return new ResponseLog(log, s.name(), s.model(), stats, Clock.systemUTC());
+        } catch (RuntimeException e) {
+            LOG.warn(
+                    "provider {}: the response log {} cannot be used ({}); answers are cached on"
+                            + " the heap only",
+                    s.name(),
+                    log,
+                    e.toString());
+            return null;
+        }
+    }
+
+    /**
+     * The runtime of a provider, created on first use in this JVM; the first caller also warms the
+     * cache from the response log (at most its warm-up timeout), later callers wait for it.
+     */
+    public static ProviderRuntime acquire(ProviderSettings settings) {
+        ProviderRuntime rt;
+        synchronized (ProviderRuntime.class) {
+            rt = SHARED.computeIfAbsent(settings, ProviderRuntime::new);
+            rt.references++;
+        }
+        rt.warmUpOnce();
         return rt;
+    }
+
+    private void warmUpOnce() {
+        synchronized (warmUpLock) {
+            if (warmedUp) {
+                return;
+            }
+            warmedUp = true;
+            ResponseLog log = cache == null ? null : cache.log();
+            if (log == null) {
+                return;
+            }
+            ResponseLog.WarmUp w =
+                    ResponseLog.warmUp(
+                            settings.responseLog(),
+                            settings.name(),
+                            settings.cacheTtl(),
+                            cache,
+                            stats,
+                            Clock.systemUTC());
+            if (!w.topicFound()) {
+                log.disable();
+            }
+        }
     }
 
     /** Drops a reference; the last one closes the client, budget and scheduler. */
@@ -111,6 +162,9 @@ public final class ProviderRuntime {
         }
         budget.close();
         scheduler.shutdownNow();
+        if (cache != null && cache.log() != null) {
+            cache.log().close();
+        }
         try {
             http.close();
         } catch (Exception e) {

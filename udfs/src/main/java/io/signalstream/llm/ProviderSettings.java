@@ -42,6 +42,8 @@ import java.time.Duration;
  * @param redactPii whether PII is replaced by placeholders before sending
  * @param strictSchema whether {@code json_schema} is sent with {@code strict: true} and every
  *     object closed and fully required ({@code response-format: json_schema_strict})
+ * @param responseLog where answers are logged durably and the cache is warmed from ({@link
+ *     ResponseLogSettings#OFF} when off)
  */
 public record ProviderSettings(
         String name,
@@ -66,7 +68,8 @@ public record ProviderSettings(
         Duration cacheTtl,
         boolean jsonSchema,
         boolean redactPii,
-        boolean strictSchema)
+        boolean strictSchema,
+        ResponseLogSettings responseLog)
         implements Serializable {
 
     /**
@@ -144,7 +147,8 @@ public record ProviderSettings(
                 conf.get(ProviderOptions.cacheTtl(name)),
                 !format.equals("json_object"),
                 conf.get(ProviderOptions.redactPii(name)),
-                format.equals("json_schema_strict"));
+                format.equals("json_schema_strict"),
+                ResponseLogSettings.from(conf, name, conf.get(ProviderOptions.cacheSize(name))));
     }
 
     /**

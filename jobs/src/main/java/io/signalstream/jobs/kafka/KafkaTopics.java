@@ -2,6 +2,7 @@ package io.signalstream.jobs.kafka;
 
 import io.signalstream.config.AgentOptions;
 import io.signalstream.config.JobOptions;
+import io.signalstream.config.ProviderOptions;
 
 import org.apache.flink.configuration.ReadableConfig;
 
@@ -22,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -37,7 +39,8 @@ public final class KafkaTopics {
     /**
      * The topics of the job as configured: input and outputs with {@code partitions} partitions,
      * the aggregated topic compacted (key {@code tenant:conversation}, newest version kept), the
-     * dead-letter topic with one partition.
+     * dead-letter topic with one partition, and the LLM response log of each remote provider that
+     * keeps one ({@code support.llm-responses} by default: compacted, retention = cache TTL).
      *
      * @param conf job configuration (topic names, enabled agents)
      * @param partitions partitions of the per-conversation topics
@@ -59,7 +62,50 @@ public final class KafkaTopics {
                         .configs(Map.of("cleanup.policy", "compact")));
         topics.add(new NewTopic(conf.get(JobOptions.TOPIC_LINEAGE), partitions, replication));
         topics.add(new NewTopic(conf.get(JobOptions.TOPIC_DLQ), 1, replication));
+        responseLogTopics(conf)
+                .forEach(
+                        (name, ttl) ->
+                                topics.add(
+                                        new NewTopic(name, partitions, replication)
+                                                .configs(responseLogConfigs(ttl))));
         return topics;
+    }
+
+    /**
+     * The LLM response-log topics of the remote providers the enabled agents use (primary and
+     * fallback) with the log on, by name, each with the longest cache TTL of the providers that
+     * share it.
+     */
+    static Map<String, Duration> responseLogTopics(ReadableConfig conf) {
+        Map<String, Duration> topics = new TreeMap<>();
+        for (String agent : conf.get(AgentOptions.ENABLED)) {
+            for (String provider :
+                    List.of(
+                            conf.get(AgentOptions.provider(agent.trim())).trim(),
+                            conf.get(AgentOptions.fallbackProvider(agent.trim())).trim())) {
+                if (provider.equals("local")
+                        || !conf.get(ProviderOptions.responseLogEnabled(provider))
+                        || conf.get(ProviderOptions.cacheSize(provider)) <= 0) {
+                    continue;
+                }
+                topics.merge(
+                        conf.get(ProviderOptions.responseLogTopic(provider)).trim(),
+                        conf.get(ProviderOptions.cacheTtl(provider)),
+                        (a, b) -> a.compareTo(b) >= 0 ? a : b);
+            }
+        }
+        return topics;
+    }
+
+    /**
+     * Topic configuration of a response log: compacted (the newest answer per request hash) and
+     * deleted after the cache TTL ({@code cleanup.policy=compact,delete}, {@code retention.ms} =
+     * {@code segment.ms} = TTL), so an answer is kept for about the TTL and at most twice as long,
+     * and one-off answers do not pile up forever as they would under compaction alone.
+     */
+    static Map<String, String> responseLogConfigs(Duration ttl) {
+        String ms = String.valueOf(Math.max(1, ttl.toMillis()));
+        return Map.of("cleanup.policy", "compact,delete", "retention.ms", ms, "segment.ms", ms);
     }
 
     /**
