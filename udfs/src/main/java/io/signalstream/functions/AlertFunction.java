@@ -35,12 +35,14 @@ import java.util.Map;
  * <p><b>Which record a rule is evaluated on.</b> Every rule but {@code reply_overdue} is evaluated
  * on the aggregated record of a version, together with that version's snapshot (its sender and
  * scheduled agents); an aggregated record that arrives before its snapshot waits for it in state.
- * The alert carries that record's version, so it references a record that exists on {@code
- * support.ai.aggregated}: the alert is emitted after the aggregated record left the aggregator, and
- * both sinks commit with the same checkpoints. Partial records ({@code complete=false}) are
- * evaluated like complete ones, but an agent's answer counts as new for a version only if the agent
- * was scheduled for it and answered ({@code ok} or {@code fallback}); a carried-forward answer
- * changes nothing.
+ * Every record of a version is evaluated: should the aggregator emit a partial record and later a
+ * complete one for the same version, the answers that came late are evaluated then, and an answer
+ * already counted is not counted again. The alert carries that record's version, so it references a
+ * record that exists on {@code support.ai.aggregated}: the alert is emitted after the aggregated
+ * record left the aggregator, and both sinks commit with the same checkpoints. Partial records
+ * ({@code complete=false}) are evaluated like complete ones, but an agent's answer counts as new
+ * for a version only if the agent was scheduled for it and answered ({@code ok} or {@code
+ * fallback}); a carried-forward answer changes nothing.
  *
  * <p><b>Rules</b> (thresholds per tenant, see {@link AlertOptions}):
  *
@@ -149,12 +151,11 @@ public class AlertFunction
         t.firstActivity = s.firstActivity();
         Turn turn = Turn.of(s);
         watchReply(t, turn, s.version(), ctx, out);
+        turns.put(s.version(), turn);
         AggregatedIntelligence waiting = early.get(s.version());
         if (waiting != null) {
             early.remove(s.version());
             evaluate(t, waiting, turn, ctx, out);
-        } else {
-            turns.put(s.version(), turn);
         }
         emitHeldOverdue(t, ctx, out);
         track.update(t);
@@ -172,7 +173,6 @@ public class AlertFunction
         if (turn == null) {
             early.put(a.version(), a);
         } else {
-            turns.remove(a.version());
             evaluate(t, a, turn, ctx, out);
         }
         emitHeldOverdue(t, ctx, out);
@@ -283,9 +283,16 @@ public class AlertFunction
 
     /** Evaluates every rule but reply_overdue on the aggregated record of a version. */
     private void evaluate(
-            Track t, AggregatedIntelligence a, Turn turn, Context ctx, Collector<Alert> out) {
+            Track t, AggregatedIntelligence a, Turn turn, Context ctx, Collector<Alert> out)
+            throws Exception {
         AlertOptions.Thresholds th = rules.forTenant(a.tenantId());
         long v = a.version();
+        // The turn of the newest evaluated version stays: a later record of the same version
+        // (a complete one after a partial one) is evaluated with it too.
+        if (t.lastEvaluatedVersion > 0 && t.lastEvaluatedVersion < v) {
+            turns.remove(t.lastEvaluatedVersion);
+        }
+        t.lastEvaluatedVersion = Math.max(t.lastEvaluatedVersion, v);
         List<String> here = List.of(turn.messageId());
         List<Long> hereV = List.of(v);
         Map<String, Object> insights = a.insights();
@@ -324,12 +331,19 @@ public class AlertFunction
                     out);
         }
         boolean customer = ChatMessage.CUSTOMER.equals(turn.sender());
+        // Each answer counts once, also when a version has a partial and then a complete record.
         if (customer
                 && th.isEnabled(Alert.SENTIMENT_DETERIORATING)
+                && v > t.sentimentVersion
                 && fresh(a, turn, "sentiment")) {
+            t.sentimentVersion = v;
             sentiment(t, a, turn, th, ctx, out);
         }
-        if (customer && th.isEnabled(Alert.PII_SHARED) && fresh(a, turn, "pii")) {
+        if (customer
+                && th.isEnabled(Alert.PII_SHARED)
+                && v > t.piiVersion
+                && fresh(a, turn, "pii")) {
+            t.piiVersion = v;
             boolean on = a.pii() != null && truthy(a.pii().get("has_pii"));
             episode(
                     t,
@@ -557,6 +571,15 @@ public class AlertFunction
 
         /** Newest aggregated version seen. */
         public long lastAggregatedVersion;
+
+        /** Newest aggregated version evaluated (its turn is kept for a re-emitted record). */
+        public long lastEvaluatedVersion;
+
+        /** Version whose sentiment answer was last counted. */
+        public long sentimentVersion;
+
+        /** Version whose PII answer was last counted. */
+        public long piiVersion;
 
         /** The conversation's first activity, part of the alert ids. */
         public Instant firstActivity;

@@ -308,6 +308,26 @@ class AlertFunctionTest {
     }
 
     @Test
+    void aPartialThenACompleteRecordOfAVersionCountsEachAnswerOnce() throws Exception {
+        turn(customer(1, 0), agg(1).sentiment("negative", -0.5));
+        // version 2: partial (pii missing), then complete with the late PII answer
+        snap(customer(2, 1));
+        Agg partial = agg(2).sentiment("negative", -0.5);
+        partial.status.put("pii", "missing");
+        aggregated(partial);
+        assertThat(alerts(Alert.PII_SHARED)).isEmpty();
+        aggregated(agg(2).sentiment("negative", -0.5).pii(true));
+        assertThat(alerts(Alert.PII_SHARED)).extracting(Alert::version).containsExactly(2L);
+        assertThat(alerts(Alert.SENTIMENT_DETERIORATING))
+                .as("version 2's sentiment counted once: 2 negatives in a row, not 3")
+                .isEmpty();
+        turn(customer(3, 2), agg(3).sentiment("negative", -0.5));
+        List<Alert> fired = alerts(Alert.SENTIMENT_DETERIORATING);
+        assertThat(fired).extracting(Alert::version).containsExactly(3L);
+        assertThat(fired.get(0).evidence().messageIds()).containsExactly("m1", "m2", "m3");
+    }
+
+    @Test
     void anAggregatedRecordBeforeItsSnapshotWaitsForIt() throws Exception {
         aggregated(agg(1).pii(true));
         assertThat(alerts(Alert.PII_SHARED)).isEmpty();
