@@ -301,6 +301,35 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     'json.timestamp-format.standard' = 'ISO-8601'
 );
 
+-- support.alerts: one record per real-time alert (an episode of escalation_requested,
+-- sentiment_deteriorating, critical_urgency, pii_shared or reply_overdue), raised by the job on
+-- the aggregated record of `version`. alert_id is deterministic (the webhooks' idempotency key).
+-- created_at is when the job raised it (processing time), the rowtime.
+CREATE TABLE IF NOT EXISTS alerts (
+    alert_id STRING,
+    tenant_id STRING,
+    conversation_id STRING,
+    version BIGINT,
+    `type` STRING,
+    severity STRING,
+    reason STRING,
+    evidence ROW<message_ids ARRAY<STRING>, versions ARRAY<BIGINT>>,
+    created_at TIMESTAMP_LTZ(3),
+    ts TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL,
+    WATERMARK FOR created_at AS created_at - INTERVAL '5' SECOND
+) WITH (
+    'connector' = 'kafka',
+    'topic' = 'support.alerts',
+    'properties.bootstrap.servers' = '${bootstrap.servers}',
+    'properties.group.id' = '${group.id:signalstream-sql}',
+    'properties.isolation.level' = 'read_committed',
+    'scan.startup.mode' = '${scan.startup.mode:earliest-offset}',
+    'scan.bounded.mode' = '${scan.bounded.mode:latest-offset}',
+    'format' = 'json',
+    'json.ignore-parse-errors' = 'true',
+    'json.timestamp-format.standard' = 'ISO-8601'
+);
+
 -- Every agent's results with the columns they share: status, cost and latency per call.
 CREATE VIEW IF NOT EXISTS agent_results AS
 SELECT tenant_id, conversation_id, version, message_id, agent, status, provider, model,

@@ -4,10 +4,12 @@ import io.signalstream.agents.AgentSpec;
 import io.signalstream.agents.JitteredBackoffRetryStrategy;
 import io.signalstream.agents.local.LocalAgentProvider;
 import io.signalstream.config.AgentOptions;
+import io.signalstream.config.AlertOptions;
 import io.signalstream.config.JobOptions;
 import io.signalstream.config.ProviderOptions;
 import io.signalstream.events.AgentResult;
 import io.signalstream.events.AggregatedIntelligence;
+import io.signalstream.events.Alert;
 import io.signalstream.events.ChatMessage;
 import io.signalstream.events.ConversationSnapshot;
 import io.signalstream.events.DeadLetter;
@@ -15,6 +17,7 @@ import io.signalstream.events.LineageRecord;
 import io.signalstream.events.RawRecord;
 import io.signalstream.functions.AgentAsyncFunction;
 import io.signalstream.functions.AgentProviders;
+import io.signalstream.functions.AlertFunction;
 import io.signalstream.functions.ConversationStateFunction;
 import io.signalstream.functions.IntelligenceAggregator;
 import io.signalstream.functions.ParseAndValidateFunction;
@@ -52,6 +55,7 @@ import java.util.function.UnaryOperator;
  *   → one async I/O operator per agent ──► support.ai.&lt;agent&gt;
  *   → IntelligenceAggregator (join with the snapshot anchor) ──► support.ai.aggregated
  *                                                            └─► support.lineage
+ *   → AlertFunction (aggregated + snapshots) ──► support.alerts
  * </pre>
  *
  * <p>The source and the sinks are injected, so tests can run the same wiring; {@link
@@ -70,6 +74,8 @@ public final class ConversationIntelligenceJob {
     public static final String UID_SINK_AGGREGATED = "sink-aggregated";
     public static final String UID_SINK_LINEAGE = "sink-lineage";
     public static final String UID_SINK_DLQ = "sink-dlq";
+    public static final String UID_ALERTS = "alerts";
+    public static final String UID_SINK_ALERTS = "sink-alerts";
 
     private final Configuration conf;
     private final Source<RawRecord, ?, ?> source;
@@ -295,12 +301,25 @@ public final class ConversationIntelligenceJob {
                         .name("intelligence aggregator");
         DataStream<LineageRecord> lineage =
                 aggregated.getSideOutput(IntelligenceAggregator.LINEAGE);
+        // Alerts: evaluated on the aggregated records, with the snapshots for sender and time.
+        DataStream<Alert> alerts =
+                snapshots
+                        .connect(aggregated)
+                        .keyBy(
+                                ConversationSnapshot::conversationKey,
+                                AggregatedIntelligence::conversationKey)
+                        .process(
+                                new AlertFunction(
+                                        AlertOptions.rules(conf), conf.get(JobOptions.STATE_TTL)))
+                        .uid(UID_ALERTS)
+                        .name("alerts");
 
         snapshots.sinkTo(sinks.snapshots()).uid(UID_SINK_STATE).name("sink: conversation state");
         agentResults.sinkTo(sinks.agentResults()).uid(UID_SINK_AGENTS).name("sink: agent results");
         aggregated.sinkTo(sinks.aggregated()).uid(UID_SINK_AGGREGATED).name("sink: aggregated");
         lineage.sinkTo(sinks.lineage()).uid(UID_SINK_LINEAGE).name("sink: lineage");
         deadLetters.sinkTo(sinks.deadLetters()).uid(UID_SINK_DLQ).name("sink: dead letters");
+        alerts.sinkTo(sinks.alerts()).uid(UID_SINK_ALERTS).name("sink: alerts");
     }
 
     /**

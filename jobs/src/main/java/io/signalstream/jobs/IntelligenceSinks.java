@@ -2,6 +2,7 @@ package io.signalstream.jobs;
 
 import io.signalstream.events.AgentResult;
 import io.signalstream.events.AggregatedIntelligence;
+import io.signalstream.events.Alert;
 import io.signalstream.events.ConversationSnapshot;
 import io.signalstream.events.DeadLetter;
 import io.signalstream.events.LineageRecord;
@@ -25,6 +26,9 @@ public interface IntelligenceSinks {
 
     /** Sink of lineage records ({@code support.lineage}). */
     Sink<LineageRecord> lineage();
+
+    /** Sink of alerts ({@code support.alerts}). */
+    Sink<Alert> alerts();
 
     /** Sink of dead letters ({@code support.dlq}). */
     Sink<DeadLetter> deadLetters();

@@ -3,6 +3,7 @@ package io.signalstream.jobs;
 import io.signalstream.config.JobOptions;
 import io.signalstream.events.AgentResult;
 import io.signalstream.events.AggregatedIntelligence;
+import io.signalstream.events.Alert;
 import io.signalstream.events.ConversationSnapshot;
 import io.signalstream.events.DeadLetter;
 import io.signalstream.events.LineageRecord;
@@ -56,6 +57,11 @@ public final class KafkaIntelligenceSinks implements IntelligenceSinks {
     @Override
     public Sink<LineageRecord> lineage() {
         return sink("lineage", EventSerialization.lineage(conf.get(JobOptions.TOPIC_LINEAGE)));
+    }
+
+    @Override
+    public Sink<Alert> alerts() {
+        return sink("alerts", EventSerialization.alerts(conf.get(JobOptions.TOPIC_ALERTS)));
     }
 
     @Override

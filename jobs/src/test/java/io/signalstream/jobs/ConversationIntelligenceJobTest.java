@@ -56,6 +56,29 @@ class ConversationIntelligenceJobTest {
     }
 
     @Test
+    void alertsHaveTheirOperatorAndSinkAndRefuseBadOptions() {
+        List<String> uids = new ArrayList<>();
+        graph(new Configuration())
+                .getStreamNodes()
+                .forEach(n -> uids.add(n.getTransformationUID()));
+        assertThat(uids)
+                .contains(
+                        ConversationIntelligenceJob.UID_ALERTS,
+                        ConversationIntelligenceJob.UID_SINK_ALERTS);
+
+        Configuration typo = new Configuration();
+        typo.setString("signalstream.alerts.tenants.acme.reply-overdue.sla-minutes", "5");
+        assertThatThrownBy(() -> graph(typo))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("signalstream.alerts.tenants.acme.reply-overdue.sla-minutes");
+        Configuration zeroSla = new Configuration();
+        zeroSla.setString("signalstream.alerts.reply-overdue.sla", "0 s");
+        assertThatThrownBy(() -> graph(zeroSla))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("signalstream.alerts.reply-overdue.sla");
+    }
+
+    @Test
     void onlyEnabledAgentsGetAnAsyncOperator() {
         Configuration conf = new Configuration();
         conf.set(AgentOptions.ENABLED, List.of("pii", "sentiment"));

@@ -97,6 +97,12 @@ public final class JobOptions {
                     .defaultValue("support.dlq")
                     .withDescription("Dead-letter topic.");
 
+    public static final ConfigOption<String> TOPIC_ALERTS =
+            ConfigOptions.key("signalstream.topics.alerts")
+                    .stringType()
+                    .defaultValue("support.alerts")
+                    .withDescription("Output topic of real-time alerts.");
+
     public static final ConfigOption<Integer> TRANSCRIPT_WINDOW =
             ConfigOptions.key("signalstream.state.transcript-window")
                     .intType()

@@ -55,18 +55,24 @@ public class ParseAndValidateFunction extends ProcessFunction<RawRecord, ChatMes
     @Override
     public void processElement(RawRecord record, Context ctx, Collector<ChatMessage> out) {
         Instant now = Instant.ofEpochMilli(ctx.timerService().currentProcessingTime());
+        ChatMessage message;
         try {
-            out.collect(parser.parse(record, now));
+            message = parser.parse(record, now);
         } catch (MessageValidationException e) {
             count(e.errorType());
             ctx.output(
                     DEAD_LETTERS,
                     deadLetter(record, e.errorType(), e.getMessage(), e.tenantId(), now));
+            return;
         } catch (RuntimeException e) {
             // A bug in validation must not lose the record either.
             count("internal_error");
             ctx.output(DEAD_LETTERS, deadLetter(record, "internal_error", e.toString(), null, now));
+            return;
         }
+        // Outside the try: a failure of a chained downstream operator must fail the task (and
+        // replay from the checkpoint), not turn a valid message into a dead letter.
+        out.collect(message);
     }
 
     private void count(String reason) {

@@ -2,6 +2,7 @@ package io.signalstream.serde;
 
 import io.signalstream.events.AgentResult;
 import io.signalstream.events.AggregatedIntelligence;
+import io.signalstream.events.Alert;
 import io.signalstream.events.ConversationSnapshot;
 import io.signalstream.events.DeadLetter;
 import io.signalstream.events.LineageRecord;
@@ -44,6 +45,11 @@ public final class EventSerialization {
     /** Serializer for {@code support.lineage}, keyed by the output key it describes. */
     public static KafkaRecordSerializationSchema<LineageRecord> lineage(String topic) {
         return new KeyedJson<>(l -> topic, l -> l.data().output().key());
+    }
+
+    /** Serializer for {@code support.alerts}. */
+    public static KafkaRecordSerializationSchema<Alert> alerts(String topic) {
+        return new KeyedJson<>(a -> topic, Alert::conversationKey);
     }
 
     /** Serializer for {@code support.dlq}, keyed by tenant (no key when unknown). */

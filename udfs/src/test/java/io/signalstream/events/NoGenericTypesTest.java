@@ -1,5 +1,6 @@
 package io.signalstream.events;
 
+import io.signalstream.functions.AlertFunction;
 import io.signalstream.functions.ConversationStateFunction;
 import io.signalstream.functions.IntelligenceAggregator;
 
@@ -41,7 +42,10 @@ class NoGenericTypesTest {
                 Usage.class,
                 ConversationStateFunction.ConversationCounters.class,
                 IntelligenceAggregator.PendingAnchor.class,
-                IntelligenceAggregator.LatestAnswer.class
+                IntelligenceAggregator.LatestAnswer.class,
+                Alert.class,
+                AlertFunction.Turn.class,
+                AlertFunction.Track.class
             })
     void isSerializedWithoutKryo(Class<?> type) {
         TypeInformation<?> info = TypeInformation.of(type);

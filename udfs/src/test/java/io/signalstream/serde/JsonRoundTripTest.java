@@ -2,6 +2,7 @@ package io.signalstream.serde;
 
 import io.signalstream.events.AgentResult;
 import io.signalstream.events.AggregatedIntelligence;
+import io.signalstream.events.Alert;
 import io.signalstream.events.ChatMessage;
 import io.signalstream.events.ConversationSnapshot;
 import io.signalstream.events.DeadLetter;
@@ -373,6 +374,34 @@ class JsonRoundTripTest {
         assertThat(Json.fromBytes(a.value(), AggregatedIntelligence.class)).isEqualTo(aggregated());
         assertThat(l.topic()).isEqualTo("support.lineage");
         assertThat(key(l)).isEqualTo(lineage().data().output().key());
+    }
+
+    @Test
+    void alertsRoundTripWithTheirShapeAndAreKeyedByConversation() throws Exception {
+        Alert alert =
+                new Alert(
+                        Alert.idOf("SpotifyCares:eGPmyP8XzT1HWlzAPv2u", T2, Alert.PII_SHARED, 3),
+                        "SpotifyCares",
+                        "eGPmyP8XzT1HWlzAPv2u",
+                        3,
+                        Alert.PII_SHARED,
+                        Alert.WARNING,
+                        "customer shared personal data (EMAIL_ADDRESS); do not echo it",
+                        new Alert.Evidence(List.of("m3"), List.of(3L)),
+                        T2);
+        ProducerRecord<byte[], byte[]> r =
+                EventSerialization.alerts("support.alerts").serialize(alert, null, 1L);
+        assertThat(r.topic()).isEqualTo("support.alerts");
+        assertThat(key(r)).isEqualTo("SpotifyCares:eGPmyP8XzT1HWlzAPv2u");
+        assertThat(Json.fromBytes(r.value(), Alert.class)).isEqualTo(alert);
+        com.fasterxml.jackson.databind.JsonNode n = Json.MAPPER.readTree(r.value());
+        assertThat(n.get("alert_id").asText()).isEqualTo(alert.alertId());
+        assertThat(n.at("/evidence/message_ids/0").asText()).isEqualTo("m3");
+        assertThat(n.at("/evidence/versions/0").asLong()).isEqualTo(3);
+        assertThat(n.get("created_at").asText()).isEqualTo(T2.toString());
+        assertThat(Alert.idOf("SpotifyCares:eGPmyP8XzT1HWlzAPv2u", T2, Alert.PII_SHARED, 4))
+                .as("another episode, another id")
+                .isNotEqualTo(alert.alertId());
     }
 
     @Test

@@ -21,6 +21,11 @@ import java.util.Properties;
  *     second's worth are allowed; beyond it, 429 with {@code Retry-After}
  * @param maxBodyBytes largest accepted request body
  * @param produceTimeout how long a post waits for the broker's acknowledgement before 503
+ * @param alertsTopic the job's alerts ({@code support.alerts})
+ * @param webhooks per-tenant alert webhooks and their retry bounds
+ * @param webhookGroup consumer group of the webhook delivery (its committed offsets say what was
+ *     delivered)
+ * @param webhookMaxAge alerts older than this when read are not delivered to webhooks
  */
 public record ApiOptions(
         String bootstrapServers,
@@ -33,7 +38,11 @@ public record ApiOptions(
         int viewMaxConversations,
         double postsPerSecondPerTenant,
         int maxBodyBytes,
-        Duration produceTimeout) {
+        Duration produceTimeout,
+        String alertsTopic,
+        WebhookDispatcher.Settings webhooks,
+        String webhookGroup,
+        Duration webhookMaxAge) {
 
     /** Default bound of the view, in conversations. */
     public static final int DEFAULT_VIEW_MAX_CONVERSATIONS = 100_000;
@@ -42,11 +51,13 @@ public record ApiOptions(
         Objects.requireNonNull(bootstrapServers, "bootstrapServers");
         Objects.requireNonNull(tokens, "tokens");
         kafkaProperties = kafkaProperties == null ? new Properties() : kafkaProperties;
+        webhooks = webhooks == null ? WebhookDispatcher.Settings.none() : webhooks;
     }
 
     /**
      * The defaults: the job's default topic names, 100,000 conversations in the view, 50 posts per
-     * second per tenant, 64 KiB bodies, 10 s produce timeout.
+     * second per tenant, 64 KiB bodies, 10 s produce timeout, no webhooks (group {@code
+     * signalstream-api-webhooks}, alerts up to 1 day old delivered).
      *
      * @param bootstrapServers Kafka bootstrap servers
      * @param port HTTP port, 0 for a free one
@@ -64,7 +75,11 @@ public record ApiOptions(
                 DEFAULT_VIEW_MAX_CONVERSATIONS,
                 50,
                 64 * 1024,
-                Duration.ofSeconds(10));
+                Duration.ofSeconds(10),
+                "support.alerts",
+                WebhookDispatcher.Settings.none(),
+                "signalstream-api-webhooks",
+                Duration.ofDays(1));
     }
 
     /** These options with other Kafka client properties (e.g. security settings). */
@@ -80,7 +95,11 @@ public record ApiOptions(
                 viewMaxConversations,
                 postsPerSecondPerTenant,
                 maxBodyBytes,
-                produceTimeout);
+                produceTimeout,
+                alertsTopic,
+                webhooks,
+                webhookGroup,
+                webhookMaxAge);
     }
 
     /** These options with another sustained post rate per tenant, in messages per second. */
@@ -96,7 +115,31 @@ public record ApiOptions(
                 viewMaxConversations,
                 rate,
                 maxBodyBytes,
-                produceTimeout);
+                produceTimeout,
+                alertsTopic,
+                webhooks,
+                webhookGroup,
+                webhookMaxAge);
+    }
+
+    /** These options with these alert webhooks. */
+    public ApiOptions withWebhooks(WebhookDispatcher.Settings settings) {
+        return new ApiOptions(
+                bootstrapServers,
+                kafkaProperties,
+                port,
+                tokens,
+                inputTopic,
+                aggregatedTopic,
+                stateTopic,
+                viewMaxConversations,
+                postsPerSecondPerTenant,
+                maxBodyBytes,
+                produceTimeout,
+                alertsTopic,
+                settings,
+                webhookGroup,
+                webhookMaxAge);
     }
 
     /**

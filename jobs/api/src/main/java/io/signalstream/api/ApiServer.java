@@ -67,7 +67,11 @@ import java.util.function.Predicate;
  *   <li>{@code GET /v1/conversations[?sentiment=&urgency=&pii=&limit=]}, {@code GET
  *       /v1/conversations/{id}/insights};
  *   <li>WebSocket {@code /v1/stream} and {@code /v1/conversations/{id}/stream}: each new version as
- *       {@code {"type":"intelligence_update","data":{…}}};
+ *       {@code {"type":"intelligence_update","data":{…}}}; {@code /v1/stream} also pushes each new
+ *       alert of the tenant as {@code {"type":"alert","alert":{…}}};
+ *   <li>{@code GET /v1/alerts[?since=<ISO instant>&limit=]}: the tenant's alerts raised since then
+ *       (oldest first); {@code GET /v1/alerts/deliveries}: its webhook's failed deliveries (see
+ *       {@link WebhookDispatcher}, {@link AlertFeed});
  *   <li>{@code GET /health}, {@code GET /ready} (Kafka answers and the view caught up), {@code GET
  *       /metrics} (Prometheus).
  * </ul>
@@ -90,6 +94,8 @@ public final class ApiServer implements AutoCloseable {
     private final ChatMessageParser parser = ChatMessageParser.withDefaults();
     private final KafkaProducer<byte[], byte[]> producer;
     private final ConversationView view;
+    private final WebhookDispatcher webhooks;
+    private final AlertFeed alerts;
     private final Admin admin;
     private volatile long kafkaCheckedAt;
     private volatile String kafkaProblem = "not checked yet";
@@ -226,6 +232,8 @@ public final class ApiServer implements AutoCloseable {
         timer.setRemoveOnCancelPolicy(true);
         this.expiries = timer;
         this.view = new ConversationView(options, this::broadcast);
+        this.webhooks = new WebhookDispatcher(options.webhooks(), metrics);
+        this.alerts = new AlertFeed(options, this::broadcastAlert, webhooks);
         this.admin = Admin.create(options.kafkaClient("signalstream-api-ready"));
         this.accepted = metrics.counter("signalstream_api_messages_accepted");
         this.refused = metrics.counter("signalstream_api_messages_rate_limited");
@@ -262,6 +270,7 @@ public final class ApiServer implements AutoCloseable {
         ApiServer server = new ApiServer(options);
         try {
             server.view.start();
+            server.alerts.start();
             server.app.start(options.port());
         } catch (RuntimeException e) {
             server.close();
@@ -373,6 +382,8 @@ public final class ApiServer implements AutoCloseable {
         app.post("/v1/messages", this::postMessage);
         app.get("/v1/conversations", this::listConversations);
         app.get("/v1/conversations/{conversation_id}/insights", this::insights);
+        app.get("/v1/alerts", this::listAlerts);
+        app.get("/v1/alerts/deliveries", this::deliveries);
         app.ws("/v1/stream", ws -> stream(ws, false));
         app.ws("/v1/conversations/{conversation_id}/stream", ws -> stream(ws, true));
     }
@@ -650,6 +661,68 @@ public final class ApiServer implements AutoCloseable {
         }
     }
 
+    /** Pushes an alert to the tenant's {@code /v1/stream} clients (not per-conversation ones). */
+    private void broadcastAlert(ObjectNode alert) {
+        Set<Subscriber> set = streams.get(alert.path("tenant_id").asText(""));
+        if (set == null || set.isEmpty()) {
+            return;
+        }
+        ObjectNode frame = Json.MAPPER.createObjectNode();
+        frame.put("type", "alert");
+        frame.set("alert", alert);
+        String text = Json.toString(frame);
+        for (Subscriber s : set) {
+            if (s.conversationId == null) {
+                s.offer(text);
+            }
+        }
+    }
+
+    private void listAlerts(Context ctx) {
+        String tenant = ctx.attribute(TENANT);
+        Instant since = Instant.EPOCH;
+        String sinceParam = ctx.queryParam("since");
+        if (sinceParam != null && !sinceParam.isBlank()) {
+            try {
+                since = Instant.parse(sinceParam);
+            } catch (java.time.format.DateTimeParseException e) {
+                error(
+                        ctx,
+                        400,
+                        "invalid_parameter",
+                        "since must be an ISO-8601 instant, e.g. 2024-05-01T10:00:00Z");
+                return;
+            }
+        }
+        int limit;
+        try {
+            limit =
+                    Integer.parseInt(
+                            ctx.queryParamAsClass("limit", String.class).getOrDefault("100"));
+        } catch (NumberFormatException e) {
+            error(ctx, 400, "invalid_parameter", "limit must be a whole number");
+            return;
+        }
+        if (limit < 1) {
+            error(ctx, 400, "invalid_parameter", "limit must be at least 1");
+            return;
+        }
+        List<ObjectNode> found = alerts.since(tenant, since, Math.min(MAX_LIMIT, limit));
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        out.putArray("alerts").addAll(found);
+        out.put("count", found.size());
+        json(ctx, 200, out);
+    }
+
+    private void deliveries(Context ctx) {
+        String tenant = ctx.attribute(TENANT);
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        out.put("webhook", webhooks.hasWebhook(tenant));
+        out.put("pending", webhooks.pending(tenant));
+        out.set("failures", Json.MAPPER.valueToTree(webhooks.failures(tenant)));
+        json(ctx, 200, out);
+    }
+
     private void broadcast(ConversationView.Entry e) {
         Set<Subscriber> set = streams.get(e.tenantId());
         if (set == null || set.isEmpty()) {
@@ -736,6 +809,8 @@ public final class ApiServer implements AutoCloseable {
             LOG.debug("stopping Javalin", e);
         }
         view.close();
+        alerts.close();
+        webhooks.close();
         admin.close(Duration.ofSeconds(2));
         expiries.shutdownNow();
         producer.close(Duration.ofSeconds(5));

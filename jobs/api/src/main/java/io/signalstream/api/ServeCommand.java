@@ -73,6 +73,31 @@ public final class ServeCommand implements Callable<Integer> {
             description = "POST /v1/messages per second per tenant (default: ${DEFAULT-VALUE}).")
     double rate;
 
+    @Option(
+            names = "--config",
+            paramLabel = "FILE",
+            description =
+                    "Flink-style config.yaml with the alert webhooks:"
+                        + " signalstream.alerts.webhooks.<tenant>.url and .format (json|slack).")
+    Path configFile;
+
+    @Option(
+            names = "-D",
+            paramLabel = "KEY=VALUE",
+            description =
+                    "Set an option, e.g."
+                            + " -D signalstream.alerts.webhooks.acme.url=https://hooks.acme.com/x.")
+    java.util.Map<String, String> overrides = new java.util.LinkedHashMap<>();
+
+    @Option(
+            names = "--webhook-attempts",
+            defaultValue = "8",
+            paramLabel = "N",
+            description =
+                    "Attempts per alert webhook delivery before it is recorded as failed"
+                            + " (default: ${DEFAULT-VALUE}).")
+    int webhookAttempts;
+
     @Override
     public Integer call() throws Exception {
         TokenVerifier tokens;
@@ -82,13 +107,28 @@ public final class ServeCommand implements Callable<Integer> {
             System.err.println("error: " + e.getMessage());
             return 2;
         }
-        Configuration conf = new Configuration();
+        Configuration conf = JobConfigLoader.load(configFile, overrides);
         conf.set(JobOptions.BOOTSTRAP_SERVERS, bootstrapServers);
         Properties kafka = JobConfigLoader.kafkaProperties(conf);
+        WebhookDispatcher.Settings webhooks;
+        try {
+            WebhookDispatcher.Settings d = WebhookDispatcher.Settings.none();
+            webhooks =
+                    d.withEndpoints(WebhookDispatcher.endpoints(conf.toMap()))
+                            .withRetries(
+                                    webhookAttempts,
+                                    d.initialBackoff(),
+                                    d.maxBackoff(),
+                                    d.requestTimeout());
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
+            return 2;
+        }
         ApiOptions options =
                 ApiOptions.defaults(bootstrapServers, port, tokens)
                         .withKafkaProperties(kafka)
-                        .withPostsPerSecondPerTenant(rate);
+                        .withPostsPerSecondPerTenant(rate)
+                        .withWebhooks(webhooks);
         try {
             ApiServer.serveUntilShutdown(
                     options,

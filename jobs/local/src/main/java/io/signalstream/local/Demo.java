@@ -209,7 +209,8 @@ public final class Demo {
                                 Math.round(elapsed * 10) / 10.0,
                                 Math.round(events.size() / elapsed * 10) / 10.0,
                                 ProviderStats.all(),
-                                llmServer == null ? 0 : llmServer.requestCount());
+                                llmServer == null ? 0 : llmServer.requestCount(),
+                                tracker.alertsPerType());
                 printResults(report, tracker);
                 if (settings.apiPort() != null) {
                     serveUntilStopped(broker.bootstrapServers(), kafkaProps, tracker.tenants());
@@ -292,6 +293,19 @@ public final class Demo {
                 summary.length() > 90 ? summary.substring(0, 90) + "…" : summary);
     }
 
+    /** One line per alert: severity, type, where, and why. */
+    static String describeAlert(JsonNode a) {
+        return String.format(
+                Locale.ROOT,
+                "[%-8s] %-23s %s/%s v%d: %s",
+                a.path("severity").asText(),
+                a.path("type").asText(),
+                a.path("tenant_id").asText(),
+                a.path("conversation_id").asText(),
+                a.path("version").asLong(),
+                a.path("reason").asText());
+    }
+
     private void cancel(JobClient job) {
         try {
             job.cancel().get(30, TimeUnit.SECONDS);
@@ -368,6 +382,14 @@ public final class Demo {
         out.println();
         out.println("Conversations per tenant (latest state): total / negative / urgent");
         perTenant.forEach((t, c) -> out.printf("  %-20s %4d %4d %4d%n", t, c[0], c[1], c[2]));
+        out.println();
+        out.printf("Alerts raised (support.alerts): %d %s%n", tracker.alerts().size(), r.alerts());
+        Map<String, Integer> shown = new TreeMap<>();
+        for (JsonNode a : tracker.alerts()) {
+            if (shown.merge(a.path("type").asText(), 1, Integer::sum) <= 2) {
+                out.println("  " + describeAlert(a));
+            }
+        }
         out.println();
         out.printf(
                 "PII found in %d conversations: %s%n",

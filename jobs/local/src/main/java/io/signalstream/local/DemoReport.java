@@ -24,6 +24,7 @@ import java.util.Map;
  * @param llm per LLM provider: requests, cache hits and misses, retries, repairs, failures,
  *     fallbacks, circuit rejections, prompt and completion tokens (empty with the local provider)
  * @param llmServerRequests requests the loopback LLM server received (0 without it)
+ * @param alerts alerts on {@code support.alerts} per type
  */
 public record DemoReport(
         int messagesIn,
@@ -41,7 +42,8 @@ public record DemoReport(
         double elapsedS,
         double throughputMsgsPerS,
         Map<String, Map<String, Long>> llm,
-        int llmServerRequests) {
+        int llmServerRequests,
+        Map<String, Integer> alerts) {
 
     /**
      * LLM requests per input message, over every remote provider (0 with the local provider): what

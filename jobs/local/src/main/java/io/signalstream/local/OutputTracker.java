@@ -40,6 +40,14 @@ public final class OutputTracker implements AutoCloseable {
     private final String aggregatedTopic;
     private final String lineageTopic;
     private final String dlqTopic;
+    private final String alertsTopic;
+
+    /** alert_id → copies seen. */
+    private final Map<String, Integer> alertIds = new HashMap<>();
+
+    /** Every alert, in read order (first copy only). */
+    private final List<JsonNode> alerts = new ArrayList<>();
+
     private final String agentPrefix;
 
     /** input "partition:offset" → "key#version" of its snapshot. */
@@ -87,9 +95,11 @@ public final class OutputTracker implements AutoCloseable {
         aggregatedTopic = conf.get(JobOptions.TOPIC_AGGREGATED);
         lineageTopic = conf.get(JobOptions.TOPIC_LINEAGE);
         dlqTopic = conf.get(JobOptions.TOPIC_DLQ);
+        alertsTopic = conf.get(JobOptions.TOPIC_ALERTS);
         agentPrefix = conf.get(JobOptions.TOPIC_AGENT_PREFIX);
         List<String> topics =
-                new ArrayList<>(List.of(stateTopic, aggregatedTopic, lineageTopic, dlqTopic));
+                new ArrayList<>(
+                        List.of(stateTopic, aggregatedTopic, lineageTopic, dlqTopic, alertsTopic));
         for (String agent : conf.get(AgentOptions.ENABLED)) {
             topics.add(agentPrefix + agent.trim());
         }
@@ -137,6 +147,10 @@ public final class OutputTracker implements AutoCloseable {
             } else if (topic.equals(lineageTopic)) {
                 lineageRecords++;
                 lineage.merge(v.path("event_id").asText(), 1, Integer::sum);
+            } else if (topic.equals(alertsTopic)) {
+                if (alertIds.merge(v.path("alert_id").asText(), 1, Integer::sum) == 1) {
+                    alerts.add(v);
+                }
             } else if (topic.equals(dlqTopic)) {
                 JsonNode src = v.path("source");
                 deadLetters.put(
@@ -193,9 +207,24 @@ public final class OutputTracker implements AutoCloseable {
         return out;
     }
 
-    /** Extra copies of any snapshot, aggregated record or lineage record (0 when exactly once). */
+    /**
+     * Extra copies of any snapshot, aggregated record, lineage record or alert (0 when exactly
+     * once).
+     */
     public int duplicates() {
-        return extra(snapshots) + extra(aggregated) + extra(lineage);
+        return extra(snapshots) + extra(aggregated) + extra(lineage) + extra(alertIds);
+    }
+
+    /** Distinct alerts seen, in read order. */
+    public List<JsonNode> alerts() {
+        return alerts;
+    }
+
+    /** Distinct alerts per type. */
+    public Map<String, Integer> alertsPerType() {
+        Map<String, Integer> m = new TreeMap<>();
+        alerts.forEach(a -> m.merge(a.path("type").asText(), 1, Integer::sum));
+        return m;
     }
 
     private static int extra(Map<String, Integer> counts) {

@@ -304,6 +304,105 @@ class ApiServerITCase {
         return sorted[Math.max(0, i)] / 1e9;
     }
 
+    @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void alertsReachTheirTenantByGetStreamAndWebhook() throws Exception {
+        java.util.List<JsonNode> hooked = new CopyOnWriteArrayList<>();
+        java.util.List<String> keys = new CopyOnWriteArrayList<>();
+        com.sun.net.httpserver.HttpServer receiver =
+                com.sun.net.httpserver.HttpServer.create(
+                        new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        receiver.createContext(
+                "/hook",
+                ex -> {
+                    keys.add(ex.getRequestHeaders().getFirst("Idempotency-Key"));
+                    hooked.add(Json.MAPPER.readTree(ex.getRequestBody().readAllBytes()));
+                    ex.sendResponseHeaders(204, -1);
+                    ex.close();
+                });
+        receiver.start();
+        URI hook = URI.create("http://127.0.0.1:" + receiver.getAddress().getPort() + "/hook");
+        java.time.Instant since = java.time.Instant.now();
+        try (ApiServer withHooks =
+                ApiServer.start(
+                        ApiOptions.defaults(broker.bootstrapServers(), 0, JwtTokens.hs256(SECRET))
+                                .withWebhooks(
+                                        WebhookDispatcher.Settings.none()
+                                                .withEndpoints(
+                                                        java.util.Map.of(
+                                                                "acme",
+                                                                new WebhookDispatcher.Endpoint(
+                                                                        hook,
+                                                                        WebhookDispatcher.Format
+                                                                                .JSON)))))) {
+            Frames acmeFrames = new Frames();
+            Frames globexFrames = new Frames();
+            WebSocket wa = connect("/v1/stream", ACME, acmeFrames);
+            WebSocket wb = connect("/v1/stream", GLOBEX, globexFrames);
+            assertThat(
+                            postMessage(
+                                            ACME,
+                                            "acme-alert-1",
+                                            "I was scammed, my account got hacked and my card was"
+                                                    + " stolen")
+                                    .statusCode())
+                    .isEqualTo(202);
+
+            // GET /v1/alerts?since=
+            JsonNode alert = null;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (alert == null && System.nanoTime() < deadline) {
+                JsonNode page = Json.MAPPER.readTree(get("/v1/alerts?since=" + since, ACME).body());
+                for (JsonNode a : page.path("alerts")) {
+                    if (a.path("conversation_id").asText().equals("acme-alert-1")
+                            && a.path("type").asText().equals("escalation_requested")) {
+                        alert = a;
+                    }
+                }
+                Thread.sleep(200);
+            }
+            assertThat(alert).as("escalation alert of acme-alert-1 in GET /v1/alerts").isNotNull();
+            assertThat(alert.path("tenant_id").asText()).isEqualTo("acme");
+            assertThat(alert.path("version").asLong()).isEqualTo(1);
+            String id = alert.path("alert_id").asText();
+
+            // the stream: a frame of its own type
+            JsonNode frame =
+                    acmeFrames.await(
+                            f ->
+                                    "alert".equals(f.path("type").asText())
+                                            && id.equals(f.path("alert").path("alert_id").asText()),
+                            30);
+            assertThat(frame.has("data")).isFalse();
+
+            // the webhook: the alert itself, its id as the idempotency key
+            long hookDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!keys.contains(id) && System.nanoTime() < hookDeadline) {
+                Thread.sleep(100);
+            }
+            assertThat(keys).contains(id);
+            assertThat(hooked)
+                    .anySatisfy(h -> assertThat(h.path("alert_id").asText()).isEqualTo(id));
+            assertThat(hooked)
+                    .as("only acme has a webhook")
+                    .allSatisfy(h -> assertThat(h.path("tenant_id").asText()).isEqualTo("acme"));
+            HttpResponse<String> deliveries = get("/v1/alerts/deliveries", ACME);
+            assertThat(deliveries.statusCode()).isEqualTo(200);
+
+            // another tenant sees none of it
+            JsonNode theirs = Json.MAPPER.readTree(get("/v1/alerts", GLOBEX).body());
+            assertThat(theirs.path("alerts").findValuesAsText("tenant_id")).doesNotContain("acme");
+            assertThat(globexFrames.all())
+                    .noneMatch(f -> "acme".equals(f.path("alert").path("tenant_id").asText()));
+            assertThat(get("/v1/alerts?since=yesterday", ACME).statusCode()).isEqualTo(400);
+            assertThat(get("/v1/alerts", null).statusCode()).isEqualTo(401);
+            wa.sendClose(WebSocket.NORMAL_CLOSURE, "bye");
+            wb.sendClose(WebSocket.NORMAL_CLOSURE, "bye");
+        } finally {
+            receiver.stop(0);
+        }
+    }
+
     private static HttpResponse<String> postMessage(String token, String conversation, String text)
             throws Exception {
         return post(

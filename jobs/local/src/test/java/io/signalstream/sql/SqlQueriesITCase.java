@@ -107,6 +107,7 @@ class SqlQueriesITCase {
                             "08_dead_letters_by_reason.sql",
                             "09_escalations_never_handled.sql",
                             "10_pii_in_customer_messages.sql",
+                            "12_alerts_per_tenant_and_type.sql",
                             "13_answers_per_agent.sql"));
 
     /** One Kafka record: its JSON value (null if not JSON) and its timestamp. */
@@ -673,6 +674,57 @@ class SqlQueriesITCase {
     }
 
     @Test
+    void alertsPerTenantAndType() throws Exception {
+        record Key(String tenant, String type) {}
+        Map<Key, Object[]> acc = new HashMap<>();
+        for (Rec r : topic("support.alerts")) {
+            JsonNode v = r.value();
+            Key k = new Key(v.get("tenant_id").asText(), v.get("type").asText());
+            Instant t = Instant.parse(v.get("created_at").asText()).truncatedTo(ChronoUnit.MILLIS);
+            Object[] a = acc.computeIfAbsent(k, x -> new Object[] {0L, new HashSet<>(), 0L, t, t});
+            a[0] = (Long) a[0] + 1;
+            @SuppressWarnings("unchecked")
+            Set<String> conversations = (Set<String>) a[1];
+            conversations.add(v.get("conversation_id").asText());
+            a[2] = (Long) a[2] + ("critical".equals(v.get("severity").asText()) ? 1 : 0);
+            a[3] = t.isBefore((Instant) a[3]) ? t : a[3];
+            a[4] = t.isAfter((Instant) a[4]) ? t : a[4];
+        }
+        List<List<Object>> expected = new ArrayList<>();
+        acc.forEach(
+                (k, a) ->
+                        expected.add(
+                                List.of(
+                                        k.tenant(),
+                                        k.type(),
+                                        a[0],
+                                        (long) ((Set<?>) a[1]).size(),
+                                        a[2],
+                                        a[3],
+                                        a[4])));
+        expected.sort(
+                Comparator.<List<Object>, String>comparing(e -> (String) e.get(0))
+                        .thenComparing(e -> -(Long) e.get(2))
+                        .thenComparing(e -> (String) e.get(1)));
+        // the extra conversation asks for escalation and waits 30 min for a reply
+        assertThat(expected)
+                .extracting(e -> e.get(0) + "/" + e.get(1))
+                .contains("AcmeSupport/escalation_requested", "AcmeSupport/reply_overdue");
+
+        QueryResult result = query("12_alerts_per_tenant_and_type.sql");
+        assertThat(result.columns())
+                .containsExactly(
+                        "tenant_id",
+                        "type",
+                        "alerts",
+                        "conversations",
+                        "critical",
+                        "first_raised",
+                        "last_raised");
+        assertThat(values(result)).isEqualTo(expected);
+    }
+
+    @Test
     void piiInCustomerMessagesByTheSqlFunctionsMatchesThePiiAgent() throws Exception {
         Map<String, JsonNode> piiByMessage = new HashMap<>();
         for (Rec r : topic("support.ai.pii")) {
@@ -791,6 +843,7 @@ class SqlQueriesITCase {
                                 "support.messages.raw",
                                 "support.conversations.state",
                                 "support.ai.aggregated",
+                                "support.alerts",
                                 "support.dlq"));
         AGENTS.forEach(a -> names.add("support.ai." + a));
         Properties p = new Properties();

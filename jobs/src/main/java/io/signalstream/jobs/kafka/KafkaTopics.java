@@ -62,6 +62,7 @@ public final class KafkaTopics {
                         .configs(Map.of("cleanup.policy", "compact")));
         topics.add(new NewTopic(conf.get(JobOptions.TOPIC_LINEAGE), partitions, replication));
         topics.add(new NewTopic(conf.get(JobOptions.TOPIC_DLQ), 1, replication));
+        topics.add(new NewTopic(conf.get(JobOptions.TOPIC_ALERTS), partitions, replication));
         responseLogTopics(conf)
                 .forEach(
                         (name, ttl) ->

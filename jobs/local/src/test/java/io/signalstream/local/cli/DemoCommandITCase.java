@@ -89,5 +89,14 @@ class DemoCommandITCase {
         assertThat(r.get("duplicates").asInt()).isZero();
         assertThat(r.get("elapsed_s").asDouble()).isPositive();
         assertThat(output).contains("What a read_committed consumer sees", "support.ai.aggregated");
+        // alerts per type in the report, and the alerts printed
+        JsonNode alerts = r.get("alerts");
+        assertThat(alerts.isObject()).isTrue();
+        int raised = 0;
+        for (JsonNode n : alerts) {
+            raised += n.asInt();
+        }
+        assertThat(raised).as("alerts raised on 40 real conversations").isPositive();
+        assertThat(output).contains("Alerts raised (support.alerts): " + raised);
     }
 }
