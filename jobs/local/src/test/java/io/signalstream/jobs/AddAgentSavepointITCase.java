@@ -53,6 +53,11 @@ class AddAgentSavepointITCase extends KafkaJobTestBase {
         conf.set(ProviderOptions.model("openai"), "loopback");
         conf.set(AgentOptions.TIMEOUT, Duration.ofSeconds(60));
         conf.set(JobOptions.JOIN_WINDOW, Duration.ofSeconds(90));
+        // the response log topic of the openai provider, now that agents are on it
+        KafkaTopics.create(
+                broker.bootstrapServers(),
+                new Properties(),
+                KafkaTopics.layout(conf, 3, (short) 1));
         return conf;
     }
 

@@ -4,6 +4,7 @@ import io.signalstream.agents.ProviderStats;
 import io.signalstream.config.AgentOptions;
 import io.signalstream.config.JobOptions;
 import io.signalstream.config.ProviderOptions;
+import io.signalstream.jobs.kafka.KafkaTopics;
 import io.signalstream.local.ConversationReplayer;
 import io.signalstream.local.llm.LoopbackLlmServer;
 import io.signalstream.serde.Json;
@@ -53,6 +54,11 @@ class LlmCostITCase extends KafkaJobTestBase {
             conf.set(ProviderOptions.model("openai"), "loopback");
             conf.set(AgentOptions.TIMEOUT, Duration.ofSeconds(60));
             conf.set(JobOptions.JOIN_WINDOW, Duration.ofSeconds(90));
+            // the response log topic of the openai provider, now that agents are on it
+            KafkaTopics.create(
+                    broker.bootstrapServers(),
+                    new Properties(),
+                    KafkaTopics.layout(conf, 3, (short) 1));
 
             List<String> lines = ConversationReplayer.readLines(null);
             Set<String> expected = new HashSet<>();

@@ -210,7 +210,8 @@ class LlmResponseLogKillITCase {
                     }
                 }
                 repaidLeadMs.sort(null);
-                assertThat(requests).as("requests of run %s", label).isGreaterThan(MESSAGES);
+                // About one combined request per customer message (half the messages).
+                assertThat(requests).as("requests of run %s", label).isGreaterThan(MESSAGES / 3);
                 return new Run(requests, heldMs.get(), killedAt, repaidLeadMs, warmUps(logs));
             } finally {
                 job.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
