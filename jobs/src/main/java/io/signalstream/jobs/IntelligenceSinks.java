@@ -4,6 +4,7 @@ import io.signalstream.events.AgentResult;
 import io.signalstream.events.AggregatedIntelligence;
 import io.signalstream.events.ConversationSnapshot;
 import io.signalstream.events.DeadLetter;
+import io.signalstream.events.LearningSignal;
 import io.signalstream.events.LineageRecord;
 
 import org.apache.flink.api.connector.sink2.Sink;
@@ -28,4 +29,7 @@ public interface IntelligenceSinks {
 
     /** Sink of dead letters ({@code support.dlq}). */
     Sink<DeadLetter> deadLetters();
+
+    /** Sink of learning signals ({@code support.learning-signals}). */
+    Sink<LearningSignal> learningSignals();
 }

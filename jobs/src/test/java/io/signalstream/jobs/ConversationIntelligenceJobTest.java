@@ -52,7 +52,11 @@ class ConversationIntelligenceJobTest {
                         ConversationIntelligenceJob.agentUid("summary"),
                         ConversationIntelligenceJob.UID_SINK_AGGREGATED,
                         ConversationIntelligenceJob.UID_SINK_LINEAGE,
-                        ConversationIntelligenceJob.UID_SINK_DLQ);
+                        ConversationIntelligenceJob.UID_SINK_DLQ,
+                        ConversationIntelligenceJob.UID_SOURCE_FEEDBACK,
+                        ConversationIntelligenceJob.UID_PARSE_FEEDBACK,
+                        ConversationIntelligenceJob.UID_FEEDBACK_JOIN,
+                        ConversationIntelligenceJob.UID_SINK_LEARNING_SIGNALS);
     }
 
     @Test

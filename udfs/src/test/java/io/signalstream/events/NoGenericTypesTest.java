@@ -1,6 +1,7 @@
 package io.signalstream.events;
 
 import io.signalstream.functions.ConversationStateFunction;
+import io.signalstream.functions.FeedbackJoinFunction;
 import io.signalstream.functions.IntelligenceAggregator;
 
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
@@ -41,7 +42,10 @@ class NoGenericTypesTest {
                 Usage.class,
                 ConversationStateFunction.ConversationCounters.class,
                 IntelligenceAggregator.PendingAnchor.class,
-                IntelligenceAggregator.LatestAnswer.class
+                IntelligenceAggregator.LatestAnswer.class,
+                Feedback.class,
+                LearningSignal.class,
+                FeedbackJoinFunction.PendingFeedback.class
             })
     void isSerializedWithoutKryo(Class<?> type) {
         TypeInformation<?> info = TypeInformation.of(type);
