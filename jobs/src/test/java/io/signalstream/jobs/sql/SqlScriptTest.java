@@ -104,6 +104,17 @@ class SqlScriptTest {
                                 ""));
     }
 
+    @Test
+    void anEmptyResultPrintsAnEmptyJsonArray() throws Exception {
+        QueryResult empty = new QueryResult("SELECT a FROM t", List.of("a"), List.of());
+        String json = print(ResultFormat.JSON, empty);
+        assertThat(json).isEqualTo("[]\n");
+        assertThat(io.signalstream.serde.Json.MAPPER.readTree(json).isArray()).isTrue();
+        assertThat(io.signalstream.serde.Json.MAPPER.readTree(json)).isEmpty();
+        assertThat(print(ResultFormat.CSV, empty)).isEqualTo("a\n");
+        assertThat(print(ResultFormat.TABLE, empty)).endsWith("0 rows\n");
+    }
+
     private static String print(ResultFormat f, QueryResult r) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         f.print(r, new PrintStream(bytes, true, StandardCharsets.UTF_8));
