@@ -55,7 +55,7 @@ class SqlScriptTest {
         Map<String, String> vars = Map.of("bootstrap.servers", "127.0.0.1:9092");
         List<String> tables =
                 SqlScript.parse(Files.readString(Path.of("..", "sql", "tables.sql")), vars);
-        assertThat(tables).hasSize(14).allMatch(s -> s.startsWith("CREATE ") && !s.contains("${"));
+        assertThat(tables).hasSize(16).allMatch(s -> s.startsWith("CREATE ") && !s.contains("${"));
         assertThat(SqlScript.parse(Files.readString(Path.of("..", "sql", "functions.sql")), vars))
                 .hasSize(7)
                 .allMatch(s -> s.startsWith("CREATE FUNCTION IF NOT EXISTS "));
