@@ -10,8 +10,8 @@ import java.time.Instant;
  * support.learning-signals}: a labelled example for the next prompt or model, and one sample of the
  * live accuracy of (agent, provider, model, prompt version).
  *
- * @param signalId deterministic id: a name-based UUID of the tenant and {@code feedback_id}, so a
- *     replay yields the same id
+ * @param signalId deterministic id: a name-based UUID of tenant, conversation and {@code
+ *     feedback_id}, so a replay yields the same id
  * @param tenantId tenant id
  * @param conversationId conversation id
  * @param version the judged conversation version

@@ -252,7 +252,7 @@ public class FeedbackJoinFunction
         boolean agreed = agrees(predictedJson, f.expected());
         out.collect(
                 new LearningSignal(
-                        signalId(f.tenantId(), f.feedbackId()),
+                        signalId(f.tenantId(), f.conversationId(), f.feedbackId()),
                         f.tenantId(),
                         f.conversationId(),
                         f.version(),
@@ -365,10 +365,18 @@ public class FeedbackJoinFunction
         return p.equals(e);
     }
 
-    /** The deterministic signal id of a feedback: a name-based UUID of tenant and feedback id. */
-    public static String signalId(String tenantId, String feedbackId) {
+    /**
+     * The deterministic signal id of a feedback: a name-based (type 3) UUID of tenant, conversation
+     * and feedback id, so a replay or a re-sent copy yields the same id.
+     */
+    public static String signalId(String tenantId, String conversationId, String feedbackId) {
         return UUID.nameUUIDFromBytes(
-                        ("learning-signal\u0000" + tenantId + "\u0000" + feedbackId)
+                        String.join(
+                                        "\u0000",
+                                        "learning-signal",
+                                        tenantId,
+                                        conversationId,
+                                        feedbackId)
                                 .getBytes(StandardCharsets.UTF_8))
                 .toString();
     }

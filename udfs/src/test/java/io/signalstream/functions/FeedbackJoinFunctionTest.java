@@ -137,7 +137,7 @@ class FeedbackJoinFunctionTest {
 
         assertThat(signals()).hasSize(1);
         LearningSignal s = signals().get(0);
-        assertThat(s.signalId()).isEqualTo(FeedbackJoinFunction.signalId(TENANT, "fb-1"));
+        assertThat(s.signalId()).isEqualTo(FeedbackJoinFunction.signalId(TENANT, CONV, "fb-1"));
         assertThat(s.tenantId()).isEqualTo(TENANT);
         assertThat(s.conversationId()).isEqualTo(CONV);
         assertThat(s.version()).isEqualTo(3);

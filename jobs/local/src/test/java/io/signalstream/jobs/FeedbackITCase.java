@@ -417,6 +417,7 @@ class FeedbackITCase {
                             .isEqualTo(
                                     FeedbackJoinFunction.signalId(
                                             s.get("tenant_id").asText(),
+                                            s.get("conversation_id").asText(),
                                             s.get("feedback_id").asText()));
                 }
 
