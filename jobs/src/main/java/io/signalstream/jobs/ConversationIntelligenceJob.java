@@ -141,7 +141,7 @@ public final class ConversationIntelligenceJob {
                         .build();
         return new ConversationIntelligenceJob(
                         conf, source, new KafkaIntelligenceSinks(conf, kafkaProperties))
-                .withFeedbackSource(feedback);
+                .withFeedbackSource(conf.get(JobOptions.FEEDBACK_ENABLED) ? feedback : null);
     }
 
     /**
@@ -149,7 +149,7 @@ public final class ConversationIntelligenceJob {
      * the agent results into learning signals ({@link IntelligenceSinks#learningSignals()}).
      * Without it the job has no feedback input.
      *
-     * @param source raw feedback records ({@code support.feedback})
+     * @param source raw feedback records ({@code support.feedback}); {@code null} for none
      * @return this job
      */
     public ConversationIntelligenceJob withFeedbackSource(Source<RawRecord, ?, ?> source) {

@@ -71,6 +71,20 @@ class ConversationIntelligenceJobTest {
     }
 
     @Test
+    void theFeedbackLoopCanBeTurnedOff() {
+        Configuration conf = new Configuration();
+        conf.set(io.signalstream.config.JobOptions.FEEDBACK_ENABLED, false);
+        List<String> uids = new ArrayList<>();
+        graph(conf).getStreamNodes().forEach(n -> uids.add(n.getTransformationUID()));
+        assertThat(uids)
+                .contains(ConversationIntelligenceJob.UID_SINK_DLQ)
+                .doesNotContain(
+                        ConversationIntelligenceJob.UID_SOURCE_FEEDBACK,
+                        ConversationIntelligenceJob.UID_FEEDBACK_JOIN,
+                        ConversationIntelligenceJob.UID_SINK_LEARNING_SIGNALS);
+    }
+
+    @Test
     void badAgentConfigurationFailsAtBuildTime() {
         Configuration unknownAgent = new Configuration();
         unknownAgent.set(AgentOptions.ENABLED, List.of("pii", "horoscope"));

@@ -104,6 +104,14 @@ public final class JobOptions {
                             "Output topic of learning signals: feedback joined with the agent"
                                     + " result it judges.");
 
+    public static final ConfigOption<Boolean> FEEDBACK_ENABLED =
+            ConfigOptions.key("signalstream.feedback.enabled")
+                    .booleanType()
+                    .defaultValue(true)
+                    .withDescription(
+                            "Whether the job reads the feedback topic and writes learning"
+                                    + " signals; off, neither topic is needed.");
+
     public static final ConfigOption<Duration> FEEDBACK_TTL =
             ConfigOptions.key("signalstream.feedback.ttl")
                     .durationType()
