@@ -9,6 +9,8 @@ import io.signalstream.serde.Json;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
@@ -41,11 +43,12 @@ import java.util.UUID;
  *
  * <p>Whichever side arrives first waits: each agent result is kept per (agent, version) for {@code
  * ttl} (an idle TTL, state {@code results}); a feedback whose result is not there yet waits in
- * {@code pending-feedback} with a processing-time timer at arrival + {@code ttl}. Processing time,
- * because the job has no watermarks and a correction made hours after the conversation must still
- * find its result: what bounds the wait is how long the operator keeps things, not event time. When
- * the timer fires first, the feedback goes to the {@link #DEAD_LETTERS} side output (stage {@value
- * #STAGE}) with the reason:
+ * {@code pending-feedback} (and its size in {@code pending-feedback-count}, so an agent result
+ * costs one point read when nothing waits) with a processing-time timer at arrival + {@code ttl}.
+ * Processing time, because the job has no watermarks and a correction made hours after the
+ * conversation must still find its result: what bounds the wait is how long the operator keeps
+ * things, not event time. When the timer fires first, the feedback goes to the {@link
+ * #DEAD_LETTERS} side output (stage {@value #STAGE}) with the reason:
  *
  * <ul>
  *   <li>{@code wrong_version}: the conversation has results, but none of that agent for that
@@ -84,6 +87,7 @@ public class FeedbackJoinFunction
 
     private transient MapState<String, AgentResult> results;
     private transient MapState<String, PendingFeedback> pending;
+    private transient ValueState<Integer> pendingCount;
     private transient MapState<String, Boolean> seen;
     private transient Counter duplicates;
     private transient MetricGroup deadLetterMetrics;
@@ -115,6 +119,9 @@ public class FeedbackJoinFunction
         seenDesc.enableTimeToLive(IdleStateTtl.of(ttl));
         results = getRuntimeContext().getMapState(resultsDesc);
         pending = getRuntimeContext().getMapState(pendingDesc);
+        pendingCount =
+                getRuntimeContext()
+                        .getState(new ValueStateDescriptor<>("pending-feedback-count", Types.INT));
         seen = getRuntimeContext().getMapState(seenDesc);
         MetricGroup metrics = getRuntimeContext().getMetricGroup();
         duplicates = metrics.counter("feedback_duplicates");
@@ -147,6 +154,7 @@ public class FeedbackJoinFunction
         }
         long deadline = ctx.timerService().currentProcessingTime() + ttl.toMillis();
         pending.put(f.feedbackId(), new PendingFeedback(f, deadline));
+        addPending(1);
         ctx.timerService().registerProcessingTimeTimer(deadline);
     }
 
@@ -154,7 +162,9 @@ public class FeedbackJoinFunction
     public void processElement2(AgentResult r, Context ctx, Collector<LearningSignal> out)
             throws Exception {
         results.put(resultKey(r.agent(), r.version()), r);
-        if (pending.isEmpty()) {
+        // Every agent result passes here: one point read when no feedback waits (the common
+        // case), instead of a RocksDB iterator over the pending map.
+        if (pendingCount() == 0) {
             return;
         }
         List<Feedback> matched = new ArrayList<>();
@@ -169,6 +179,7 @@ public class FeedbackJoinFunction
             seen.put(f.feedbackId(), true);
             judge(f, r, ctx, out);
         }
+        addPending(-matched.size());
     }
 
     @Override
@@ -188,6 +199,7 @@ public class FeedbackJoinFunction
         for (String k : results.keys()) {
             have.add(k);
         }
+        addPending(-expired.size());
         for (Feedback f : expired) {
             pending.remove(f.feedbackId());
             seen.put(f.feedbackId(), true);
@@ -220,6 +232,20 @@ public class FeedbackJoinFunction
                                 + abbreviated(versions),
                         ctx);
             }
+        }
+    }
+
+    private int pendingCount() throws Exception {
+        Integer n = pendingCount.value();
+        return n == null ? 0 : n;
+    }
+
+    private void addPending(int delta) throws Exception {
+        int n = pendingCount() + delta;
+        if (n <= 0) {
+            pendingCount.clear();
+        } else {
+            pendingCount.update(n);
         }
     }
 
