@@ -320,6 +320,60 @@ CREATE TABLE IF NOT EXISTS alerts (
 ) WITH (
     'connector' = 'kafka',
     'topic' = 'support.alerts',
+-- support.feedback: human corrections of agent answers (input of the job and of POST
+-- /v1/feedback). `expected` is any JSON scalar, read as its text ("negative", "0.4", "true").
+CREATE TABLE IF NOT EXISTS feedback (
+    feedback_id STRING,
+    tenant_id STRING,
+    conversation_id STRING,
+    version BIGINT,
+    agent STRING,
+    field STRING,
+    expected STRING,
+    user_id STRING,
+    `comment` STRING,
+    `timestamp` TIMESTAMP_LTZ(3),
+    ts TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL,
+    event_time AS COALESCE(`timestamp`, ts),
+    WATERMARK FOR event_time AS event_time - INTERVAL '1' MINUTE
+) WITH (
+    'connector' = 'kafka',
+    'topic' = 'support.feedback',
+    'properties.bootstrap.servers' = '${bootstrap.servers}',
+    'properties.group.id' = '${group.id:signalstream-sql}',
+    'properties.isolation.level' = 'read_committed',
+    'scan.startup.mode' = '${scan.startup.mode:earliest-offset}',
+    'scan.bounded.mode' = '${scan.bounded.mode:latest-offset}',
+    'format' = 'json',
+    'json.ignore-parse-errors' = 'true',
+    'json.timestamp-format.standard' = 'ISO-8601'
+);
+
+-- support.learning-signals: one record per correction joined with the agent answer it judges.
+-- `predicted` and `expected` are JSON values read as their text; `timestamp` is when the
+-- correction was made, the rowtime.
+CREATE TABLE IF NOT EXISTS learning_signals (
+    signal_id STRING,
+    tenant_id STRING,
+    conversation_id STRING,
+    version BIGINT,
+    agent STRING,
+    field STRING,
+    predicted STRING,
+    expected STRING,
+    agreed BOOLEAN,
+    provider STRING,
+    model STRING,
+    prompt_version STRING,
+    prompt_hash STRING,
+    feedback_id STRING,
+    user_id STRING,
+    `timestamp` TIMESTAMP_LTZ(3),
+    ts TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL,
+    WATERMARK FOR `timestamp` AS `timestamp` - INTERVAL '1' MINUTE
+) WITH (
+    'connector' = 'kafka',
+    'topic' = 'support.learning-signals',
     'properties.bootstrap.servers' = '${bootstrap.servers}',
     'properties.group.id' = '${group.id:signalstream-sql}',
     'properties.isolation.level' = 'read_committed',

@@ -13,15 +13,20 @@ import io.signalstream.events.Alert;
 import io.signalstream.events.ChatMessage;
 import io.signalstream.events.ConversationSnapshot;
 import io.signalstream.events.DeadLetter;
+import io.signalstream.events.Feedback;
+import io.signalstream.events.LearningSignal;
 import io.signalstream.events.LineageRecord;
 import io.signalstream.events.RawRecord;
 import io.signalstream.functions.AgentAsyncFunction;
 import io.signalstream.functions.AgentProviders;
 import io.signalstream.functions.AlertFunction;
 import io.signalstream.functions.ConversationStateFunction;
+import io.signalstream.functions.FeedbackJoinFunction;
 import io.signalstream.functions.IntelligenceAggregator;
 import io.signalstream.functions.ParseAndValidateFunction;
+import io.signalstream.functions.ParseFeedbackFunction;
 import io.signalstream.serde.ChatMessageParser;
+import io.signalstream.serde.FeedbackParser;
 import io.signalstream.serde.RawRecordDeserializationSchema;
 
 import org.apache.flink.annotation.VisibleForTesting;
@@ -52,10 +57,13 @@ import java.util.function.UnaryOperator;
  * <pre>
  * support.messages.raw → parse + validate ──bad──► support.dlq
  *   → keyBy(tenant:conversation) → ConversationStateFunction ──► support.conversations.state
- *   → one async I/O operator per agent ──► support.ai.&lt;agent&gt;
+ *   → one async I/O operator per agent (or per combining provider) ──► support.ai.&lt;agent&gt;
  *   → IntelligenceAggregator (join with the snapshot anchor) ──► support.ai.aggregated
  *                                                            └─► support.lineage
  *   → AlertFunction (aggregated + snapshots) ──► support.alerts
+ * support.feedback → parse + validate ──bad──► support.dlq
+ *   → FeedbackJoinFunction (keyBy tenant:conversation, with the agent results)
+ *       ──► support.learning-signals, unmatched within the TTL ──► support.dlq
  * </pre>
  *
  * <p>The source and the sinks are injected, so tests can run the same wiring; {@link
@@ -76,12 +84,17 @@ public final class ConversationIntelligenceJob {
     public static final String UID_SINK_DLQ = "sink-dlq";
     public static final String UID_ALERTS = "alerts";
     public static final String UID_SINK_ALERTS = "sink-alerts";
+    public static final String UID_SOURCE_FEEDBACK = "source-feedback";
+    public static final String UID_PARSE_FEEDBACK = "parse-feedback";
+    public static final String UID_FEEDBACK_JOIN = "feedback-join";
+    public static final String UID_SINK_LEARNING_SIGNALS = "sink-learning-signals";
 
     private final Configuration conf;
     private final Source<RawRecord, ?, ?> source;
     private final IntelligenceSinks sinks;
     private AgentFunctionFactory agentFunctions = AgentAsyncFunction::new;
     private UnaryOperator<DataStream<ChatMessage>> messageStage = UnaryOperator.identity();
+    private Source<RawRecord, ?, ?> feedbackSource;
 
     /** Creates the async function of an agent; tests substitute failing or slow ones. */
     @FunctionalInterface
@@ -129,10 +142,21 @@ public final class ConversationIntelligenceJob {
                         .setProperties(kafkaProperties)
                         .setProperty("isolation.level", "read_committed")
                         .build();
+        KafkaSource<RawRecord> feedback =
+                KafkaSource.<RawRecord>builder()
+                        .setBootstrapServers(conf.get(JobOptions.BOOTSTRAP_SERVERS))
+                        .setTopics(conf.get(JobOptions.TOPIC_FEEDBACK))
+                        .setGroupId(conf.get(JobOptions.GROUP_ID))
+                        .setStartingOffsets(committedOrEarliest())
+                        .setDeserializer(new RawRecordDeserializationSchema())
+                        .setProperties(kafkaProperties)
+                        .setProperty("isolation.level", "read_committed")
+                        .build();
         return new ConversationIntelligenceJob(
-                withKafkaProperties(conf, kafkaProperties),
-                source,
-                new KafkaIntelligenceSinks(conf, kafkaProperties));
+                        withKafkaProperties(conf, kafkaProperties),
+                        source,
+                        new KafkaIntelligenceSinks(conf, kafkaProperties))
+                .withFeedbackSource(conf.get(JobOptions.FEEDBACK_ENABLED) ? feedback : null);
     }
 
     /**
@@ -150,6 +174,19 @@ public final class ConversationIntelligenceJob {
             }
         }
         return copy;
+    }
+
+    /**
+     * Adds the feedback loop: feedback records from {@code source} are validated and joined with
+     * the agent results into learning signals ({@link IntelligenceSinks#learningSignals()}).
+     * Without it the job has no feedback input.
+     *
+     * @param source raw feedback records ({@code support.feedback}); {@code null} for none
+     * @return this job
+     */
+    public ConversationIntelligenceJob withFeedbackSource(Source<RawRecord, ?, ?> source) {
+        this.feedbackSource = source;
+        return this;
     }
 
     @SuppressWarnings("deprecation")
@@ -314,12 +351,54 @@ public final class ConversationIntelligenceJob {
                         .uid(UID_ALERTS)
                         .name("alerts");
 
+        deadLetters = feedbackLoop(env, agentResults, agents, deadLetters);
         snapshots.sinkTo(sinks.snapshots()).uid(UID_SINK_STATE).name("sink: conversation state");
         agentResults.sinkTo(sinks.agentResults()).uid(UID_SINK_AGENTS).name("sink: agent results");
         aggregated.sinkTo(sinks.aggregated()).uid(UID_SINK_AGGREGATED).name("sink: aggregated");
         lineage.sinkTo(sinks.lineage()).uid(UID_SINK_LINEAGE).name("sink: lineage");
         deadLetters.sinkTo(sinks.deadLetters()).uid(UID_SINK_DLQ).name("sink: dead letters");
         alerts.sinkTo(sinks.alerts()).uid(UID_SINK_ALERTS).name("sink: alerts");
+    }
+
+    /**
+     * The feedback loop (when a feedback source is set): parse + validate, the keyed join with the
+     * agent results, the learning-signal sink.
+     *
+     * @return {@code deadLetters} with the feedback's dead letters added
+     */
+    private DataStream<DeadLetter> feedbackLoop(
+            StreamExecutionEnvironment env,
+            DataStream<AgentResult> agentResults,
+            List<AgentSpec> agents,
+            DataStream<DeadLetter> deadLetters) {
+        if (feedbackSource == null) {
+            return deadLetters;
+        }
+        List<String> names = agents.stream().map(AgentSpec::name).toList();
+        SingleOutputStreamOperator<Feedback> feedback =
+                env.fromSource(feedbackSource, WatermarkStrategy.noWatermarks(), "feedback")
+                        .uid(UID_SOURCE_FEEDBACK)
+                        .name("source: " + conf.get(JobOptions.TOPIC_FEEDBACK))
+                        .process(
+                                new ParseFeedbackFunction(
+                                        new FeedbackParser(
+                                                names,
+                                                conf.get(JobOptions.MAX_ID_LENGTH),
+                                                conf.get(JobOptions.MAX_FUTURE_SKEW))))
+                        .uid(UID_PARSE_FEEDBACK)
+                        .name("parse feedback");
+        SingleOutputStreamOperator<LearningSignal> signals =
+                feedback.connect(agentResults)
+                        .keyBy(Feedback::conversationKey, AgentResult::conversationKey)
+                        .process(new FeedbackJoinFunction(conf.get(JobOptions.FEEDBACK_TTL), names))
+                        .uid(UID_FEEDBACK_JOIN)
+                        .name("feedback join");
+        signals.sinkTo(sinks.learningSignals())
+                .uid(UID_SINK_LEARNING_SIGNALS)
+                .name("sink: learning signals");
+        return deadLetters.union(
+                feedback.getSideOutput(ParseFeedbackFunction.DEAD_LETTERS),
+                signals.getSideOutput(FeedbackJoinFunction.DEAD_LETTERS));
     }
 
     /**

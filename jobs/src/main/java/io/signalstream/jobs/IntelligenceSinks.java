@@ -5,6 +5,7 @@ import io.signalstream.events.AggregatedIntelligence;
 import io.signalstream.events.Alert;
 import io.signalstream.events.ConversationSnapshot;
 import io.signalstream.events.DeadLetter;
+import io.signalstream.events.LearningSignal;
 import io.signalstream.events.LineageRecord;
 
 import org.apache.flink.api.connector.sink2.Sink;
@@ -32,4 +33,7 @@ public interface IntelligenceSinks {
 
     /** Sink of dead letters ({@code support.dlq}). */
     Sink<DeadLetter> deadLetters();
+
+    /** Sink of learning signals ({@code support.learning-signals}). */
+    Sink<LearningSignal> learningSignals();
 }

@@ -6,6 +6,7 @@ import io.signalstream.events.AggregatedIntelligence;
 import io.signalstream.events.Alert;
 import io.signalstream.events.ConversationSnapshot;
 import io.signalstream.events.DeadLetter;
+import io.signalstream.events.LearningSignal;
 import io.signalstream.events.LineageRecord;
 import io.signalstream.serde.EventSerialization;
 
@@ -67,6 +68,13 @@ public final class KafkaIntelligenceSinks implements IntelligenceSinks {
     @Override
     public Sink<DeadLetter> deadLetters() {
         return sink("dlq", EventSerialization.deadLetters(conf.get(JobOptions.TOPIC_DLQ)));
+    }
+
+    @Override
+    public Sink<LearningSignal> learningSignals() {
+        return sink(
+                "learning-signals",
+                EventSerialization.learningSignals(conf.get(JobOptions.TOPIC_LEARNING_SIGNALS)));
     }
 
     private <T> KafkaSink<T> sink(String output, KafkaRecordSerializationSchema<T> serializer) {

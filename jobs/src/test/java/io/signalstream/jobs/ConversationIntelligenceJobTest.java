@@ -52,7 +52,11 @@ class ConversationIntelligenceJobTest {
                         ConversationIntelligenceJob.agentUid("summary"),
                         ConversationIntelligenceJob.UID_SINK_AGGREGATED,
                         ConversationIntelligenceJob.UID_SINK_LINEAGE,
-                        ConversationIntelligenceJob.UID_SINK_DLQ);
+                        ConversationIntelligenceJob.UID_SINK_DLQ,
+                        ConversationIntelligenceJob.UID_SOURCE_FEEDBACK,
+                        ConversationIntelligenceJob.UID_PARSE_FEEDBACK,
+                        ConversationIntelligenceJob.UID_FEEDBACK_JOIN,
+                        ConversationIntelligenceJob.UID_SINK_LEARNING_SIGNALS);
     }
 
     @Test
@@ -87,6 +91,20 @@ class ConversationIntelligenceJobTest {
         assertThat(uids)
                 .contains("agent-pii", "agent-sentiment")
                 .doesNotContain("agent-insights", "agent-summary");
+    }
+
+    @Test
+    void theFeedbackLoopCanBeTurnedOff() {
+        Configuration conf = new Configuration();
+        conf.set(io.signalstream.config.JobOptions.FEEDBACK_ENABLED, false);
+        List<String> uids = new ArrayList<>();
+        graph(conf).getStreamNodes().forEach(n -> uids.add(n.getTransformationUID()));
+        assertThat(uids)
+                .contains(ConversationIntelligenceJob.UID_SINK_DLQ)
+                .doesNotContain(
+                        ConversationIntelligenceJob.UID_SOURCE_FEEDBACK,
+                        ConversationIntelligenceJob.UID_FEEDBACK_JOIN,
+                        ConversationIntelligenceJob.UID_SINK_LEARNING_SIGNALS);
     }
 
     @Test

@@ -102,6 +102,37 @@ public final class JobOptions {
                     .stringType()
                     .defaultValue("support.alerts")
                     .withDescription("Output topic of real-time alerts.");
+    public static final ConfigOption<String> TOPIC_FEEDBACK =
+            ConfigOptions.key("signalstream.topics.feedback")
+                    .stringType()
+                    .defaultValue("support.feedback")
+                    .withDescription("Input topic of human feedback on agent results.");
+
+    public static final ConfigOption<String> TOPIC_LEARNING_SIGNALS =
+            ConfigOptions.key("signalstream.topics.learning-signals")
+                    .stringType()
+                    .defaultValue("support.learning-signals")
+                    .withDescription(
+                            "Output topic of learning signals: feedback joined with the agent"
+                                    + " result it judges.");
+
+    public static final ConfigOption<Boolean> FEEDBACK_ENABLED =
+            ConfigOptions.key("signalstream.feedback.enabled")
+                    .booleanType()
+                    .defaultValue(true)
+                    .withDescription(
+                            "Whether the job reads the feedback topic and writes learning"
+                                    + " signals; off, neither topic is needed.");
+
+    public static final ConfigOption<Duration> FEEDBACK_TTL =
+            ConfigOptions.key("signalstream.feedback.ttl")
+                    .durationType()
+                    .defaultValue(Duration.ofHours(24))
+                    .withDescription(
+                            "Processing time the feedback join keeps each agent result and lets"
+                                    + " a feedback wait for its result; unmatched feedback then"
+                                    + " goes to the dead-letter topic. State grows with the"
+                                    + " agent results of this period.");
 
     public static final ConfigOption<Integer> TRANSCRIPT_WINDOW =
             ConfigOptions.key("signalstream.state.transcript-window")

@@ -5,6 +5,7 @@ import io.signalstream.events.AggregatedIntelligence;
 import io.signalstream.events.Alert;
 import io.signalstream.events.ConversationSnapshot;
 import io.signalstream.events.DeadLetter;
+import io.signalstream.events.LearningSignal;
 import io.signalstream.events.LineageRecord;
 
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
@@ -55,6 +56,11 @@ public final class EventSerialization {
     /** Serializer for {@code support.dlq}, keyed by tenant (no key when unknown). */
     public static KafkaRecordSerializationSchema<DeadLetter> deadLetters(String topic) {
         return new KeyedJson<>(d -> topic, DeadLetter::tenantId);
+    }
+
+    /** Serializer for {@code support.learning-signals}, keyed {@code tenant:conversation}. */
+    public static KafkaRecordSerializationSchema<LearningSignal> learningSignals(String topic) {
+        return new KeyedJson<>(s -> topic, LearningSignal::conversationKey);
     }
 
     /**

@@ -2,6 +2,7 @@ package io.signalstream.events;
 
 import io.signalstream.functions.AlertFunction;
 import io.signalstream.functions.ConversationStateFunction;
+import io.signalstream.functions.FeedbackJoinFunction;
 import io.signalstream.functions.IntelligenceAggregator;
 
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
@@ -45,7 +46,10 @@ class NoGenericTypesTest {
                 IntelligenceAggregator.LatestAnswer.class,
                 Alert.class,
                 AlertFunction.Turn.class,
-                AlertFunction.Track.class
+                AlertFunction.Track.class,
+                Feedback.class,
+                LearningSignal.class,
+                FeedbackJoinFunction.PendingFeedback.class
             })
     void isSerializedWithoutKryo(Class<?> type) {
         TypeInformation<?> info = TypeInformation.of(type);

@@ -1,8 +1,11 @@
 package io.signalstream.api;
 
+import io.signalstream.config.AgentOptions;
 import io.signalstream.events.ConversationKeys;
+import io.signalstream.events.Feedback;
 import io.signalstream.events.RawRecord;
 import io.signalstream.serde.ChatMessageParser;
+import io.signalstream.serde.FeedbackParser;
 import io.signalstream.serde.Json;
 import io.signalstream.serde.MessageValidationException;
 
@@ -64,6 +67,9 @@ import java.util.function.Predicate;
  *   <li>{@code GET /} the live dashboard (static files under {@code /dashboard/});
  *   <li>{@code POST /v1/messages}: validated by the job's own parser, produced keyed {@code
  *       tenant:conversation}, 202 once the broker acknowledged it;
+ *   <li>{@code POST /v1/feedback}: a correction of an agent answer ({@link FeedbackParser}),
+ *       produced keyed {@code tenant:conversation} to {@value #FEEDBACK_TOPIC}, 202 once
+ *       acknowledged; the job turns it into a learning signal;
  *   <li>{@code GET /v1/conversations[?sentiment=&urgency=&pii=&limit=]}, {@code GET
  *       /v1/conversations/{id}/insights};
  *   <li>WebSocket {@code /v1/stream} and {@code /v1/conversations/{id}/stream}: each new version as
@@ -92,6 +98,12 @@ public final class ApiServer implements AutoCloseable {
 
     private final ApiOptions options;
     private final ChatMessageParser parser = ChatMessageParser.withDefaults();
+
+    /** Where {@code POST /v1/feedback} writes: the job's default feedback topic. */
+    public static final String FEEDBACK_TOPIC = "support.feedback";
+
+    private final FeedbackParser feedbackParser =
+            new FeedbackParser(AgentOptions.ALL_AGENTS, 128, Duration.ofDays(1));
     private final KafkaProducer<byte[], byte[]> producer;
     private final ConversationView view;
     private final WebhookDispatcher webhooks;
@@ -108,6 +120,7 @@ public final class ApiServer implements AutoCloseable {
     private final ScheduledExecutorService expiries;
     private final Counter accepted;
     private final Counter refused;
+    private final Counter feedbackAccepted;
     private final Javalin app;
 
     /** Frames a WebSocket client may have queued before it counts as too slow and is closed. */
@@ -237,6 +250,7 @@ public final class ApiServer implements AutoCloseable {
         this.admin = Admin.create(options.kafkaClient("signalstream-api-ready"));
         this.accepted = metrics.counter("signalstream_api_messages_accepted");
         this.refused = metrics.counter("signalstream_api_messages_rate_limited");
+        this.feedbackAccepted = metrics.counter("signalstream_api_feedback_accepted");
         Gauge.builder("signalstream_api_streams_connected", connected, AtomicInteger::get)
                 .register(metrics);
         Gauge.builder("signalstream_api_view_lag_records", view, ConversationView::lag)
@@ -380,6 +394,7 @@ public final class ApiServer implements AutoCloseable {
                         ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
                                 .result(metrics.scrape()));
         app.post("/v1/messages", this::postMessage);
+        app.post("/v1/feedback", this::postFeedback);
         app.get("/v1/conversations", this::listConversations);
         app.get("/v1/conversations/{conversation_id}/insights", this::insights);
         app.get("/v1/alerts", this::listAlerts);
@@ -525,6 +540,100 @@ public final class ApiServer implements AutoCloseable {
                         msg.get("message_id").asText(),
                         "conversation_id",
                         conversation));
+    }
+
+    /**
+     * {@code POST /v1/feedback}: the caller's tenant (a body naming another is 403), a {@code
+     * feedback_id} (a UUID when absent; a retry with the same id counts once) and the {@code
+     * timestamp} (now when absent) are filled in, the record is validated as the job validates it
+     * (400 with the rule's {@code error} code), produced and acknowledged (202), or 503 naming the
+     * {@code feedback_id} to retry with. Shares the tenant's rate limit with messages.
+     */
+    private void postFeedback(Context ctx) {
+        String tenant = ctx.attribute(TENANT);
+        ConsumptionProbe probe = bucket(tenant).tryConsumeAndReturnRemaining(1);
+        if (!probe.isConsumed()) {
+            refused.increment();
+            ctx.header(
+                    "Retry-After",
+                    String.valueOf(
+                            Math.max(
+                                    1,
+                                    TimeUnit.NANOSECONDS.toSeconds(
+                                            probe.getNanosToWaitForRefill() + 999_999_999L))));
+            error(ctx, 429, "rate_limited", "over the posts per second of this tenant");
+            return;
+        }
+        JsonNode body;
+        try {
+            byte[] bytes = ctx.req().getInputStream().readNBytes(options.maxBodyBytes() + 1);
+            if (bytes.length > options.maxBodyBytes()) {
+                error(ctx, 413, "too_large", "request body over " + options.maxBodyBytes());
+                return;
+            }
+            body = Json.MAPPER.readTree(bytes);
+        } catch (IOException e) {
+            error(ctx, 400, "malformed_json", "the body is not valid JSON");
+            return;
+        }
+        if (!(body instanceof ObjectNode fb)) {
+            error(ctx, 400, "not_an_object", "the body must be a JSON object");
+            return;
+        }
+        JsonNode claimed = fb.get("tenant_id");
+        if (claimed != null && !claimed.isNull() && !tenant.equals(claimed.asText())) {
+            error(ctx, 403, "forbidden", "tenant_id differs from the token's tenant");
+            return;
+        }
+        fb.put("tenant_id", tenant);
+        if (!fb.hasNonNull("feedback_id")) {
+            fb.put("feedback_id", UUID.randomUUID().toString());
+        }
+        Instant now = Instant.now();
+        if (!fb.hasNonNull("timestamp")) {
+            fb.put("timestamp", now.toString());
+        }
+        Feedback feedback;
+        try {
+            feedback = feedbackParser.parse(fb, now, now, null);
+        } catch (MessageValidationException e) {
+            error(ctx, 400, e.errorType(), e.getMessage());
+            return;
+        }
+        byte[] key = feedback.conversationKey().getBytes(StandardCharsets.UTF_8);
+        try {
+            producer.send(new ProducerRecord<>(FEEDBACK_TOPIC, key, Json.toBytes(fb)))
+                    .get(options.produceTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException | KafkaException e) {
+            feedbackUnavailable(ctx, feedback.feedbackId());
+            return;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            feedbackUnavailable(ctx, feedback.feedbackId());
+            return;
+        }
+        feedbackAccepted.increment();
+        json(
+                ctx,
+                202,
+                Map.of(
+                        "feedback_id",
+                        feedback.feedbackId(),
+                        "conversation_id",
+                        feedback.conversationId()));
+    }
+
+    private static void feedbackUnavailable(Context ctx, String feedbackId) {
+        json(
+                ctx,
+                503,
+                Map.of(
+                        "error",
+                        "unavailable",
+                        "reason",
+                        "Kafka did not acknowledge the feedback; retry with the same feedback_id",
+                        "feedback_id",
+                        feedbackId));
     }
 
     private Bucket bucket(String tenant) {

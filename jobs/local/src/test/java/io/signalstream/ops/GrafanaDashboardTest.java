@@ -46,6 +46,9 @@ class GrafanaDashboardTest {
                         "aggregated_complete",
                         "aggregated_partial",
                         "active_conversations",
+                        "agent_provider_model_prompt_version_feedback_total",
+                        "agent_provider_model_prompt_version_feedback_agreed",
+                        "feedback_duplicates",
                         "pendingRecords")) {
             assertThat(all).as(metric).contains("flink_taskmanager_job_task_operator_" + metric);
         }

@@ -104,14 +104,16 @@ class PrometheusMetricsITCase {
         }
     }
 
-    /** The five Kafka sinks, by the name the job gives them. */
+    /** The Kafka sinks, by the name the job gives them. */
     static final List<String> SINKS =
             List.of(
                     "sink: conversation state",
                     "sink: agent results",
                     "sink: aggregated",
                     "sink: lineage",
-                    "sink: dead letters");
+                    "sink: dead letters",
+                    "sink: alerts",
+                    "sink: learning signals");
 
     /** Metric-name collision warnings of Flink's metric groups, captured during the test. */
     static final StringWriter COLLISIONS = new StringWriter();

@@ -107,6 +107,7 @@ class SqlQueriesITCase {
                             "08_dead_letters_by_reason.sql",
                             "09_escalations_never_handled.sql",
                             "10_pii_in_customer_messages.sql",
+                            "11_agent_accuracy_by_prompt_version.sql",
                             "12_alerts_per_tenant_and_type.sql",
                             "13_answers_per_agent.sql"));
 
@@ -160,7 +161,8 @@ class SqlQueriesITCase {
                             + "  \"}")) {
             events.add(Map.entry("", bad.getBytes(StandardCharsets.UTF_8)));
         }
-        DemoDataLoader.load(conf, new Properties(), events, Duration.ofMinutes(3), System.out);
+        DemoDataLoader.load(
+                conf, new Properties(), events, feedback(), Duration.ofMinutes(3), System.out);
 
         topics = readAll(broker.bootstrapServers());
         runner =
@@ -171,6 +173,56 @@ class SqlQueriesITCase {
                         new Configuration());
         runner.run(Files.readString(SQL_DIR.resolve("tables.sql")));
         runner.run(Files.readString(SQL_DIR.resolve("functions.sql")));
+    }
+
+    /**
+     * Corrections of the first customer message of 30 real conversations: the sentiment label
+     * (cycling negative, neutral, positive) by two reviewers, whether 10 of them hold PII, and one
+     * for an unknown agent (a dead letter).
+     */
+    private static List<Map.Entry<String, byte[]>> feedback() throws IOException {
+        Map<String, JsonNode> firstCustomer = new java.util.LinkedHashMap<>();
+        Map<String, Integer> versions = new HashMap<>();
+        for (String line : ConversationReplayer.readLines(null)) {
+            JsonNode n = Json.MAPPER.readTree(line);
+            String key = convKey(n);
+            int v = versions.merge(key, 1, Integer::sum);
+            if ("customer".equals(n.get("sender").asText()) && firstCustomer.size() < 30) {
+                firstCustomer.putIfAbsent(
+                        key,
+                        ((com.fasterxml.jackson.databind.node.ObjectNode) n).put("version", v));
+            }
+        }
+        String[] labels = {"negative", "neutral", "positive"};
+        List<Map.Entry<String, byte[]>> out = new ArrayList<>();
+        int i = 0;
+        for (Map.Entry<String, JsonNode> e : firstCustomer.entrySet()) {
+            JsonNode n = e.getValue();
+            var f = Json.MAPPER.createObjectNode();
+            f.put("feedback_id", "sql-fb-" + i);
+            f.put("tenant_id", n.get("tenant_id").asText());
+            f.put("conversation_id", n.get("conversation_id").asText());
+            f.put("version", n.get("version").asLong());
+            f.put("agent", i < 20 ? "sentiment" : "pii");
+            f.put("field", i < 20 ? "label" : "has_pii");
+            if (i < 20) {
+                f.put("expected", labels[i % 3]);
+            } else {
+                f.put("expected", false);
+            }
+            f.put("user_id", "reviewer-" + (i % 2));
+            f.put(
+                    "timestamp",
+                    Instant.parse("2024-05-01T10:00:00Z").plusSeconds(60L * i).toString());
+            out.add(Map.entry(e.getKey(), Json.toBytes(f)));
+            if (i == 0) {
+                f.put("feedback_id", "sql-fb-unknown-agent");
+                f.put("agent", "horoscope");
+                out.add(Map.entry(e.getKey(), Json.toBytes(f)));
+            }
+            i++;
+        }
+        return out;
     }
 
     private static String line(String id, String message, String ts, int turn) {
@@ -763,6 +815,90 @@ class SqlQueriesITCase {
         assertThat(values(result)).isEqualTo(expected);
     }
 
+    @Test
+    void agentAccuracyByPromptVersion() throws Exception {
+        record Key(String agent, String provider, String model, String promptVersion) {}
+        Map<Key, List<JsonNode>> groups =
+                new TreeMap<>(
+                        Comparator.comparing(Key::agent)
+                                .thenComparing(Key::provider)
+                                .thenComparing(Key::model)
+                                .thenComparing(Key::promptVersion));
+        for (Rec r : topic("support.learning-signals")) {
+            JsonNode v = r.value();
+            groups.computeIfAbsent(
+                            new Key(
+                                    v.get("agent").asText(),
+                                    v.get("provider").asText(),
+                                    v.get("model").asText(),
+                                    v.get("prompt_version").asText()),
+                            k -> new ArrayList<>())
+                    .add(v);
+        }
+        assertThat(topic("support.learning-signals"))
+                .as("one signal per valid correction")
+                .hasSize(30);
+        assertThat(groups.keySet()).extracting(Key::agent).contains("sentiment", "pii");
+
+        QueryResult result = query("11_agent_accuracy_by_prompt_version.sql");
+        assertThat(result.columns())
+                .containsExactly(
+                        "agent",
+                        "provider",
+                        "model",
+                        "prompt_version",
+                        "judged",
+                        "agreed",
+                        "accuracy_pct",
+                        "reviewers",
+                        "tenants",
+                        "first_feedback",
+                        "last_feedback");
+        assertThat(result.rows()).hasSameSizeAs(groups.keySet());
+        int i = 0;
+        for (Map.Entry<Key, List<JsonNode>> e : groups.entrySet()) {
+            Row row = result.rows().get(i++);
+            List<JsonNode> signals = e.getValue();
+            long agreed = signals.stream().filter(s -> s.get("agreed").asBoolean()).count();
+            Set<String> reviewers = new HashSet<>();
+            Set<String> tenants = new HashSet<>();
+            Instant first = null;
+            Instant last = null;
+            for (JsonNode s : signals) {
+                reviewers.add(s.get("user_id").asText());
+                tenants.add(s.get("tenant_id").asText());
+                Instant t = Instant.parse(s.get("timestamp").asText());
+                first = first == null || t.isBefore(first) ? t : first;
+                last = last == null || t.isAfter(last) ? t : last;
+            }
+            Key k = e.getKey();
+            assertThat(
+                            List.of(
+                                    row.getField(0),
+                                    row.getField(1),
+                                    row.getField(2),
+                                    row.getField(3),
+                                    row.getField(4),
+                                    row.getField(5),
+                                    row.getField(7),
+                                    row.getField(8),
+                                    row.getField(9),
+                                    row.getField(10)))
+                    .containsExactly(
+                            k.agent(),
+                            k.provider(),
+                            k.model(),
+                            k.promptVersion(),
+                            (long) signals.size(),
+                            agreed,
+                            (long) reviewers.size(),
+                            (long) tenants.size(),
+                            first,
+                            last);
+            assertThat(num(row, 6)).isCloseTo(percent(agreed, signals.size()), within(1e-9));
+        }
+    }
+
     // ---------------------------------------------------------------------------------------
 
     /** conversation key → whether an agent message followed its first escalation request. */
@@ -844,7 +980,8 @@ class SqlQueriesITCase {
                                 "support.conversations.state",
                                 "support.ai.aggregated",
                                 "support.alerts",
-                                "support.dlq"));
+                                "support.dlq",
+                                "support.learning-signals"));
         AGENTS.forEach(a -> names.add("support.ai." + a));
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);

@@ -39,8 +39,9 @@ public final class KafkaTopics {
     /**
      * The topics of the job as configured: input and outputs with {@code partitions} partitions,
      * the aggregated topic compacted (key {@code tenant:conversation}, newest version kept), the
-     * dead-letter topic with one partition, and the LLM response log of each remote provider that
-     * keeps one ({@code support.llm-responses} by default: compacted, retention = cache TTL).
+     * dead-letter topic with one partition; the feedback input and the learning signals with {@code
+     * partitions} partitions; and the LLM response log of each remote provider that keeps one
+     * ({@code support.llm-responses} by default: compacted, retention = cache TTL).
      *
      * @param conf job configuration (topic names, enabled agents)
      * @param partitions partitions of the per-conversation topics
@@ -62,6 +63,9 @@ public final class KafkaTopics {
                         .configs(Map.of("cleanup.policy", "compact")));
         topics.add(new NewTopic(conf.get(JobOptions.TOPIC_LINEAGE), partitions, replication));
         topics.add(new NewTopic(conf.get(JobOptions.TOPIC_DLQ), 1, replication));
+        topics.add(new NewTopic(conf.get(JobOptions.TOPIC_FEEDBACK), partitions, replication));
+        topics.add(
+                new NewTopic(conf.get(JobOptions.TOPIC_LEARNING_SIGNALS), partitions, replication));
         topics.add(new NewTopic(conf.get(JobOptions.TOPIC_ALERTS), partitions, replication));
         responseLogTopics(conf)
                 .forEach(

@@ -24,7 +24,8 @@ import java.util.Set;
 
 /**
  * How the {@code sql} command prints rows: an aligned {@code table} for people, {@code csv} (RFC
- * 4180, header line) or {@code json} (one object per line) for scripts.
+ * 4180, header line) or {@code json} (one object per line, {@code []} for an empty result, so a
+ * script can tell an empty answer from a failure that printed nothing) for scripts.
  *
  * <p>Values print the same way in every format: timestamps as ISO-8601 UTC ({@code
  * 2020-04-01T17:31:32Z} for {@code TIMESTAMP_LTZ}, {@code 2020-04-01 17:31:00} for window bounds,
@@ -36,7 +37,7 @@ public enum ResultFormat {
     TABLE,
     /** Comma-separated, quoted where needed, one header line. */
     CSV,
-    /** One JSON object per row, keyed by column name. */
+    /** One JSON object per row, keyed by column name; {@code []} when there is no row. */
     JSON;
 
     private static final DateTimeFormatter LOCAL =
@@ -57,7 +58,12 @@ public enum ResultFormat {
                     out.println(csvLine(texts(r, "")));
                 }
             }
-            case JSON -> result.rows().forEach(r -> out.println(json(result.columns(), r, null)));
+            case JSON -> {
+                if (result.rows().isEmpty()) {
+                    out.println("[]");
+                }
+                result.rows().forEach(r -> out.println(json(result.columns(), r, null)));
+            }
         }
         out.flush();
     }

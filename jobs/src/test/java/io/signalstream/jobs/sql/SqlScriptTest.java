@@ -55,7 +55,7 @@ class SqlScriptTest {
         Map<String, String> vars = Map.of("bootstrap.servers", "127.0.0.1:9092");
         List<String> tables =
                 SqlScript.parse(Files.readString(Path.of("..", "sql", "tables.sql")), vars);
-        assertThat(tables).hasSize(14).allMatch(s -> s.startsWith("CREATE ") && !s.contains("${"));
+        assertThat(tables).hasSize(17).allMatch(s -> s.startsWith("CREATE ") && !s.contains("${"));
         assertThat(SqlScript.parse(Files.readString(Path.of("..", "sql", "functions.sql")), vars))
                 .hasSize(7)
                 .allMatch(s -> s.startsWith("CREATE FUNCTION IF NOT EXISTS "));
@@ -102,6 +102,17 @@ class SqlScriptTest {
                                     + " inc\",\"n\":3,\"at\":\"2020-04-01T17:31:32Z\",\"tags\":[\"a\",\"b\"]}",
                                 "{\"tenant\":\"b\\\"c\",\"n\":null,\"at\":null,\"tags\":[]}",
                                 ""));
+    }
+
+    @Test
+    void anEmptyResultPrintsAnEmptyJsonArray() throws Exception {
+        QueryResult empty = new QueryResult("SELECT a FROM t", List.of("a"), List.of());
+        String json = print(ResultFormat.JSON, empty);
+        assertThat(json).isEqualTo("[]\n");
+        assertThat(io.signalstream.serde.Json.MAPPER.readTree(json).isArray()).isTrue();
+        assertThat(io.signalstream.serde.Json.MAPPER.readTree(json)).isEmpty();
+        assertThat(print(ResultFormat.CSV, empty)).isEqualTo("a\n");
+        assertThat(print(ResultFormat.TABLE, empty)).endsWith("0 rows\n");
     }
 
     private static String print(ResultFormat f, QueryResult r) {

@@ -1,18 +1,25 @@
 package io.signalstream.local.cli;
 
 import io.signalstream.cli.ConfigOptionsMixin;
+import io.signalstream.config.JobOptions;
+import io.signalstream.jobs.JobConfigLoader;
 import io.signalstream.local.eval.Evaluator;
+import io.signalstream.local.eval.LearningSignalSet;
 import io.signalstream.serde.Json;
 
 import org.apache.flink.configuration.Configuration;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.Callable;
 
 /** {@code eval}: scores a provider on labelled data and writes JSON and markdown reports. */
@@ -23,22 +30,21 @@ import java.util.concurrent.Callable;
             "Score an agent provider on labelled data (the formats under shared/data/):"
                     + " pii (precision/recall/F1 per type, exact and overlap), sentiment"
                     + " (accuracy, macro-F1), intent (accuracy on Bitext), summary (ROUGE-1/2/L).",
-            "Writes the report as JSON to --report and as markdown next to it (.md)."
+            "Writes the report as JSON to --report and as markdown next to it (.md).",
+            "With --learning-signals FILE|TOPIC instead of --task/--data: the humans' corrections"
+                + " (support.learning-signals) as a labelled data set: agreement per agent and"
+                + " prompt version, and with --pairs the (input, expected) pairs as JSON lines plus"
+                + " the sentiment labels as a --task sentiment CSV (<pairs>-sentiment.csv)."
         })
 public final class EvalCommand implements Callable<Integer> {
 
     @Option(
             names = "--task",
-            required = true,
             paramLabel = "TASK",
             description = "pii, sentiment, intent or summary.")
     String task;
 
-    @Option(
-            names = "--data",
-            required = true,
-            paramLabel = "FILE",
-            description = "Labelled data file.")
+    @Option(names = "--data", paramLabel = "FILE", description = "Labelled data file.")
     Path data;
 
     @Option(
@@ -69,10 +75,46 @@ public final class EvalCommand implements Callable<Integer> {
             description = "Calls in flight (default: ${DEFAULT-VALUE}).")
     int concurrency;
 
+    @Option(
+            names = "--learning-signals",
+            paramLabel = "FILE|TOPIC",
+            description =
+                    "Learning signals to read: a JSON-lines file, or else a topic (e.g."
+                            + " support.learning-signals) of --bootstrap-servers.")
+    String learningSignals;
+
+    @Option(
+            names = "--bootstrap-servers",
+            paramLabel = "HOSTS",
+            description = "Kafka of the --learning-signals topic.")
+    String bootstrapServers;
+
+    @Option(
+            names = "--messages",
+            paramLabel = "FILE",
+            description =
+                    "With a signals file: the replayed chat messages (JSON lines) the inputs of the"
+                            + " pairs come from; a topic takes them from"
+                            + " support.conversations.state.")
+    Path messages;
+
+    @Option(
+            names = "--pairs",
+            paramLabel = "FILE",
+            description = "With --learning-signals: write the (input, expected) pairs here.")
+    Path pairs;
+
     @Mixin ConfigOptionsMixin config;
 
     @Override
     public Integer call() throws Exception {
+        if (learningSignals != null) {
+            return learningSignals();
+        }
+        if (task == null || data == null) {
+            System.err.println("error: give --task and --data, or --learning-signals");
+            return 2;
+        }
         if (!Files.isReadable(data)) {
             System.err.println("error: cannot read --data " + data);
             return 2;
@@ -94,6 +136,104 @@ public final class EvalCommand implements Callable<Integer> {
         System.out.print(markdown(r));
         System.out.println("Reports written to " + report + " and " + md);
         return 0;
+    }
+
+    private int learningSignals() throws Exception {
+        Path file = Path.of(learningSignals);
+        List<JsonNode> signals;
+        Map<String, String> inputs = Map.of();
+        if (Files.isRegularFile(file)) {
+            try {
+                signals = LearningSignalSet.readFile(file);
+            } catch (IllegalArgumentException e) {
+                System.err.println("error: " + e.getMessage());
+                return 2;
+            }
+            if (messages != null) {
+                inputs = LearningSignalSet.inputsFromMessages(messages);
+            }
+        } else if (bootstrapServers == null) {
+            System.err.println(
+                    "error: --learning-signals "
+                            + learningSignals
+                            + " is no file; give --bootstrap-servers to read it as a topic");
+            return 2;
+        } else {
+            Configuration conf = config.load();
+            conf.set(JobOptions.BOOTSTRAP_SERVERS, bootstrapServers);
+            Properties client = JobConfigLoader.kafkaProperties(conf);
+            client.put("bootstrap.servers", bootstrapServers);
+            Duration timeout = Duration.ofSeconds(60);
+            signals = LearningSignalSet.readSignalsTopic(client, learningSignals, timeout);
+            if (pairs != null) {
+                inputs =
+                        LearningSignalSet.inputsFromSnapshots(
+                                client, conf.get(JobOptions.TOPIC_STATE), timeout);
+            }
+        }
+        Map<String, Object> r = LearningSignalSet.report(signals);
+        r.put("data", learningSignals);
+        if (pairs != null) {
+            List<LearningSignalSet.Pair> p = LearningSignalSet.pairs(signals, inputs);
+            LearningSignalSet.writePairs(p, pairs);
+            Path csv =
+                    pairs.resolveSibling(
+                            pairs.getFileName().toString().replaceFirst("\\.[^.]*$", "")
+                                    + "-sentiment.csv");
+            int rows = LearningSignalSet.writeSentimentCsv(p, csv);
+            r.put("pairs", pairs.toString());
+            r.put("pairs_with_input", p.stream().filter(x -> x.input() != null).count());
+            r.put("sentiment_csv", csv.toString());
+            r.put("sentiment_csv_rows", rows);
+        }
+        Files.write(report, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(r));
+        System.out.print(learningSignalsMarkdown(r));
+        System.out.println("Report written to " + report);
+        return 0;
+    }
+
+    /** The learning-signals report as a markdown table. */
+    @SuppressWarnings("unchecked")
+    static String learningSignalsMarkdown(Map<String, Object> r) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("### learning signals — ")
+                .append(r.get("records"))
+                .append(" corrections (")
+                .append(r.get("data"))
+                .append("), agreement ")
+                .append(r.get("agreement"))
+                .append(
+                        "\n\n| agent | prompt version | providers | models | judged | agreed |"
+                                + " agreement |\n|---|---|---|---|---|---|---|\n");
+        for (Map<String, Object> m : (List<Map<String, Object>>) r.get("per_prompt")) {
+            sb.append("| ")
+                    .append(m.get("agent"))
+                    .append(" | ")
+                    .append(m.get("prompt_version"))
+                    .append(" | ")
+                    .append(String.join(", ", (List<String>) m.get("providers")))
+                    .append(" | ")
+                    .append(String.join(", ", (List<String>) m.get("models")))
+                    .append(" | ")
+                    .append(m.get("judged"))
+                    .append(" | ")
+                    .append(m.get("agreed"))
+                    .append(" | ")
+                    .append(m.get("agreement"))
+                    .append(" |\n");
+        }
+        if (r.containsKey("pairs")) {
+            sb.append("\npairs: ")
+                    .append(r.get("pairs"))
+                    .append(" (")
+                    .append(r.get("pairs_with_input"))
+                    .append(" with input); sentiment CSV for eval --task sentiment: ")
+                    .append(r.get("sentiment_csv"))
+                    .append(" (")
+                    .append(r.get("sentiment_csv_rows"))
+                    .append(" rows)\n");
+        }
+        return sb.toString();
     }
 
     /** The report as a markdown section. */

@@ -11,8 +11,17 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -22,7 +31,9 @@ import java.util.concurrent.TimeUnit;
  * Fills the topics of a Kafka cluster with the job's real output, for SQL to query: creates the
  * topics, runs {@link ConversationIntelligenceJob} on the environment's (local) cluster, replays
  * the input events, waits until a {@code read_committed} consumer sees an output or a dead letter
- * for every one of them ({@link OutputTracker}), then cancels the job.
+ * for every one of them ({@link OutputTracker}), then cancels the job. Feedback records, when
+ * given, are produced to the feedback topic first, and the load also waits until each has a
+ * learning signal or a dead letter.
  */
 public final class DemoDataLoader {
 
@@ -62,8 +73,36 @@ public final class DemoDataLoader {
             Duration timeout,
             PrintStream log)
             throws Exception {
+        return load(conf, kafkaProperties, events, List.of(), timeout, log);
+    }
+
+    /**
+     * As {@link #load(Configuration, Properties, List, Duration, PrintStream)}, with feedback:
+     * produced to {@link JobOptions#TOPIC_FEEDBACK} before the job starts; the load then also waits
+     * until {@code support.learning-signals} and the feedback dead letters together hold as many
+     * records as there were feedback records.
+     *
+     * @param feedback feedback records (key, value)
+     */
+    public static Loaded load(
+            Configuration conf,
+            Properties kafkaProperties,
+            List<Map.Entry<String, byte[]>> events,
+            List<Map.Entry<String, byte[]>> feedback,
+            Duration timeout,
+            PrintStream log)
+            throws Exception {
         String bootstrap = conf.get(JobOptions.BOOTSTRAP_SERVERS);
         KafkaTopics.create(bootstrap, kafkaProperties, KafkaTopics.layout(conf, 4, (short) 1));
+        if (!feedback.isEmpty()) {
+            ConversationReplayer.produce(
+                    bootstrap,
+                    kafkaProperties,
+                    conf.get(JobOptions.TOPIC_FEEDBACK),
+                    feedback,
+                    0,
+                    n -> {});
+        }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         long start = System.nanoTime();
         JobClient job =
@@ -103,6 +142,9 @@ public final class DemoDataLoader {
                                     + " messages have no output after "
                                     + timeout);
                 }
+                if (!feedback.isEmpty()) {
+                    awaitFeedbackOutcomes(conf, kafkaProperties, feedback.size(), deadline);
+                }
                 Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
                 log.printf(
                         "Job output complete: %d aggregated records, %d dead letters (%.1f s)%n",
@@ -112,6 +154,45 @@ public final class DemoDataLoader {
         } finally {
             job.cancel().get(30, TimeUnit.SECONDS);
             waitUntilTerminal(job);
+        }
+    }
+
+    /**
+     * Waits until the learning signals and the feedback dead letters (stages {@code feedback*})
+     * number {@code count}, read_committed.
+     */
+    private static void awaitFeedbackOutcomes(
+            Configuration conf, Properties kafkaProperties, int count, long deadlineNanos) {
+        Properties p = new Properties();
+        p.putAll(kafkaProperties);
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, conf.get(JobOptions.BOOTSTRAP_SERVERS));
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        String signalsTopic = conf.get(JobOptions.TOPIC_LEARNING_SIGNALS);
+        try (KafkaConsumer<byte[], byte[]> c =
+                new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> parts = new ArrayList<>();
+            for (String t : List.of(signalsTopic, conf.get(JobOptions.TOPIC_DLQ))) {
+                for (PartitionInfo pi : c.partitionsFor(t, Duration.ofSeconds(30))) {
+                    parts.add(new TopicPartition(t, pi.partition()));
+                }
+            }
+            c.assign(parts);
+            c.seekToBeginning(parts);
+            int seen = 0;
+            while (seen < count) {
+                if (System.nanoTime() > deadlineNanos) {
+                    throw new IllegalStateException(
+                            (count - seen) + " of " + count + " feedback records have no outcome");
+                }
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+                    if (r.topic().equals(signalsTopic)
+                            || new String(r.value(), StandardCharsets.UTF_8)
+                                    .contains("\"stage\":\"feedback")) {
+                        seen++;
+                    }
+                }
+            }
         }
     }
 
