@@ -1,6 +1,9 @@
 package io.signalstream.api;
 
+import io.signalstream.config.AgentOptions;
+
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Properties;
 
@@ -26,6 +29,8 @@ import java.util.Properties;
  * @param webhookGroup consumer group of the webhook delivery (its committed offsets say what was
  *     delivered)
  * @param webhookMaxAge alerts older than this when read are not delivered to webhooks
+ * @param agents the agents {@code POST /v1/feedback} accepts feedback on (the job's {@code
+ *     signalstream.agents.enabled}, custom agents included)
  */
 public record ApiOptions(
         String bootstrapServers,
@@ -42,7 +47,8 @@ public record ApiOptions(
         String alertsTopic,
         WebhookDispatcher.Settings webhooks,
         String webhookGroup,
-        Duration webhookMaxAge) {
+        Duration webhookMaxAge,
+        List<String> agents) {
 
     /** Default bound of the view, in conversations. */
     public static final int DEFAULT_VIEW_MAX_CONVERSATIONS = 100_000;
@@ -52,6 +58,7 @@ public record ApiOptions(
         Objects.requireNonNull(tokens, "tokens");
         kafkaProperties = kafkaProperties == null ? new Properties() : kafkaProperties;
         webhooks = webhooks == null ? WebhookDispatcher.Settings.none() : webhooks;
+        agents = agents == null ? AgentOptions.BUILT_IN_AGENTS : List.copyOf(agents);
     }
 
     /**
@@ -79,7 +86,8 @@ public record ApiOptions(
                 "support.alerts",
                 WebhookDispatcher.Settings.none(),
                 "signalstream-api-webhooks",
-                Duration.ofDays(1));
+                Duration.ofDays(1),
+                AgentOptions.BUILT_IN_AGENTS);
     }
 
     /** These options with other Kafka client properties (e.g. security settings). */
@@ -99,7 +107,8 @@ public record ApiOptions(
                 alertsTopic,
                 webhooks,
                 webhookGroup,
-                webhookMaxAge);
+                webhookMaxAge,
+                agents);
     }
 
     /** These options with another sustained post rate per tenant, in messages per second. */
@@ -119,7 +128,8 @@ public record ApiOptions(
                 alertsTopic,
                 webhooks,
                 webhookGroup,
-                webhookMaxAge);
+                webhookMaxAge,
+                agents);
     }
 
     /** These options with these alert webhooks. */
@@ -139,7 +149,8 @@ public record ApiOptions(
                 alertsTopic,
                 settings,
                 webhookGroup,
-                webhookMaxAge);
+                webhookMaxAge,
+                agents);
     }
 
     /**
@@ -152,5 +163,30 @@ public record ApiOptions(
         p.put("bootstrap.servers", bootstrapServers);
         p.put("client.id", clientId);
         return p;
+    }
+
+    /**
+     * Returns a copy that accepts feedback on these agents.
+     *
+     * @param agents agent names, e.g. the job's {@code signalstream.agents.enabled}
+     */
+    public ApiOptions withAgents(List<String> agents) {
+        return new ApiOptions(
+                bootstrapServers,
+                kafkaProperties,
+                port,
+                tokens,
+                inputTopic,
+                aggregatedTopic,
+                stateTopic,
+                viewMaxConversations,
+                postsPerSecondPerTenant,
+                maxBodyBytes,
+                produceTimeout,
+                alertsTopic,
+                webhooks,
+                webhookGroup,
+                webhookMaxAge,
+                agents);
     }
 }

@@ -1,6 +1,5 @@
 package io.signalstream.api;
 
-import io.signalstream.config.AgentOptions;
 import io.signalstream.events.ConversationKeys;
 import io.signalstream.events.Feedback;
 import io.signalstream.events.RawRecord;
@@ -102,8 +101,7 @@ public final class ApiServer implements AutoCloseable {
     /** Where {@code POST /v1/feedback} writes: the job's default feedback topic. */
     public static final String FEEDBACK_TOPIC = "support.feedback";
 
-    private final FeedbackParser feedbackParser =
-            new FeedbackParser(AgentOptions.ALL_AGENTS, 128, Duration.ofDays(1));
+    private final FeedbackParser feedbackParser;
     private final KafkaProducer<byte[], byte[]> producer;
     private final ConversationView view;
     private final WebhookDispatcher webhooks;
@@ -220,6 +218,7 @@ public final class ApiServer implements AutoCloseable {
 
     private ApiServer(ApiOptions options) {
         this.options = options;
+        this.feedbackParser = new FeedbackParser(options.agents(), 128, Duration.ofDays(1));
         Properties p = options.kafkaClient("signalstream-api");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         p.put(ProducerConfig.ACKS_CONFIG, "all");

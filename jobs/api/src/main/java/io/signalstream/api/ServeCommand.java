@@ -1,5 +1,6 @@
 package io.signalstream.api;
 
+import io.signalstream.config.AgentOptions;
 import io.signalstream.config.JobOptions;
 import io.signalstream.jobs.JobConfigLoader;
 
@@ -77,8 +78,10 @@ public final class ServeCommand implements Callable<Integer> {
             names = "--config",
             paramLabel = "FILE",
             description =
-                    "Flink-style config.yaml with the alert webhooks:"
-                        + " signalstream.alerts.webhooks.<tenant>.url and .format (json|slack).")
+                    "Flink-style config.yaml with the alert webhooks"
+                            + " (signalstream.alerts.webhooks.<tenant>.url and .format, json|slack)"
+                            + " and the job's agents (signalstream.agents.enabled: the agents"
+                            + " POST /v1/feedback accepts, custom ones included).")
     Path configFile;
 
     @Option(
@@ -128,7 +131,9 @@ public final class ServeCommand implements Callable<Integer> {
                 ApiOptions.defaults(bootstrapServers, port, tokens)
                         .withKafkaProperties(kafka)
                         .withPostsPerSecondPerTenant(rate)
-                        .withWebhooks(webhooks);
+                        .withWebhooks(webhooks)
+                        .withAgents(
+                                conf.get(AgentOptions.ENABLED).stream().map(String::trim).toList());
         try {
             ApiServer.serveUntilShutdown(
                     options,
