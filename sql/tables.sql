@@ -320,6 +320,16 @@ CREATE TABLE IF NOT EXISTS alerts (
 ) WITH (
     'connector' = 'kafka',
     'topic' = 'support.alerts',
+    'properties.bootstrap.servers' = '${bootstrap.servers}',
+    'properties.group.id' = '${group.id:signalstream-sql}',
+    'properties.isolation.level' = 'read_committed',
+    'scan.startup.mode' = '${scan.startup.mode:earliest-offset}',
+    'scan.bounded.mode' = '${scan.bounded.mode:latest-offset}',
+    'format' = 'json',
+    'json.ignore-parse-errors' = 'true',
+    'json.timestamp-format.standard' = 'ISO-8601'
+);
+
 -- support.feedback: human corrections of agent answers (input of the job and of POST
 -- /v1/feedback). `expected` is any JSON scalar, read as its text ("negative", "0.4", "true").
 CREATE TABLE IF NOT EXISTS feedback (
