@@ -664,20 +664,8 @@ public final class ApiServer implements AutoCloseable {
 
     private void listConversations(Context ctx) {
         String tenant = ctx.attribute(TENANT);
-        int limit;
-        try {
-            limit =
-                    Math.min(
-                            MAX_LIMIT,
-                            Integer.parseInt(
-                                    ctx.queryParamAsClass("limit", String.class)
-                                            .getOrDefault("50")));
-        } catch (NumberFormatException e) {
-            error(ctx, 400, "invalid_parameter", "limit must be a whole number");
-            return;
-        }
+        int limit = limit(ctx, 50);
         if (limit < 1) {
-            error(ctx, 400, "invalid_parameter", "limit must be at least 1");
             return;
         }
         Predicate<ObjectNode> filter = a -> true;
@@ -706,9 +694,38 @@ public final class ApiServer implements AutoCloseable {
             boolean want = pii.equals("true");
             filter = filter.and(a -> a.path("pii").path("has_pii").asBoolean(false) == want);
         }
-        List<ObjectNode> found = view.list(tenant, filter, limit);
+        listed(ctx, "conversations", view.list(tenant, filter, limit));
+    }
+
+    /**
+     * The {@code limit} query parameter ({@code defaultLimit} when absent), at most {@link
+     * #MAX_LIMIT}; when it is not a whole number of at least 1, answers 400 {@code
+     * invalid_parameter} and returns 0.
+     */
+    private static int limit(Context ctx, int defaultLimit) {
+        int limit;
+        try {
+            limit =
+                    Math.min(
+                            MAX_LIMIT,
+                            Integer.parseInt(
+                                    ctx.queryParamAsClass("limit", String.class)
+                                            .getOrDefault(String.valueOf(defaultLimit))));
+        } catch (NumberFormatException e) {
+            error(ctx, 400, "invalid_parameter", "limit must be a whole number");
+            return 0;
+        }
+        if (limit < 1) {
+            error(ctx, 400, "invalid_parameter", "limit must be at least 1");
+            return 0;
+        }
+        return limit;
+    }
+
+    /** Answers 200 with {@code {"<name>": [...], "count": n}}. */
+    private static void listed(Context ctx, String name, List<ObjectNode> found) {
         ObjectNode out = Json.MAPPER.createObjectNode();
-        out.putArray("conversations").addAll(found);
+        out.putArray(name).addAll(found);
         out.put("count", found.size());
         json(ctx, 200, out);
     }
@@ -814,24 +831,11 @@ public final class ApiServer implements AutoCloseable {
                 return;
             }
         }
-        int limit;
-        try {
-            limit =
-                    Integer.parseInt(
-                            ctx.queryParamAsClass("limit", String.class).getOrDefault("100"));
-        } catch (NumberFormatException e) {
-            error(ctx, 400, "invalid_parameter", "limit must be a whole number");
-            return;
-        }
+        int limit = limit(ctx, 100);
         if (limit < 1) {
-            error(ctx, 400, "invalid_parameter", "limit must be at least 1");
             return;
         }
-        List<ObjectNode> found = alerts.since(tenant, since, Math.min(MAX_LIMIT, limit));
-        ObjectNode out = Json.MAPPER.createObjectNode();
-        out.putArray("alerts").addAll(found);
-        out.put("count", found.size());
-        json(ctx, 200, out);
+        listed(ctx, "alerts", alerts.since(tenant, since, limit));
     }
 
     private void deliveries(Context ctx) {
