@@ -3,26 +3,31 @@ package io.signalstream.serde;
 import io.signalstream.events.ChatMessage;
 import io.signalstream.events.RawRecord;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.io.Serializable;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+
+import static io.signalstream.serde.RecordValidation.abbreviate;
+import static io.signalstream.serde.RecordValidation.checkId;
+import static io.signalstream.serde.RecordValidation.decode;
+import static io.signalstream.serde.RecordValidation.hasControlCharacters;
+import static io.signalstream.serde.RecordValidation.invalid;
+import static io.signalstream.serde.RecordValidation.optionalText;
+import static io.signalstream.serde.RecordValidation.readJson;
+import static io.signalstream.serde.RecordValidation.requireObject;
+import static io.signalstream.serde.RecordValidation.requiredText;
+import static io.signalstream.serde.RecordValidation.tenantId;
+import static io.signalstream.serde.RecordValidation.timestamp;
 
 /**
  * Parses and validates one raw Kafka record of {@code support.messages.raw} into a {@link
@@ -89,45 +94,12 @@ public final class ChatMessageParser implements Serializable {
      * @throws MessageValidationException with the reason when the record is not a valid message
      */
     public ChatMessage parse(RawRecord record, Instant now) throws MessageValidationException {
-        byte[] value = record.value();
-        if (value == null) {
-            throw invalid("null_value", "the Kafka record value is null", null);
-        }
-        if (value.length > 4L * maxMessageBytes) {
-            throw invalid(
-                    "oversized_record",
-                    "record of " + value.length + " bytes exceeds " + 4L * maxMessageBytes,
-                    null);
-        }
-        String text = decodeUtf8(value);
-        JsonNode node;
-        try {
-            JsonParser parser = Json.MAPPER.createParser(text);
-            node = Json.MAPPER.readTree(parser);
-            if (node != null && parser.nextToken() != null) {
-                throw invalid("malformed_json", "trailing content after the JSON value", null);
-            }
-        } catch (JsonProcessingException e) {
-            throw invalid("malformed_json", "not valid JSON: " + e.getOriginalMessage(), null);
-        } catch (java.io.IOException e) {
-            throw invalid("malformed_json", "not valid JSON: " + e.getMessage(), null);
-        }
-        if (node == null || !node.isObject()) {
-            throw invalid(
-                    "not_an_object",
-                    "expected a JSON object, got "
-                            + (node == null ? "nothing" : node.getNodeType()),
-                    null);
-        }
-        String tenant = optionalText(node, "tenant_id", null);
-        String tenantForDlq = tenant != null && !tenant.isBlank() ? tenant : null;
-        tenant = requiredText(node, "tenant_id", tenantForDlq);
-        checkId("tenant_id", tenant, tenantForDlq);
-        if (tenant.indexOf(':') >= 0) {
-            throw invalid("invalid_id", "tenant_id must not contain ':'", tenantForDlq);
-        }
+        String text = decode(record.value(), 4L * maxMessageBytes);
+        JsonNode node = readJson(text);
+        requireObject(node);
+        String tenant = tenantId(node, maxIdLength);
         String conversation = requiredText(node, "conversation_id", tenant);
-        checkId("conversation_id", conversation, tenant);
+        checkId("conversation_id", conversation, maxIdLength, tenant);
         String sender = requiredText(node, "sender", tenant);
         if (!SENDERS.contains(sender)) {
             throw invalid(
@@ -152,7 +124,16 @@ public final class ChatMessageParser implements Serializable {
                     "message contains control characters other than tab, CR and LF",
                     tenant);
         }
-        Instant timestamp = timestamp(node, record, now, tenant);
+        Instant timestamp =
+                timestamp(
+                        node,
+                        Instant.ofEpochMilli(
+                                record.kafkaTimestamp() > 0
+                                        ? record.kafkaTimestamp()
+                                        : now.toEpochMilli()),
+                        now,
+                        maxFutureSkew,
+                        tenant);
         String channel = optionalText(node, "channel", tenant);
         String messageId = optionalText(node, "message_id", tenant);
         if (messageId == null) {
@@ -161,7 +142,7 @@ public final class ChatMessageParser implements Serializable {
                     ts == null || ts.isNull() ? "kafka:" + record.kafkaTimestamp() : ts.asText();
             messageId = deriveMessageId(tenant, conversation, when, sender, message);
         } else {
-            checkId("message_id", messageId, tenant);
+            checkId("message_id", messageId, maxIdLength, tenant);
         }
         return new ChatMessage(
                 messageId,
@@ -173,34 +154,6 @@ public final class ChatMessageParser implements Serializable {
                 timestamp,
                 metadata(node, tenant),
                 record.source());
-    }
-
-    private Instant timestamp(JsonNode node, RawRecord record, Instant now, String tenant)
-            throws MessageValidationException {
-        JsonNode ts = node.get("timestamp");
-        if (ts == null || ts.isNull()) {
-            return Instant.ofEpochMilli(
-                    record.kafkaTimestamp() > 0 ? record.kafkaTimestamp() : now.toEpochMilli());
-        }
-        if (!ts.isTextual()) {
-            throw invalid("wrong_type", "timestamp must be an ISO-8601 string", tenant);
-        }
-        Instant parsed;
-        try {
-            parsed = OffsetDateTime.parse(ts.asText()).toInstant();
-        } catch (DateTimeParseException e) {
-            throw invalid(
-                    "invalid_timestamp",
-                    "timestamp '" + abbreviate(ts.asText()) + "' is not ISO-8601 with an offset",
-                    tenant);
-        }
-        if (parsed.isAfter(now.plus(maxFutureSkew))) {
-            throw invalid(
-                    "future_timestamp",
-                    "timestamp " + parsed + " is more than " + maxFutureSkew + " in the future",
-                    tenant);
-        }
-        return parsed;
     }
 
     private Map<String, String> metadata(JsonNode node, String tenant)
@@ -222,83 +175,13 @@ public final class ChatMessageParser implements Serializable {
         return out;
     }
 
-    private void checkId(String field, String id, String tenant) throws MessageValidationException {
-        if (id.isBlank()) {
-            throw invalid("invalid_id", field + " is empty", tenant);
-        }
-        if (id.length() > maxIdLength) {
-            throw invalid(
-                    "invalid_id",
-                    field + " has " + id.length() + " characters, more than " + maxIdLength,
-                    tenant);
-        }
-        if (hasControlCharacters(id, false)) {
-            throw invalid("invalid_id", field + " contains control characters", tenant);
-        }
-    }
-
-    private static String requiredText(JsonNode node, String field, String tenant)
-            throws MessageValidationException {
-        String v = optionalText(node, field, tenant);
-        if (v == null) {
-            throw invalid("missing_field", "required field '" + field + "' is missing", tenant);
-        }
-        return v;
-    }
-
-    private static String optionalText(JsonNode node, String field, String tenant)
-            throws MessageValidationException {
-        JsonNode v = node.get(field);
-        if (v == null || v.isNull()) {
-            return null;
-        }
-        if (!v.isTextual()) {
-            throw invalid(
-                    "wrong_type",
-                    "field '" + field + "' must be a string, got " + v.getNodeType(),
-                    tenant);
-        }
-        return v.asText();
-    }
-
-    private static String decodeUtf8(byte[] value) throws MessageValidationException {
-        String text = strictUtf8(value);
-        if (text == null) {
-            throw invalid("invalid_utf8", "the record value is not valid UTF-8", null);
-        }
-        return text;
-    }
-
     /**
      * Decodes bytes as UTF-8, rejecting malformed input instead of replacing it.
      *
      * @return the text, or {@code null} if the bytes are not valid UTF-8
      */
     public static String strictUtf8(byte[] value) {
-        try {
-            return StandardCharsets.UTF_8
-                    .newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(value))
-                    .toString();
-        } catch (CharacterCodingException e) {
-            return null;
-        }
-    }
-
-    /** Whether the text holds C0/C1 control characters (tab, CR, LF allowed if {@code body}). */
-    static boolean hasControlCharacters(String s, boolean body) {
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (body && (c == '\t' || c == '\n' || c == '\r')) {
-                continue;
-            }
-            if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)) {
-                return true;
-            }
-        }
-        return false;
+        return RecordValidation.strictUtf8(value);
     }
 
     /**
@@ -318,13 +201,5 @@ public final class ChatMessageParser implements Serializable {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is not available", e);
         }
-    }
-
-    private static String abbreviate(String s) {
-        return s.length() <= 40 ? s : s.substring(0, 40) + "…";
-    }
-
-    private static MessageValidationException invalid(String type, String message, String tenant) {
-        return new MessageValidationException(type, message, tenant);
     }
 }

@@ -3,21 +3,27 @@ package io.signalstream.serde;
 import io.signalstream.events.Feedback;
 import io.signalstream.events.RawRecord;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 
-import java.io.IOException;
 import java.io.Serializable;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
 import java.util.Collection;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
+
+import static io.signalstream.serde.RecordValidation.abbreviate;
+import static io.signalstream.serde.RecordValidation.checkId;
+import static io.signalstream.serde.RecordValidation.decode;
+import static io.signalstream.serde.RecordValidation.invalid;
+import static io.signalstream.serde.RecordValidation.optionalText;
+import static io.signalstream.serde.RecordValidation.readJson;
+import static io.signalstream.serde.RecordValidation.requireObject;
+import static io.signalstream.serde.RecordValidation.requiredText;
+import static io.signalstream.serde.RecordValidation.tenantId;
+import static io.signalstream.serde.RecordValidation.timestamp;
 
 /**
  * Parses and validates one feedback record of {@code support.feedback} (or the body of {@code POST
@@ -77,31 +83,7 @@ public final class FeedbackParser implements Serializable {
      * @throws MessageValidationException with the reason when the record is not valid feedback
      */
     public Feedback parse(RawRecord record, Instant now) throws MessageValidationException {
-        byte[] value = record.value();
-        if (value == null) {
-            throw invalid("null_value", "the Kafka record value is null", null);
-        }
-        if (value.length > MAX_RECORD_BYTES) {
-            throw invalid(
-                    "oversized_record",
-                    "record of " + value.length + " bytes exceeds " + MAX_RECORD_BYTES,
-                    null);
-        }
-        String text = ChatMessageParser.strictUtf8(value);
-        if (text == null) {
-            throw invalid("invalid_utf8", "the record value is not valid UTF-8", null);
-        }
-        JsonNode node;
-        try (JsonParser parser = Json.MAPPER.createParser(text)) {
-            node = Json.MAPPER.readTree(parser);
-            if (node != null && parser.nextToken() != null) {
-                throw invalid("malformed_json", "trailing content after the JSON value", null);
-            }
-        } catch (JsonProcessingException e) {
-            throw invalid("malformed_json", "not valid JSON: " + e.getOriginalMessage(), null);
-        } catch (IOException e) {
-            throw invalid("malformed_json", "not valid JSON: " + e.getMessage(), null);
-        }
+        JsonNode node = readJson(decode(record.value(), MAX_RECORD_BYTES));
         long fallbackMs =
                 record.kafkaTimestamp() > 0 ? record.kafkaTimestamp() : now.toEpochMilli();
         return parse(node, Instant.ofEpochMilli(fallbackMs), now, record.source());
@@ -123,34 +105,22 @@ public final class FeedbackParser implements Serializable {
             Instant now,
             io.signalstream.events.SourceRef source)
             throws MessageValidationException {
-        if (node == null || !node.isObject()) {
-            throw invalid(
-                    "not_an_object",
-                    "expected a JSON object, got "
-                            + (node == null ? "nothing" : node.getNodeType()),
-                    null);
-        }
-        String tenant = optionalText(node, "tenant_id", null);
-        String tenantForDlq = tenant != null && !tenant.isBlank() ? tenant : null;
-        tenant = required(node, "tenant_id", tenantForDlq);
-        checkId("tenant_id", tenant, tenantForDlq);
-        if (tenant.indexOf(':') >= 0) {
-            throw invalid("invalid_id", "tenant_id must not contain ':'", tenantForDlq);
-        }
-        String feedbackId = required(node, "feedback_id", tenant);
-        checkId("feedback_id", feedbackId, tenant);
-        String conversation = required(node, "conversation_id", tenant);
-        checkId("conversation_id", conversation, tenant);
+        requireObject(node);
+        String tenant = tenantId(node, maxIdLength);
+        String feedbackId = requiredText(node, "feedback_id", tenant);
+        checkId("feedback_id", feedbackId, maxIdLength, tenant);
+        String conversation = requiredText(node, "conversation_id", tenant);
+        checkId("conversation_id", conversation, maxIdLength, tenant);
         long version = version(node, tenant);
-        String agent = required(node, "agent", tenant);
+        String agent = requiredText(node, "agent", tenant);
         if (agents != null && !agents.contains(agent)) {
             throw invalid(
                     "unknown_agent",
                     "agent '" + abbreviate(agent) + "' is not one of " + List.copyOf(agents),
                     tenant);
         }
-        checkId("agent", agent, tenant);
-        String field = required(node, "field", tenant);
+        checkId("agent", agent, maxIdLength, tenant);
+        String field = requiredText(node, "field", tenant);
         if (!FIELD.matcher(field).matches()) {
             throw invalid(
                     "invalid_field",
@@ -170,8 +140,8 @@ public final class FeedbackParser implements Serializable {
                             + expected.getNodeType(),
                     tenant);
         }
-        String userId = required(node, "user_id", tenant);
-        checkId("user_id", userId, tenant);
+        String userId = requiredText(node, "user_id", tenant);
+        checkId("user_id", userId, maxIdLength, tenant);
         String comment = optionalText(node, "comment", tenant);
         if (comment != null && comment.length() > MAX_COMMENT_CHARS) {
             throw invalid(
@@ -179,7 +149,7 @@ public final class FeedbackParser implements Serializable {
                     "comment of " + comment.length() + " characters exceeds " + MAX_COMMENT_CHARS,
                     tenant);
         }
-        Instant timestamp = timestamp(node, defaultTime, now, tenant);
+        Instant timestamp = timestamp(node, defaultTime, now, maxFutureSkew, tenant);
         return new Feedback(
                 feedbackId,
                 tenant,
@@ -206,79 +176,5 @@ public final class FeedbackParser implements Serializable {
                     tenant);
         }
         return v.asLong();
-    }
-
-    private Instant timestamp(JsonNode node, Instant defaultTime, Instant now, String tenant)
-            throws MessageValidationException {
-        JsonNode ts = node.get("timestamp");
-        if (ts == null || ts.isNull()) {
-            return defaultTime;
-        }
-        if (!ts.isTextual()) {
-            throw invalid("wrong_type", "timestamp must be an ISO-8601 string", tenant);
-        }
-        Instant parsed;
-        try {
-            parsed = OffsetDateTime.parse(ts.asText()).toInstant();
-        } catch (DateTimeParseException e) {
-            throw invalid(
-                    "invalid_timestamp",
-                    "timestamp '" + abbreviate(ts.asText()) + "' is not ISO-8601 with an offset",
-                    tenant);
-        }
-        if (parsed.isAfter(now.plus(maxFutureSkew))) {
-            throw invalid(
-                    "future_timestamp",
-                    "timestamp " + parsed + " is more than " + maxFutureSkew + " in the future",
-                    tenant);
-        }
-        return parsed;
-    }
-
-    private void checkId(String field, String id, String tenant) throws MessageValidationException {
-        if (id.isBlank()) {
-            throw invalid("invalid_id", field + " is empty", tenant);
-        }
-        if (id.length() > maxIdLength) {
-            throw invalid(
-                    "invalid_id",
-                    field + " has " + id.length() + " characters, more than " + maxIdLength,
-                    tenant);
-        }
-        if (ChatMessageParser.hasControlCharacters(id, false)) {
-            throw invalid("invalid_id", field + " contains control characters", tenant);
-        }
-    }
-
-    private static String required(JsonNode node, String field, String tenant)
-            throws MessageValidationException {
-        String v = optionalText(node, field, tenant);
-        if (v == null) {
-            throw invalid("missing_field", "required field '" + field + "' is missing", tenant);
-        }
-        return v;
-    }
-
-    private static String optionalText(JsonNode node, String field, String tenant)
-            throws MessageValidationException {
-        JsonNode v = node.get(field);
-        if (v == null || v.isNull()) {
-            return null;
-        }
-        if (!v.isTextual()) {
-            throw invalid(
-                    "wrong_type",
-                    "field '" + field + "' must be a string, got " + v.getNodeType(),
-                    tenant);
-        }
-        return v.asText();
-    }
-
-    private static String abbreviate(String s) {
-        return s.length() <= 40 ? s : s.substring(0, 40) + "…";
-    }
-
-    private static MessageValidationException invalid(String type, String message, String tenant) {
-        return new MessageValidationException(type, message, tenant);
     }
 }

@@ -12,15 +12,12 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -28,11 +25,14 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+
+import static io.signalstream.api.TopicReaders.caughtUp;
+import static io.signalstream.api.TopicReaders.instant;
+import static io.signalstream.api.TopicReaders.sleep;
 
 /**
  * The API's side of {@code support.alerts} (read_committed):
@@ -80,6 +80,12 @@ final class AlertFeed implements AutoCloseable {
     private final Map<TopicPartition, Long> nextOffset = new ConcurrentHashMap<>();
 
     private final AtomicInteger inFlight = new AtomicInteger();
+
+    /** History thread only: the end offsets of the start, once assigned. */
+    private Map<TopicPartition, Long> historyTarget;
+
+    /** Webhook thread only: when offsets were last committed ({@link System#nanoTime()}). */
+    private long lastCommit;
 
     AlertFeed(ApiOptions options, Consumer<ObjectNode> listener, WebhookDispatcher webhooks) {
         this.options = options;
@@ -129,72 +135,49 @@ final class AlertFeed implements AutoCloseable {
         return out.size() <= limit ? out : out.subList(out.size() - limit, out.size());
     }
 
-    private Properties consumerProps(String clientId) {
-        Properties p = options.kafkaClient(clientId);
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "1000");
-        return p;
-    }
-
     private void readHistory() {
         KafkaConsumer<byte[], byte[]> c =
-                new KafkaConsumer<>(
-                        consumerProps("signalstream-api-alerts"),
-                        new ByteArrayDeserializer(),
-                        new ByteArrayDeserializer());
+                TopicReaders.consumer(options, "signalstream-api-alerts", 1000, Map.of());
         history = c;
         try {
-            Map<TopicPartition, Long> target = null;
-            while (!closed) {
-                try {
-                    if (target == null) {
-                        List<PartitionInfo> infos =
-                                c.partitionsFor(options.alertsTopic(), Duration.ofSeconds(10));
-                        if (infos == null || infos.isEmpty()) {
-                            sleep(1000);
-                            continue;
-                        }
-                        List<TopicPartition> parts = new ArrayList<>();
-                        infos.forEach(i -> parts.add(new TopicPartition(i.topic(), i.partition())));
-                        c.assign(parts);
-                        c.seekToBeginning(parts);
-                        target = new HashMap<>(c.endOffsets(parts));
-                        continue;
-                    }
-                    for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
-                        ObjectNode a = parse(r);
-                        if (a != null) {
-                            keep(a);
-                            if (ready) {
-                                try {
-                                    listener.accept(a);
-                                } catch (RuntimeException e) {
-                                    LOG.warn("alert listener failed", e);
-                                }
-                            }
-                        }
-                    }
-                    if (!ready && caughtUp(c, target)) {
-                        ready = true;
-                    }
-                } catch (WakeupException e) {
-                    throw e;
-                } catch (KafkaException e) {
-                    if (!closed) {
-                        LOG.warn("alerts: Kafka call failed, retrying in 1 s: {}", e.toString());
-                        sleep(1000);
+            TopicReaders.pollUntilClosed(
+                    LOG, "alerts", "alert history", () -> closed, () -> {}, () -> readHistory(c));
+        } finally {
+            c.close(Duration.ofSeconds(2));
+        }
+    }
+
+    /** One step of the history: assign all partitions from the beginning, or one poll. */
+    private void readHistory(KafkaConsumer<byte[], byte[]> c) {
+        if (historyTarget == null) {
+            List<PartitionInfo> infos =
+                    c.partitionsFor(options.alertsTopic(), Duration.ofSeconds(10));
+            if (infos == null || infos.isEmpty()) {
+                sleep(1000);
+                return;
+            }
+            List<TopicPartition> parts = new ArrayList<>();
+            infos.forEach(i -> parts.add(new TopicPartition(i.topic(), i.partition())));
+            c.assign(parts);
+            c.seekToBeginning(parts);
+            historyTarget = new HashMap<>(c.endOffsets(parts));
+            return;
+        }
+        for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+            ObjectNode a = parse(r);
+            if (a != null) {
+                keep(a);
+                if (ready) {
+                    try {
+                        listener.accept(a);
+                    } catch (RuntimeException e) {
+                        LOG.warn("alert listener failed", e);
                     }
                 }
             }
-        } catch (WakeupException e) {
-            // closing
-        } catch (RuntimeException e) {
-            if (!closed) {
-                LOG.error("the alert history stopped", e);
-            }
-        } finally {
-            c.close(Duration.ofSeconds(2));
+        }
+        if (!ready && caughtUp(c, historyTarget)) {
+            ready = true;
         }
     }
 
@@ -212,94 +195,27 @@ final class AlertFeed implements AutoCloseable {
         }
     }
 
-    private static boolean caughtUp(
-            KafkaConsumer<byte[], byte[]> c, Map<TopicPartition, Long> target) {
-        for (Map.Entry<TopicPartition, Long> t : target.entrySet()) {
-            if (c.position(t.getKey()) < t.getValue()) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     private void deliver() {
-        Properties p = consumerProps("signalstream-api-webhooks");
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, options.webhookGroup());
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         KafkaConsumer<byte[], byte[]> c =
-                new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+                TopicReaders.consumer(
+                        options,
+                        "signalstream-api-webhooks",
+                        1000,
+                        Map.of(
+                                ConsumerConfig.GROUP_ID_CONFIG,
+                                options.webhookGroup(),
+                                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                                "earliest"));
         delivery = c;
-        long lastCommit = System.nanoTime();
+        lastCommit = System.nanoTime();
         try {
-            c.subscribe(
-                    List.of(options.alertsTopic()),
-                    new ConsumerRebalanceListener() {
-                        @Override
-                        public void onPartitionsRevoked(Collection<TopicPartition> parts) {
-                            commit(c);
-                            for (TopicPartition tp : parts) {
-                                TreeSet<Long> open = unfinished.remove(tp);
-                                if (open != null) {
-                                    synchronized (open) {
-                                        inFlight.addAndGet(-open.size());
-                                    }
-                                }
-                                nextOffset.remove(tp);
-                            }
-                        }
-
-                        @Override
-                        public void onPartitionsAssigned(Collection<TopicPartition> parts) {}
-                    });
-            while (!closed) {
-                try {
-                    if (inFlight.get() >= MAX_IN_FLIGHT) {
-                        c.pause(c.assignment());
-                    } else {
-                        c.resume(c.paused());
-                    }
-                    for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
-                        TopicPartition tp = new TopicPartition(r.topic(), r.partition());
-                        nextOffset.put(tp, r.offset() + 1);
-                        ObjectNode a = parse(r);
-                        if (a == null || tooOld(a)) {
-                            continue;
-                        }
-                        TreeSet<Long> open = unfinished.computeIfAbsent(tp, t -> new TreeSet<>());
-                        synchronized (open) {
-                            open.add(r.offset());
-                        }
-                        inFlight.incrementAndGet();
-                        long offset = r.offset();
-                        webhooks.submit(
-                                a,
-                                () -> {
-                                    synchronized (open) {
-                                        if (open.remove(offset)) {
-                                            inFlight.decrementAndGet();
-                                        }
-                                    }
-                                });
-                    }
-                    if (System.nanoTime() - lastCommit > 1_000_000_000L) {
-                        commit(c);
-                        lastCommit = System.nanoTime();
-                    }
-                } catch (WakeupException e) {
-                    throw e;
-                } catch (KafkaException e) {
-                    if (!closed) {
-                        LOG.warn("webhooks: Kafka call failed, retrying in 1 s: {}", e.toString());
-                        sleep(1000);
-                    }
-                }
-            }
-        } catch (WakeupException e) {
-            // closing
-        } catch (RuntimeException e) {
-            if (!closed) {
-                LOG.error("the webhook consumer stopped", e);
-            }
+            TopicReaders.pollUntilClosed(
+                    LOG,
+                    "webhooks",
+                    "webhook consumer",
+                    () -> closed,
+                    () -> subscribe(c),
+                    () -> deliverPolled(c));
         } finally {
             try {
                 commit(c);
@@ -307,6 +223,65 @@ final class AlertFeed implements AutoCloseable {
                 LOG.debug("final commit", e);
             }
             c.close(Duration.ofSeconds(2));
+        }
+    }
+
+    private void subscribe(KafkaConsumer<byte[], byte[]> c) {
+        c.subscribe(
+                List.of(options.alertsTopic()),
+                new ConsumerRebalanceListener() {
+                    @Override
+                    public void onPartitionsRevoked(Collection<TopicPartition> parts) {
+                        commit(c);
+                        for (TopicPartition tp : parts) {
+                            TreeSet<Long> open = unfinished.remove(tp);
+                            if (open != null) {
+                                synchronized (open) {
+                                    inFlight.addAndGet(-open.size());
+                                }
+                            }
+                            nextOffset.remove(tp);
+                        }
+                    }
+
+                    @Override
+                    public void onPartitionsAssigned(Collection<TopicPartition> parts) {}
+                });
+    }
+
+    /** One step of the webhook consumer: pause or resume, one poll, a commit each second. */
+    private void deliverPolled(KafkaConsumer<byte[], byte[]> c) {
+        if (inFlight.get() >= MAX_IN_FLIGHT) {
+            c.pause(c.assignment());
+        } else {
+            c.resume(c.paused());
+        }
+        for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+            TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+            nextOffset.put(tp, r.offset() + 1);
+            ObjectNode a = parse(r);
+            if (a == null || tooOld(a)) {
+                continue;
+            }
+            TreeSet<Long> open = unfinished.computeIfAbsent(tp, t -> new TreeSet<>());
+            synchronized (open) {
+                open.add(r.offset());
+            }
+            inFlight.incrementAndGet();
+            long offset = r.offset();
+            webhooks.submit(
+                    a,
+                    () -> {
+                        synchronized (open) {
+                            if (open.remove(offset)) {
+                                inFlight.decrementAndGet();
+                            }
+                        }
+                    });
+        }
+        if (System.nanoTime() - lastCommit > 1_000_000_000L) {
+            commit(c);
+            lastCommit = System.nanoTime();
         }
     }
 
@@ -349,22 +324,6 @@ final class AlertFeed implements AutoCloseable {
         } catch (IOException e) {
             LOG.warn("skipping an alert that is not JSON at offset {}", r.offset());
             return null;
-        }
-    }
-
-    static Instant instant(JsonNode node) {
-        try {
-            return node.isTextual() ? Instant.parse(node.asText()) : null;
-        } catch (DateTimeParseException e) {
-            return null;
-        }
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 

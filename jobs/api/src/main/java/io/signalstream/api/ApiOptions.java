@@ -92,65 +92,17 @@ public record ApiOptions(
 
     /** These options with other Kafka client properties (e.g. security settings). */
     public ApiOptions withKafkaProperties(Properties properties) {
-        return new ApiOptions(
-                bootstrapServers,
-                properties,
-                port,
-                tokens,
-                inputTopic,
-                aggregatedTopic,
-                stateTopic,
-                viewMaxConversations,
-                postsPerSecondPerTenant,
-                maxBodyBytes,
-                produceTimeout,
-                alertsTopic,
-                webhooks,
-                webhookGroup,
-                webhookMaxAge,
-                agents);
+        return copy(properties, postsPerSecondPerTenant, webhooks, agents);
     }
 
     /** These options with another sustained post rate per tenant, in messages per second. */
     public ApiOptions withPostsPerSecondPerTenant(double rate) {
-        return new ApiOptions(
-                bootstrapServers,
-                kafkaProperties,
-                port,
-                tokens,
-                inputTopic,
-                aggregatedTopic,
-                stateTopic,
-                viewMaxConversations,
-                rate,
-                maxBodyBytes,
-                produceTimeout,
-                alertsTopic,
-                webhooks,
-                webhookGroup,
-                webhookMaxAge,
-                agents);
+        return copy(kafkaProperties, rate, webhooks, agents);
     }
 
     /** These options with these alert webhooks. */
     public ApiOptions withWebhooks(WebhookDispatcher.Settings settings) {
-        return new ApiOptions(
-                bootstrapServers,
-                kafkaProperties,
-                port,
-                tokens,
-                inputTopic,
-                aggregatedTopic,
-                stateTopic,
-                viewMaxConversations,
-                postsPerSecondPerTenant,
-                maxBodyBytes,
-                produceTimeout,
-                alertsTopic,
-                settings,
-                webhookGroup,
-                webhookMaxAge,
-                agents);
+        return copy(kafkaProperties, postsPerSecondPerTenant, settings, agents);
     }
 
     /**
@@ -171,6 +123,15 @@ public record ApiOptions(
      * @param agents agent names, e.g. the job's {@code signalstream.agents.enabled}
      */
     public ApiOptions withAgents(List<String> agents) {
+        return copy(kafkaProperties, postsPerSecondPerTenant, webhooks, agents);
+    }
+
+    /** These options with the settings the {@code with*} methods change replaced. */
+    private ApiOptions copy(
+            Properties kafkaProperties,
+            double postsPerSecondPerTenant,
+            WebhookDispatcher.Settings webhooks,
+            List<String> agents) {
         return new ApiOptions(
                 bootstrapServers,
                 kafkaProperties,

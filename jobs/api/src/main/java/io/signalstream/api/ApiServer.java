@@ -55,6 +55,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
@@ -457,56 +458,24 @@ public final class ApiServer implements AutoCloseable {
 
     private void postMessage(Context ctx) {
         String tenant = ctx.attribute(TENANT);
-        ConsumptionProbe probe = bucket(tenant).tryConsumeAndReturnRemaining(1);
-        if (!probe.isConsumed()) {
-            refused.increment();
-            long seconds =
-                    Math.max(
-                            1,
-                            TimeUnit.NANOSECONDS.toSeconds(
-                                    probe.getNanosToWaitForRefill() + 999_999_999L));
-            ctx.header("Retry-After", String.valueOf(seconds));
-            error(
-                    ctx,
-                    429,
-                    "rate_limited",
-                    "over "
-                            + options.postsPerSecondPerTenant()
-                            + " messages per second for this tenant");
+        if (!withinRateLimit(
+                ctx,
+                tenant,
+                "over "
+                        + options.postsPerSecondPerTenant()
+                        + " messages per second for this tenant")) {
             return;
-        }
-        JsonNode body;
-        try {
-            byte[] bytes = ctx.req().getInputStream().readNBytes(options.maxBodyBytes() + 1);
-            if (bytes.length > options.maxBodyBytes()) {
-                error(
-                        ctx,
-                        413,
-                        "too_large",
-                        "request body over " + options.maxBodyBytes() + " bytes");
-                return;
-            }
-            body = Json.MAPPER.readTree(bytes);
-        } catch (IOException e) {
-            error(ctx, 400, "malformed_json", "the body is not valid JSON");
-            return;
-        }
-        if (!(body instanceof ObjectNode msg)) {
-            error(ctx, 400, "not_an_object", "the body must be a JSON object");
-            return;
-        }
-        JsonNode claimed = msg.get("tenant_id");
-        if (claimed != null && !claimed.isNull() && !tenant.equals(claimed.asText())) {
-            error(ctx, 403, "forbidden", "tenant_id differs from the token's tenant");
-            return;
-        }
-        msg.put("tenant_id", tenant);
-        if (!msg.hasNonNull("message_id")) {
-            msg.put("message_id", UUID.randomUUID().toString());
         }
         Instant now = Instant.now();
-        if (!msg.hasNonNull("timestamp")) {
-            msg.put("timestamp", now.toString());
+        ObjectNode msg =
+                tenantBody(
+                        ctx,
+                        tenant,
+                        "message_id",
+                        now,
+                        "request body over " + options.maxBodyBytes() + " bytes");
+        if (msg == null) {
+            return;
         }
         String conversation = msg.path("conversation_id").asText("");
         byte[] key = ConversationKeys.of(tenant, conversation).getBytes(StandardCharsets.UTF_8);
@@ -519,15 +488,10 @@ public final class ApiServer implements AutoCloseable {
             return;
         }
         String messageId = msg.get("message_id").asText();
-        try {
-            producer.send(new ProducerRecord<>(options.inputTopic(), key, value))
-                    .get(options.produceTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException | ExecutionException | KafkaException e) {
-            unavailable(ctx, messageId, "Kafka did not acknowledge the message");
-            return;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            unavailable(ctx, messageId, "interrupted");
+        if (!produced(
+                new ProducerRecord<>(options.inputTopic(), key, value),
+                "Kafka did not acknowledge the message",
+                reason -> unavailable(ctx, messageId, reason))) {
             return;
         }
         accepted.increment();
@@ -550,47 +514,19 @@ public final class ApiServer implements AutoCloseable {
      */
     private void postFeedback(Context ctx) {
         String tenant = ctx.attribute(TENANT);
-        ConsumptionProbe probe = bucket(tenant).tryConsumeAndReturnRemaining(1);
-        if (!probe.isConsumed()) {
-            refused.increment();
-            ctx.header(
-                    "Retry-After",
-                    String.valueOf(
-                            Math.max(
-                                    1,
-                                    TimeUnit.NANOSECONDS.toSeconds(
-                                            probe.getNanosToWaitForRefill() + 999_999_999L))));
-            error(ctx, 429, "rate_limited", "over the posts per second of this tenant");
+        if (!withinRateLimit(ctx, tenant, "over the posts per second of this tenant")) {
             return;
-        }
-        JsonNode body;
-        try {
-            byte[] bytes = ctx.req().getInputStream().readNBytes(options.maxBodyBytes() + 1);
-            if (bytes.length > options.maxBodyBytes()) {
-                error(ctx, 413, "too_large", "request body over " + options.maxBodyBytes());
-                return;
-            }
-            body = Json.MAPPER.readTree(bytes);
-        } catch (IOException e) {
-            error(ctx, 400, "malformed_json", "the body is not valid JSON");
-            return;
-        }
-        if (!(body instanceof ObjectNode fb)) {
-            error(ctx, 400, "not_an_object", "the body must be a JSON object");
-            return;
-        }
-        JsonNode claimed = fb.get("tenant_id");
-        if (claimed != null && !claimed.isNull() && !tenant.equals(claimed.asText())) {
-            error(ctx, 403, "forbidden", "tenant_id differs from the token's tenant");
-            return;
-        }
-        fb.put("tenant_id", tenant);
-        if (!fb.hasNonNull("feedback_id")) {
-            fb.put("feedback_id", UUID.randomUUID().toString());
         }
         Instant now = Instant.now();
-        if (!fb.hasNonNull("timestamp")) {
-            fb.put("timestamp", now.toString());
+        ObjectNode fb =
+                tenantBody(
+                        ctx,
+                        tenant,
+                        "feedback_id",
+                        now,
+                        "request body over " + options.maxBodyBytes());
+        if (fb == null) {
+            return;
         }
         Feedback feedback;
         try {
@@ -600,15 +536,10 @@ public final class ApiServer implements AutoCloseable {
             return;
         }
         byte[] key = feedback.conversationKey().getBytes(StandardCharsets.UTF_8);
-        try {
-            producer.send(new ProducerRecord<>(FEEDBACK_TOPIC, key, Json.toBytes(fb)))
-                    .get(options.produceTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException | ExecutionException | KafkaException e) {
-            feedbackUnavailable(ctx, feedback.feedbackId());
-            return;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            feedbackUnavailable(ctx, feedback.feedbackId());
+        if (!produced(
+                new ProducerRecord<>(FEEDBACK_TOPIC, key, Json.toBytes(fb)),
+                "Kafka did not acknowledge the feedback",
+                reason -> feedbackUnavailable(ctx, feedback.feedbackId()))) {
             return;
         }
         feedbackAccepted.increment();
@@ -620,6 +551,87 @@ public final class ApiServer implements AutoCloseable {
                         feedback.feedbackId(),
                         "conversation_id",
                         feedback.conversationId()));
+    }
+
+    /**
+     * Takes one post from the tenant's rate limit; when it is spent, answers 429 with {@code
+     * Retry-After} (whole seconds, at least 1) and {@code reason}, and returns false.
+     */
+    private boolean withinRateLimit(Context ctx, String tenant, String reason) {
+        ConsumptionProbe probe = bucket(tenant).tryConsumeAndReturnRemaining(1);
+        if (probe.isConsumed()) {
+            return true;
+        }
+        refused.increment();
+        long seconds =
+                Math.max(
+                        1,
+                        TimeUnit.NANOSECONDS.toSeconds(
+                                probe.getNanosToWaitForRefill() + 999_999_999L));
+        ctx.header("Retry-After", String.valueOf(seconds));
+        error(ctx, 429, "rate_limited", reason);
+        return false;
+    }
+
+    /**
+     * Reads a POST body as a JSON object of the caller's tenant and fills in what the caller may
+     * leave out: {@code tenant_id}, {@code idField} (a random UUID) and {@code timestamp} ({@code
+     * now}). Answers 413 ({@code tooLargeReason}) over {@code maxBodyBytes}, 400 {@code
+     * malformed_json} / {@code not_an_object}, or 403 when the body names another tenant, and then
+     * returns {@code null}.
+     */
+    private ObjectNode tenantBody(
+            Context ctx, String tenant, String idField, Instant now, String tooLargeReason) {
+        JsonNode body;
+        try {
+            byte[] bytes = ctx.req().getInputStream().readNBytes(options.maxBodyBytes() + 1);
+            if (bytes.length > options.maxBodyBytes()) {
+                error(ctx, 413, "too_large", tooLargeReason);
+                return null;
+            }
+            body = Json.MAPPER.readTree(bytes);
+        } catch (IOException e) {
+            error(ctx, 400, "malformed_json", "the body is not valid JSON");
+            return null;
+        }
+        if (!(body instanceof ObjectNode object)) {
+            error(ctx, 400, "not_an_object", "the body must be a JSON object");
+            return null;
+        }
+        JsonNode claimed = object.get("tenant_id");
+        if (claimed != null && !claimed.isNull() && !tenant.equals(claimed.asText())) {
+            error(ctx, 403, "forbidden", "tenant_id differs from the token's tenant");
+            return null;
+        }
+        object.put("tenant_id", tenant);
+        if (!object.hasNonNull(idField)) {
+            object.put(idField, UUID.randomUUID().toString());
+        }
+        if (!object.hasNonNull("timestamp")) {
+            object.put("timestamp", now.toString());
+        }
+        return object;
+    }
+
+    /**
+     * Produces a record and waits for Kafka's acknowledgement up to {@code produceTimeout}. On
+     * failure calls {@code unavailable} with {@code nackReason} (or {@code "interrupted"}) and
+     * returns false.
+     */
+    private boolean produced(
+            ProducerRecord<byte[], byte[]> record,
+            String nackReason,
+            Consumer<String> unavailable) {
+        try {
+            producer.send(record).get(options.produceTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (TimeoutException | ExecutionException | KafkaException e) {
+            unavailable.accept(nackReason);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            unavailable.accept("interrupted");
+        }
+        return false;
     }
 
     private static void feedbackUnavailable(Context ctx, String feedbackId) {
@@ -652,20 +664,8 @@ public final class ApiServer implements AutoCloseable {
 
     private void listConversations(Context ctx) {
         String tenant = ctx.attribute(TENANT);
-        int limit;
-        try {
-            limit =
-                    Math.min(
-                            MAX_LIMIT,
-                            Integer.parseInt(
-                                    ctx.queryParamAsClass("limit", String.class)
-                                            .getOrDefault("50")));
-        } catch (NumberFormatException e) {
-            error(ctx, 400, "invalid_parameter", "limit must be a whole number");
-            return;
-        }
+        int limit = limit(ctx, 50);
         if (limit < 1) {
-            error(ctx, 400, "invalid_parameter", "limit must be at least 1");
             return;
         }
         Predicate<ObjectNode> filter = a -> true;
@@ -694,9 +694,38 @@ public final class ApiServer implements AutoCloseable {
             boolean want = pii.equals("true");
             filter = filter.and(a -> a.path("pii").path("has_pii").asBoolean(false) == want);
         }
-        List<ObjectNode> found = view.list(tenant, filter, limit);
+        listed(ctx, "conversations", view.list(tenant, filter, limit));
+    }
+
+    /**
+     * The {@code limit} query parameter ({@code defaultLimit} when absent), at most {@link
+     * #MAX_LIMIT}; when it is not a whole number of at least 1, answers 400 {@code
+     * invalid_parameter} and returns 0.
+     */
+    private static int limit(Context ctx, int defaultLimit) {
+        int limit;
+        try {
+            limit =
+                    Math.min(
+                            MAX_LIMIT,
+                            Integer.parseInt(
+                                    ctx.queryParamAsClass("limit", String.class)
+                                            .getOrDefault(String.valueOf(defaultLimit))));
+        } catch (NumberFormatException e) {
+            error(ctx, 400, "invalid_parameter", "limit must be a whole number");
+            return 0;
+        }
+        if (limit < 1) {
+            error(ctx, 400, "invalid_parameter", "limit must be at least 1");
+            return 0;
+        }
+        return limit;
+    }
+
+    /** Answers 200 with {@code {"<name>": [...], "count": n}}. */
+    private static void listed(Context ctx, String name, List<ObjectNode> found) {
         ObjectNode out = Json.MAPPER.createObjectNode();
-        out.putArray("conversations").addAll(found);
+        out.putArray(name).addAll(found);
         out.put("count", found.size());
         json(ctx, 200, out);
     }
@@ -802,24 +831,11 @@ public final class ApiServer implements AutoCloseable {
                 return;
             }
         }
-        int limit;
-        try {
-            limit =
-                    Integer.parseInt(
-                            ctx.queryParamAsClass("limit", String.class).getOrDefault("100"));
-        } catch (NumberFormatException e) {
-            error(ctx, 400, "invalid_parameter", "limit must be a whole number");
-            return;
-        }
+        int limit = limit(ctx, 100);
         if (limit < 1) {
-            error(ctx, 400, "invalid_parameter", "limit must be at least 1");
             return;
         }
-        List<ObjectNode> found = alerts.since(tenant, since, Math.min(MAX_LIMIT, limit));
-        ObjectNode out = Json.MAPPER.createObjectNode();
-        out.putArray("alerts").addAll(found);
-        out.put("count", found.size());
-        json(ctx, 200, out);
+        listed(ctx, "alerts", alerts.since(tenant, since, limit));
     }
 
     private void deliveries(Context ctx) {

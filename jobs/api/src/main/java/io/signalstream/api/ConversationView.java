@@ -7,14 +7,10 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,9 +22,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
+
+import static io.signalstream.api.TopicReaders.caughtUp;
+import static io.signalstream.api.TopicReaders.instant;
+import static io.signalstream.api.TopicReaders.sleep;
 
 /**
  * The API's materialized view: the newest aggregated record of every conversation, rebuilt at start
@@ -71,18 +70,18 @@ final class ConversationView implements AutoCloseable {
     private volatile boolean closed;
     private volatile boolean stopped;
 
+    /** The view's thread only: the aggregated topic's end offsets of the start, once assigned. */
+    private Map<TopicPartition, Long> target;
+
+    /** The view's thread only: when the lag was last measured ({@link System#nanoTime()}). */
+    private long lastLagCheck;
+
     ConversationView(ApiOptions options, Consumer<Entry> listener) {
         this.options = options;
         this.listener = listener;
         this.entries = Caffeine.newBuilder().maximumSize(options.viewMaxConversations()).build();
         this.recent = Caffeine.newBuilder().maximumSize(options.viewMaxConversations()).build();
-        Properties props = options.kafkaClient("signalstream-api-view");
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "2000");
-        this.consumer =
-                new KafkaConsumer<>(
-                        props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        this.consumer = TopicReaders.consumer(options, "signalstream-api-view", 2000, Map.of());
         this.thread = new Thread(this::run, "signalstream-api-view");
         this.thread.setDaemon(true);
     }
@@ -145,46 +144,33 @@ final class ConversationView implements AutoCloseable {
 
     private void run() {
         try {
-            Map<TopicPartition, Long> target = null;
-            long lastLagCheck = 0;
-            while (!closed) {
-                // A Kafka outage (timeouts of partitionsFor, endOffsets, position) must not end
-                // the view: it retries with a pause and carries on where it was.
-                try {
-                    if (target == null) {
-                        target = assign();
-                        continue;
-                    }
-                    for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                        apply(r);
-                    }
-                    if (!ready && caughtUp(target)) {
-                        ready = true;
-                        LOG.info("view ready: {} conversations", entries.estimatedSize());
-                    }
-                    long now = System.nanoTime();
-                    if (now - lastLagCheck > 2_000_000_000L) {
-                        lastLagCheck = now;
-                        lag = measureLag();
-                    }
-                } catch (WakeupException e) {
-                    throw e;
-                } catch (KafkaException e) {
-                    if (!closed) {
-                        LOG.warn("view: Kafka call failed, retrying in 1 s: {}", e.toString());
-                        sleep(1000);
-                    }
-                }
-            }
-        } catch (WakeupException e) {
-            // closing
-        } catch (RuntimeException e) {
-            if (!closed) {
-                LOG.error("the conversation view stopped", e);
-            }
+            // A Kafka outage (timeouts of partitionsFor, endOffsets, position) must not end the
+            // view: it retries with a pause and carries on where it was.
+            TopicReaders.pollUntilClosed(
+                    LOG, "view", "conversation view", () -> closed, () -> {}, this::step);
         } finally {
             stopped = !closed;
             consumer.close(Duration.ofSeconds(2));
+        }
+    }
+
+    /** One step of the view's thread: assign both topics from the beginning, or one poll. */
+    private void step() {
+        if (target == null) {
+            target = assign();
+            return;
+        }
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+            apply(r);
+        }
+        if (!ready && caughtUp(consumer, target)) {
+            ready = true;
+            LOG.info("view ready: {} conversations", entries.estimatedSize());
+        }
+        long now = System.nanoTime();
+        if (now - lastLagCheck > 2_000_000_000L) {
+            lastLagCheck = now;
+            lag = measureLag();
         }
     }
 
@@ -222,15 +208,6 @@ final class ConversationView implements AutoCloseable {
                         .filter(p -> p.topic().equals(options.aggregatedTopic()))
                         .toList();
         return new HashMap<>(consumer.endOffsets(aggregated));
-    }
-
-    private boolean caughtUp(Map<TopicPartition, Long> target) {
-        for (Map.Entry<TopicPartition, Long> t : target.entrySet()) {
-            if (consumer.position(t.getKey()) < t.getValue()) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private long measureLag() {
@@ -291,23 +268,6 @@ final class ConversationView implements AutoCloseable {
             } catch (RuntimeException ex) {
                 LOG.warn("stream listener failed", ex);
             }
-        }
-    }
-
-    /** The record's {@code last_updated}, or null when missing or not an ISO-8601 instant. */
-    private static java.time.Instant instant(JsonNode node) {
-        try {
-            return node.isTextual() ? java.time.Instant.parse(node.asText()) : null;
-        } catch (java.time.format.DateTimeParseException e) {
-            return null;
-        }
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 

@@ -18,23 +18,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -44,6 +38,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static io.signalstream.jobs.RunJobProcess.completedCheckpoints;
+import static io.signalstream.jobs.RunJobProcess.latestCheckpoint;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -324,99 +320,23 @@ class LlmResponseLogKillITCase {
             int n,
             List<Path> logs)
             throws IOException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String classpath =
-                System.getProperty(
-                        "surefire.test.class.path", System.getProperty("java.class.path"));
-        List<String> cmd =
-                new ArrayList<>(
-                        List.of(
-                                java,
-                                "-Xmx700m",
-                                "-cp",
-                                classpath,
-                                "io.signalstream.cli.SignalStreamCli",
-                                "run",
-                                "--bootstrap-servers",
-                                bootstrap,
-                                "--job-name",
-                                "llm-kill-test-" + n,
-                                "--provider",
-                                "openai",
-                                "--llm-base-url",
-                                llmBaseUrl,
-                                "--llm-model",
-                                "loopback",
-                                "-D",
-                                "parallelism.default=2",
-                                "-D",
-                                "state.backend.type=rocksdb",
-                                "-D",
-                                "execution.checkpointing.incremental=true",
-                                "-D",
-                                "execution.checkpointing.interval=1 s",
-                                "-D",
-                                "execution.checkpointing.dir=" + dir.resolve("checkpoints").toUri(),
-                                "-D",
-                                "execution.checkpointing.externalized-checkpoint-retention=RETAIN_ON_CANCELLATION",
-                                "-D",
-                                "execution.checkpointing.num-retained=2",
-                                "-D",
-                                "signalstream.kafka.group-id=llm-kill-test",
-                                "-D",
-                                "signalstream.kafka.transaction-timeout=60 s",
-                                "-D",
-                                AgentOptions.TIMEOUT.key() + "=60 s"));
-        if (restoreFrom != null) {
-            cmd.add("-D");
-            cmd.add("execution.state-recovery.path=" + restoreFrom);
-        }
         Path log = dir.resolve("run-" + n + ".log");
         logs.add(log);
-        File file = log.toFile();
-        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(file).start();
-    }
-
-    /** The newest complete checkpoint (a chk-N directory holding _metadata) of any run. */
-    private static Optional<Path> latestCheckpoint(Path checkpoints) throws IOException {
-        return metadataFiles(checkpoints).stream()
-                .max(Comparator.comparingLong(p -> p.toFile().lastModified()))
-                .map(Path::getParent);
-    }
-
-    private static int completedCheckpoints(Path checkpoints) throws IOException {
-        return metadataFiles(checkpoints).size();
-    }
-
-    /** The {@code _metadata} files up to three levels below, tolerating concurrent deletes. */
-    private static List<Path> metadataFiles(Path checkpoints) throws IOException {
-        List<Path> found = new ArrayList<>();
-        if (!Files.isDirectory(checkpoints)) {
-            return found;
-        }
-        Files.walkFileTree(
-                checkpoints,
-                Set.of(),
-                3,
-                new SimpleFileVisitor<>() {
-                    @Override
-                    public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-                        if (file.getFileName().toString().equals("_metadata")) {
-                            found.add(file);
-                        }
-                        return FileVisitResult.CONTINUE;
-                    }
-
-                    @Override
-                    public FileVisitResult visitFileFailed(Path file, IOException e) {
-                        return FileVisitResult.CONTINUE;
-                    }
-
-                    @Override
-                    public FileVisitResult postVisitDirectory(Path dir, IOException e) {
-                        return FileVisitResult.CONTINUE;
-                    }
-                });
-        return found;
+        return RunJobProcess.start(
+                bootstrap,
+                "llm-kill-test-" + n,
+                "llm-kill-test",
+                dir.resolve("checkpoints"),
+                restoreFrom,
+                log,
+                List.of(
+                        "--provider",
+                        "openai",
+                        "--llm-base-url",
+                        llmBaseUrl,
+                        "--llm-model",
+                        "loopback",
+                        "-D",
+                        AgentOptions.TIMEOUT.key() + "=60 s"));
     }
 }
