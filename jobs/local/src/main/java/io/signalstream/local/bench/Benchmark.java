@@ -296,25 +296,32 @@ public final class Benchmark {
         conf.set(ProviderOptions.model("openai"), "loopback");
         conf.set(ProviderOptions.maxInFlight("openai"), s.capacity());
         conf.set(ProviderOptions.cacheSize("openai"), 0);
-        conf.set(AgentOptions.CAPACITY, asyncCapacity(s.capacity()));
         conf.set(AgentOptions.TIMEOUT, Duration.ofSeconds(120));
         conf.set(JobOptions.JOIN_WINDOW, Duration.ofSeconds(150));
         // The checkpoint history of the REST API, read by CheckpointWatcher.
         conf.set(WebOptions.CHECKPOINTS_HISTORY_SIZE, 1000);
         conf.addAll(Configuration.fromMap(s.overrides()));
+        if (!s.overrides().containsKey(AgentOptions.CAPACITY.key())) {
+            int operators =
+                    ConversationIntelligenceJob.agentOperators(AgentProviders.specs(conf), conf)
+                            .size();
+            conf.set(AgentOptions.CAPACITY, asyncCapacity(s.capacity(), operators));
+        }
         return conf;
     }
 
     /**
      * Async capacity per agent operator subtask, by Little's law. The provider keeps at most {@code
      * bound} requests in flight per TaskManager (bound = request rate × answer time at saturation),
-     * shared by every agent operator subtask; each subtask gets twice its even share (the agents'
-     * request rates differ: pii and sentiment run on every message, summary on every third), at
-     * least 8. More queued elements would not make the LLM answer faster: they only wait for a
-     * permit, hold their snapshot in the async operator's checkpointed queue and add latency.
+     * shared by every agent operator subtask (one per agent, or one per provider whose agents share
+     * requests: {@link ConversationIntelligenceJob#agentOperators}); each subtask gets twice its
+     * even share (the operators' request rates differ: the agents on customer messages run on half
+     * the messages, summary on every third), at least 8. More queued elements would not make the
+     * LLM answer faster: they only wait for a permit, hold their snapshot in the async operator's
+     * checkpointed queue and add latency.
      */
-    static int asyncCapacity(int bound) {
-        int subtasks = AgentOptions.BUILT_IN_AGENTS.size() * PARALLELISM;
+    static int asyncCapacity(int bound, int agentOperators) {
+        int subtasks = agentOperators * PARALLELISM;
         return Math.max(8, (int) Math.ceil(2.0 * bound / subtasks));
     }
 

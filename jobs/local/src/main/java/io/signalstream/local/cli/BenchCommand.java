@@ -103,6 +103,11 @@ public final class BenchCommand implements Callable<Integer> {
             System.err.println("error: --provider must be openai or local");
             return 2;
         }
+        String unwritable = ReportFiles.prepare(report);
+        if (unwritable != null) {
+            System.err.println("error: " + unwritable);
+            return 2;
+        }
         Path dir = Files.createTempDirectory("signalstream-bench");
         try {
             System.out.printf(

@@ -126,6 +126,11 @@ public final class DemoCommand implements Callable<Integer> {
             System.err.println("error: cannot read --data " + data);
             return 2;
         }
+        String unwritable = report == null ? null : ReportFiles.prepare(report);
+        if (unwritable != null) {
+            System.err.println("error: " + unwritable);
+            return 2;
+        }
         String secret = System.getenv(JwtTokens.SECRET_ENV);
         if (serve
                 && secret != null
