@@ -6,6 +6,8 @@ import io.signalstream.events.AgentStatus;
 import org.apache.flink.streaming.api.functions.async.AsyncRetryPredicate;
 import org.apache.flink.streaming.api.functions.async.AsyncRetryStrategy;
 
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.Collection;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
@@ -52,6 +54,27 @@ public final class JitteredBackoffRetryStrategy implements AsyncRetryStrategy<Ag
     @Override
     public long getBackoffTimeMillis(int currentAttempts) {
         return equalJitterMs(initialBackoffMs, maxBackoffMs, currentAttempts);
+    }
+
+    /**
+     * Milliseconds to wait from a {@code Retry-After} header: delta-seconds or an HTTP date (RFC
+     * 9110 §10.2.3); 0 when absent or unreadable. Used by the LLM provider and the alert webhooks.
+     */
+    public static long retryAfterMs(String header) {
+        if (header == null || header.isBlank()) {
+            return 0;
+        }
+        String h = header.strip();
+        try {
+            return Math.max(0, (long) (Double.parseDouble(h) * 1000));
+        } catch (NumberFormatException e) {
+            try {
+                ZonedDateTime when = ZonedDateTime.parse(h, DateTimeFormatter.RFC_1123_DATE_TIME);
+                return Math.max(0, when.toInstant().toEpochMilli() - System.currentTimeMillis());
+            } catch (RuntimeException e2) {
+                return 0;
+            }
+        }
     }
 
     /**

@@ -12,8 +12,6 @@ import org.asynchttpclient.Response;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -317,25 +315,9 @@ final class ChatCompletionsClient {
         }
     }
 
-    /**
-     * Milliseconds to wait from a {@code Retry-After} header: delta-seconds or an HTTP date (RFC
-     * 9110 §10.2.3); 0 when absent or unreadable.
-     */
+    /** See {@link JitteredBackoffRetryStrategy#retryAfterMs}. */
     static long retryAfterMs(String header) {
-        if (header == null || header.isBlank()) {
-            return 0;
-        }
-        String h = header.strip();
-        try {
-            return Math.max(0, (long) (Double.parseDouble(h) * 1000));
-        } catch (NumberFormatException e) {
-            try {
-                ZonedDateTime when = ZonedDateTime.parse(h, DateTimeFormatter.RFC_1123_DATE_TIME);
-                return Math.max(0, when.toInstant().toEpochMilli() - System.currentTimeMillis());
-            } catch (RuntimeException e2) {
-                return 0;
-            }
-        }
+        return JitteredBackoffRetryStrategy.retryAfterMs(header);
     }
 
     private static String errorMessage(String body) {

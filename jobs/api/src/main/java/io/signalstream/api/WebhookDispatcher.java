@@ -35,12 +35,13 @@ import java.util.concurrent.TimeUnit;
  * Format#SLACK}).
  *
  * <p><b>At least once.</b> A delivery is retried on a network error, a timeout, 408, 425, 429 and
- * 5xx, with equal-jitter exponential backoff ({@link JitteredBackoffRetryStrategy#equalJitterMs}),
- * up to {@link Settings#maxAttempts()} attempts; any other status (e.g. 400, 404) fails at once. A
- * delivery that fails for good is logged, counted ({@code
- * signalstream_api_webhook_deliveries{outcome="failed"}}) and kept with its reason in {@link
- * #failures(String)} (the newest {@link Settings#failuresKept()} per tenant). A retry may reach a
- * receiver that already got the alert: receivers drop duplicates by the idempotency key.
+ * 5xx, with equal-jitter exponential backoff ({@link JitteredBackoffRetryStrategy#equalJitterMs},
+ * or the receiver's {@code Retry-After} when longer, up to 10 min), up to {@link
+ * Settings#maxAttempts()} attempts; any other status (e.g. 400, 404) fails at once. A delivery that
+ * fails for good is logged, counted ({@code signalstream_api_webhook_deliveries{outcome="failed"}})
+ * and kept with its reason in {@link #failures(String)} (the newest {@link Settings#failuresKept()}
+ * per tenant). A retry may reach a receiver that already got the alert: receivers drop duplicates
+ * by the idempotency key.
  *
  * <p><b>Tenants never wait for each other.</b> Each tenant has its own lane: a bounded queue
  * delivered in order, one request at a time, with the non-blocking {@link HttpClient#sendAsync} and
@@ -50,6 +51,9 @@ import java.util.concurrent.TimeUnit;
  * <p>Thread-safe.
  */
 public final class WebhookDispatcher implements AutoCloseable {
+
+    /** The longest {@code Retry-After} a receiver can make a tenant's lane wait. */
+    static final Duration MAX_RETRY_AFTER = Duration.ofMinutes(10);
 
     private static final Logger LOG = LoggerFactory.getLogger(WebhookDispatcher.class);
 
@@ -422,6 +426,7 @@ public final class WebhookDispatcher implements AutoCloseable {
                             (response, error) -> {
                                 String reason;
                                 boolean retryable;
+                                long retryAfter = 0;
                                 if (error == null && response.statusCode() / 100 == 2) {
                                     delivered.increment();
                                     finish(d);
@@ -447,14 +452,25 @@ public final class WebhookDispatcher implements AutoCloseable {
                                                     || status == 425
                                                     || status == 429
                                                     || status >= 500;
+                                    retryAfter =
+                                            JitteredBackoffRetryStrategy.retryAfterMs(
+                                                    response.headers()
+                                                            .firstValue("Retry-After")
+                                                            .orElse(null));
                                 }
                                 if (retryable && d.attempts < settings.maxAttempts() && !closed) {
                                     retried.increment();
+                                    // A receiver's Retry-After wins over a shorter backoff
+                                    // (at most MAX_RETRY_AFTER: the tenant's lane waits).
                                     long backoff =
-                                            JitteredBackoffRetryStrategy.equalJitterMs(
-                                                    settings.initialBackoff().toMillis(),
-                                                    settings.maxBackoff().toMillis(),
-                                                    d.attempts);
+                                            Math.max(
+                                                    JitteredBackoffRetryStrategy.equalJitterMs(
+                                                            settings.initialBackoff().toMillis(),
+                                                            settings.maxBackoff().toMillis(),
+                                                            d.attempts),
+                                                    Math.min(
+                                                            retryAfter,
+                                                            MAX_RETRY_AFTER.toMillis()));
                                     try {
                                         timer.schedule(
                                                 () -> attempt(d), backoff, TimeUnit.MILLISECONDS);

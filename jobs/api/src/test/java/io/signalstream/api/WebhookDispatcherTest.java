@@ -109,6 +109,22 @@ class WebhookDispatcherTest {
                     answer(ex, 200);
                 });
         server.createContext("/gone", ex -> answer(ex, 404));
+        // Busy once: 429 with Retry-After: 1 (second), then 200.
+        AtomicInteger busy = new AtomicInteger();
+        server.createContext(
+                "/busy",
+                ex -> {
+                    String key = ex.getRequestHeaders().getFirst("Idempotency-Key");
+                    ex.getRequestBody().readAllBytes();
+                    int status = busy.getAndIncrement() == 0 ? 429 : 200;
+                    requests.add(new Request("/busy", key, null, status));
+                    if (status == 429) {
+                        ex.getResponseHeaders().add("Retry-After", "1");
+                    } else {
+                        stored.add(key);
+                    }
+                    answer(ex, status);
+                });
         server.start();
     }
 
@@ -287,6 +303,32 @@ class WebhookDispatcherTest {
         CountDownLatch none = new CountDownLatch(1);
         dispatcher.submit(alert("nobody", 1), none::countDown);
         assertThat(none.getCount()).isZero();
+    }
+
+    @Test
+    @Timeout(value = 30, unit = TimeUnit.SECONDS)
+    void aReceiversRetryAfterIsHonoured() throws Exception {
+        // Backoff of 10-20 ms: only the receiver's Retry-After can make the retry wait a second.
+        dispatcher =
+                dispatcher(
+                        Map.of(
+                                "acme",
+                                new WebhookDispatcher.Endpoint(
+                                        url("/busy"), WebhookDispatcher.Format.JSON)),
+                        5,
+                        Duration.ofMillis(10),
+                        Duration.ofMillis(20),
+                        Duration.ofSeconds(5));
+        CountDownLatch done = new CountDownLatch(1);
+        long start = System.nanoTime();
+        dispatcher.submit(alert("acme", 1), done::countDown);
+        assertThat(done.await(20, TimeUnit.SECONDS)).isTrue();
+        long waitedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertThat(requests).extracting(Request::answered).containsExactly(429, 200);
+        assertThat(stored).containsExactly("acme-alert-1");
+        assertThat(dispatcher.failures("acme")).isEmpty();
+        // A deterministic lower bound: the retry was not sent before the second had passed.
+        assertThat(waitedMs).isGreaterThanOrEqualTo(1000);
     }
 
     @Test
