@@ -302,10 +302,7 @@ public final class ConversationIntelligenceJob {
             DataStream<ConversationSnapshot> scheduled =
                     snapshots
                             .filter(s -> s.scheduledAgents().stream().anyMatch(names::contains))
-                            .uid(
-                                    group.size() == 1 && uid.equals(agentUid(label))
-                                            ? "select-" + label
-                                            : "select-" + uid)
+                            .uid("select-" + uid.replaceFirst("^agent-", ""))
                             .name("scheduled for " + label);
             DataStream<AgentResult> answered =
                     AsyncDataStream.unorderedWaitWithRetry(

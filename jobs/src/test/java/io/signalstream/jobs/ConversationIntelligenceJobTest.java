@@ -60,6 +60,30 @@ class ConversationIntelligenceJobTest {
     }
 
     @Test
+    void agentsOnACombiningProviderShareOneOperatorWithAStableUid() {
+        Configuration conf = new Configuration();
+        for (String agent : List.of("pii", "sentiment", "insights", "summary")) {
+            conf.setString("signalstream.agents." + agent + ".provider", "openai");
+        }
+        List<String> withoutUid = new ArrayList<>();
+        List<String> uids = new ArrayList<>();
+        for (StreamNode n : graph(conf).getStreamNodes()) {
+            if (n.getTransformationUID() == null) {
+                withoutUid.add(n.getOperatorName());
+            } else {
+                uids.add(n.getTransformationUID());
+            }
+        }
+        assertThat(withoutUid).as("operators without uid").isEmpty();
+        assertThat(uids).doesNotHaveDuplicates();
+        assertThat(uids)
+                .contains(ConversationIntelligenceJob.providerUid("openai"), "select-agents-openai")
+                .doesNotContain(
+                        ConversationIntelligenceJob.agentUid("pii"),
+                        ConversationIntelligenceJob.agentUid("summary"));
+    }
+
+    @Test
     void alertsHaveTheirOperatorAndSinkAndRefuseBadOptions() {
         List<String> uids = new ArrayList<>();
         graph(new Configuration())

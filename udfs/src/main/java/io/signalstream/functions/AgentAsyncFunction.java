@@ -6,6 +6,7 @@ import io.signalstream.agents.AgentResults;
 import io.signalstream.agents.AgentSpec;
 import io.signalstream.agents.CallContext;
 import io.signalstream.agents.Escalation;
+import io.signalstream.agents.Futures;
 import io.signalstream.agents.ProviderStats;
 import io.signalstream.agents.local.LocalAgentProvider;
 import io.signalstream.config.AgentOptions;
@@ -310,15 +311,7 @@ public class AgentAsyncFunction extends RichAsyncFunction<ConversationSnapshot, 
                     }
                     for (int j = 0; j < at.size(); j++) {
                         CompletableFuture<AgentResult> target = results.get(at.get(j));
-                        asked.get(j)
-                                .whenComplete(
-                                        (r, ex) -> {
-                                            if (ex != null) {
-                                                target.completeExceptionally(ex);
-                                            } else {
-                                                target.complete(r);
-                                            }
-                                        });
+                        Futures.forward(asked.get(j), target);
                     }
                 });
         return results;

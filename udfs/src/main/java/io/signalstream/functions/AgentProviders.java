@@ -143,11 +143,6 @@ public final class AgentProviders {
         return spec;
     }
 
-    /** Whether the local provider can answer the agent. */
-    public static boolean localCanAnswer(AgentSpec spec) {
-        return spec.builtIn();
-    }
-
     /**
      * Fails early, at job build time, for a provider name or settings that cannot work.
      *

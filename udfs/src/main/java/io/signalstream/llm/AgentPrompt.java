@@ -71,6 +71,7 @@ public final class AgentPrompt {
     private final AgentContext context;
     private final int windowTurns;
     private final List<AgentPrompt> parts;
+    private final int weight;
 
     private AgentPrompt(
             String agent,
@@ -101,6 +102,7 @@ public final class AgentPrompt {
         this.context = context;
         this.windowTurns = windowTurns;
         this.parts = List.of();
+        this.weight = system.length() + schema.toString().length();
     }
 
     private AgentPrompt(List<AgentPrompt> parts) {
@@ -127,6 +129,7 @@ public final class AgentPrompt {
         this.context = AgentContext.WINDOW;
         this.windowTurns = 1;
         this.parts = List.copyOf(parts);
+        this.weight = system.length() + schema.toString().length();
     }
 
     /** Location of the bundled prompt template of a built-in agent. */
@@ -184,14 +187,7 @@ public final class AgentPrompt {
      *     JSON object
      */
     public static AgentPrompt of(AgentSpec spec) {
-        String template =
-                spec.promptTemplate() != null
-                        ? spec.promptTemplate()
-                        : read(bundledPrompt(spec.name()), "prompt of " + spec.name());
-        String schemaText =
-                spec.schema() != null
-                        ? spec.schema()
-                        : read(bundledSchema(spec.name()), "schema of " + spec.name());
+        // A spec without texts names the bundled files: keyed by name, read on the first use only.
         String key =
                 spec.name()
                         + '\u0000'
@@ -201,12 +197,20 @@ public final class AgentPrompt {
                         + '\u0000'
                         + spec.windowTurns()
                         + '\u0000'
-                        + template
+                        + (spec.promptTemplate() != null ? spec.promptTemplate() : "<bundled>")
                         + '\u0000'
-                        + schemaText;
+                        + (spec.schema() != null ? spec.schema() : "<bundled>");
         return LOADED.computeIfAbsent(
                 key,
                 k -> {
+                    String template =
+                            spec.promptTemplate() != null
+                                    ? spec.promptTemplate()
+                                    : read(bundledPrompt(spec.name()), "prompt of " + spec.name());
+                    String schemaText =
+                            spec.schema() != null
+                                    ? spec.schema()
+                                    : read(bundledSchema(spec.name()), "schema of " + spec.name());
                     JsonNode schema;
                     try {
                         schema = Json.MAPPER.readTree(schemaText);
@@ -266,7 +270,7 @@ public final class AgentPrompt {
 
     /** Chars of instructions and schema, the agent's share of a combined request. */
     int weight() {
-        return system.length() + schema.toString().length();
+        return weight;
     }
 
     /**

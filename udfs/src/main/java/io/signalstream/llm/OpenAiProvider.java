@@ -4,6 +4,7 @@ import io.signalstream.agents.AgentProvider;
 import io.signalstream.agents.AgentResults;
 import io.signalstream.agents.AgentSpec;
 import io.signalstream.agents.CallContext;
+import io.signalstream.agents.Futures;
 import io.signalstream.agents.ProviderException;
 import io.signalstream.events.AgentResult;
 import io.signalstream.events.AgentStatus;
@@ -134,7 +135,8 @@ public final class OpenAiProvider implements AgentProvider {
             }
         }
         if (missing.size() == 1) {
-            forward(single(snapshot, ctx, missing.get(0), keys.get(0), start), missingOut.get(0));
+            Futures.forward(
+                    single(snapshot, ctx, missing.get(0), keys.get(0), start), missingOut.get(0));
         } else if (missing.size() > 1) {
             combined(snapshot, ctx, missing, keys, missingOut, start);
         }
@@ -210,7 +212,7 @@ public final class OpenAiProvider implements AgentProvider {
         ChatCall call = newCall(snapshot, prompt, rendered, start);
         if (call == null) {
             CompletableFuture<AgentResult> open = circuitOpen();
-            out.forEach(f -> forward(open, f));
+            out.forEach(f -> Futures.forward(open, f));
             return;
         }
         ask(call)
@@ -250,7 +252,7 @@ public final class OpenAiProvider implements AgentProvider {
             if (!problems.isEmpty()) {
                 // This part alone is asked again, with its own prompt (and its own repair).
                 rt.stats.repairs.incrementAndGet();
-                forward(single(snapshot, ctx, p, keys.get(i), start), out.get(i));
+                Futures.forward(single(snapshot, ctx, p, keys.get(i), start), out.get(i));
                 continue;
             }
             long promptShare = call.promptTokens * p.weight() / Math.max(1, weights);
@@ -274,17 +276,6 @@ public final class OpenAiProvider implements AgentProvider {
                                     call.attempts,
                                     start));
         }
-    }
-
-    private static <T> void forward(CompletableFuture<T> from, CompletableFuture<T> to) {
-        from.whenComplete(
-                (v, e) -> {
-                    if (e != null) {
-                        to.completeExceptionally(e);
-                    } else {
-                        to.complete(v);
-                    }
-                });
     }
 
     private CompletableFuture<AgentResult> circuitOpen() {

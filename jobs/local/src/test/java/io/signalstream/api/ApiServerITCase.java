@@ -127,10 +127,19 @@ class ApiServerITCase {
                     List.of(
                             get("/v1/conversations", bad),
                             get("/v1/conversations/acme-1/insights", bad),
+                            get("/v1/alerts", bad),
+                            get("/v1/alerts/deliveries", bad),
                             post(
                                     bad,
                                     "{\"conversation_id\":\"c1\",\"sender\":\"customer\","
-                                            + "\"message\":\"hi\"}"))) {
+                                            + "\"message\":\"hi\"}"),
+                            post(
+                                    "/v1/feedback",
+                                    bad,
+                                    "{\"feedback_id\":\"f1\",\"conversation_id\":\"c1\","
+                                            + "\"version\":1,\"agent\":\"sentiment\","
+                                            + "\"field\":\"label\",\"expected\":\"negative\","
+                                            + "\"user_id\":\"u1\"}"))) {
                 assertThat(r.statusCode()).as("%s with token %s", r.uri(), bad).isEqualTo(401);
                 assertThat(Json.MAPPER.readTree(r.body()).path("error").asText())
                         .isEqualTo("unauthorized");
@@ -468,8 +477,13 @@ class ApiServerITCase {
     }
 
     private static HttpResponse<String> post(String token, String body) throws Exception {
+        return post("/v1/messages", token, body);
+    }
+
+    private static HttpResponse<String> post(String path, String token, String body)
+            throws Exception {
         HttpRequest.Builder b =
-                HttpRequest.newBuilder(URI.create(api.url() + "/v1/messages"))
+                HttpRequest.newBuilder(URI.create(api.url() + path))
                         .header("Content-Type", "application/json")
                         .POST(HttpRequest.BodyPublishers.ofString(body));
         if (token != null) {
