@@ -24,15 +24,9 @@ import org.apache.flink.test.junit5.MiniClusterExtension;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -533,10 +527,7 @@ class FeedbackITCase {
         return read(bootstrap, topics, done, timeout, Duration.ofSeconds(3));
     }
 
-    /**
-     * Reads the topics read_committed from the beginning until {@code done} holds, then for {@code
-     * settle} more (so a duplicate would show up).
-     */
+    /** {@link KafkaOutputs#readCommitted}, reading on for {@code settle} once done. */
     static Map<String, List<JsonNode>> read(
             String bootstrap,
             List<String> topics,
@@ -544,39 +535,7 @@ class FeedbackITCase {
             Duration timeout,
             Duration settle)
             throws Exception {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        Map<String, List<JsonNode>> out = new HashMap<>();
-        topics.forEach(t -> out.put(t, new ArrayList<>()));
-        try (KafkaConsumer<byte[], byte[]> c =
-                new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> parts = new ArrayList<>();
-            for (String t : topics) {
-                for (PartitionInfo pi : c.partitionsFor(t, Duration.ofSeconds(30))) {
-                    parts.add(new TopicPartition(t, pi.partition()));
-                }
-            }
-            c.assign(parts);
-            c.seekToBeginning(parts);
-            long deadline = System.nanoTime() + timeout.toNanos();
-            long settleUntil = Long.MAX_VALUE;
-            while (System.nanoTime() < Math.min(deadline, settleUntil)) {
-                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(50))) {
-                    out.get(r.topic()).add(Json.MAPPER.readTree(r.value()));
-                }
-                if (settleUntil == Long.MAX_VALUE && done.test(out)) {
-                    settleUntil = System.nanoTime() + settle.toNanos();
-                }
-            }
-            if (settleUntil == Long.MAX_VALUE) {
-                Map<String, Integer> counts = new HashMap<>();
-                out.forEach((k, v) -> counts.put(k, v.size()));
-                throw new AssertionError("outputs incomplete after " + timeout + ": " + counts);
-            }
-        }
-        return out;
+        return KafkaOutputs.readCommitted(bootstrap, topics, done, timeout, settle);
     }
 
     private static final Pattern FEEDBACK_TOTAL =

@@ -36,6 +36,20 @@ final class KafkaOutputs {
             Predicate<Map<String, List<JsonNode>>> done,
             Duration timeout)
             throws Exception {
+        return readCommitted(bootstrap, topics, done, timeout, Duration.ofSeconds(3));
+    }
+
+    /**
+     * As {@link #readCommitted(String, List, Predicate, Duration)}, reading on for {@code settle}
+     * once {@code done} holds.
+     */
+    static Map<String, List<JsonNode>> readCommitted(
+            String bootstrap,
+            List<String> topics,
+            Predicate<Map<String, List<JsonNode>>> done,
+            Duration timeout,
+            Duration settle)
+            throws Exception {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -59,7 +73,7 @@ final class KafkaOutputs {
                     out.get(r.topic()).add(Json.MAPPER.readTree(r.value()));
                 }
                 if (settleUntil == Long.MAX_VALUE && done.test(out)) {
-                    settleUntil = System.nanoTime() + 3_000_000_000L;
+                    settleUntil = System.nanoTime() + settle.toNanos();
                 }
             }
             if (settleUntil == Long.MAX_VALUE) {
