@@ -174,9 +174,15 @@ class AgentConfigurationTest {
                 .hasMessageContaining("'### system' then a '### user' section");
 
         Configuration escalating = example();
-        escalating.setString("signalstream.agents.insights.escalate", "when-uncertain");
+        escalating.setString("signalstream.agents.summary.escalate", "when-uncertain");
         assertThatThrownBy(() -> AgentProviders.specs(escalating))
-                .hasMessageContaining("only sentiment");
+                .hasMessageContaining("only sentiment and insights");
+
+        // insights now has a calibrated local confidence (its learned intent): accepted.
+        Configuration insightsLocalFirst = example();
+        insightsLocalFirst.setString("signalstream.agents.insights.escalate", "when-uncertain");
+        assertThat(AgentProviders.specs(insightsLocalFirst).get(2).escalation())
+                .isEqualTo(io.signalstream.agents.Escalation.WHEN_UNCERTAIN);
 
         Configuration twice = example();
         twice.setString("signalstream.agents.enabled", "pii;pii");

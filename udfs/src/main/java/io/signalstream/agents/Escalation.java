@@ -10,7 +10,7 @@ import java.util.Locale;
  *   <li>{@code when-uncertain}: the {@code local} analyzer first; its answer is kept when its
  *       {@code confidence} is at or above the agent's threshold, otherwise the provider is asked.
  *       The result's {@code provider} says who answered. Only for built-in agents whose local
- *       answer has a {@code confidence} (sentiment).
+ *       answer has a {@code confidence} (sentiment, insights: its intent's).
  * </ul>
  */
 public enum Escalation {

@@ -119,12 +119,14 @@ public final class AgentProviders {
                             + name
                             + ".fallback-provider to none or another LLM provider");
         }
-        if (escalation == Escalation.WHEN_UNCERTAIN && !"sentiment".equals(name)) {
+        if (escalation == Escalation.WHEN_UNCERTAIN
+                && !"sentiment".equals(name)
+                && !"insights".equals(name)) {
             throw new IllegalArgumentException(
                     "agent '"
                             + name
                             + "': escalate when-uncertain needs a local answer with a"
-                            + " confidence, which only sentiment has; use always");
+                            + " confidence, which only sentiment and insights have; use always");
         }
         AgentSpec spec =
                 new AgentSpec(

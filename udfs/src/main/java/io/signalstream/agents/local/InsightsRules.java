@@ -177,6 +177,21 @@ public final class InsightsRules {
             String latestCustomerText,
             List<String> earlierCustomerTexts,
             double sentimentCompound) {
+        return analyze(latestCustomerText, earlierCustomerTexts, sentimentCompound, null);
+    }
+
+    /**
+     * Derives insights for the latest customer message with the intent decided elsewhere (e.g. by
+     * the learned intent model): urgency, actions and escalation then follow that intent's rule.
+     *
+     * @param intentOverride the intent to use, or null to pick it by the rules
+     * @see #analyze(String, List, double)
+     */
+    public Insights analyze(
+            String latestCustomerText,
+            List<String> earlierCustomerTexts,
+            double sentimentCompound,
+            String intentOverride) {
         Objects.requireNonNull(latestCustomerText, "latestCustomerText");
         Objects.requireNonNull(earlierCustomerTexts, "earlierCustomerTexts");
         BitSet latest = trie.match(normalise(latestCustomerText));
@@ -189,11 +204,16 @@ public final class InsightsRules {
         List<BitSet> all = new ArrayList<>(earlier);
         all.add(latest);
 
-        IntentRule intent = pickIntent(latest, earlier);
+        IntentRule intent =
+                intentOverride != null ? rule(intentOverride) : pickIntent(latest, earlier);
         String intentName =
-                intent != null
-                        ? intent.name
-                        : sentimentCompound <= complaintFallback ? "complaint" : fallbackIntent;
+                intentOverride != null
+                        ? intentOverride
+                        : intent != null
+                                ? intent.name
+                                : sentimentCompound <= complaintFallback
+                                        ? "complaint"
+                                        : fallbackIntent;
         IntentRule effective = intent != null ? intent : rule(intentName);
         int base = effective != null ? effective.baseUrgency : fallbackBase;
 

@@ -30,9 +30,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <ul>
  *   <li>pii: {@link PiiDetector} over the newest message (validated recognizers)
- *   <li>sentiment: VADER adapted to support chat ({@link VaderSentimentAnalyzer#forSupportChat()})
- *       over the newest message
- *   <li>insights: {@link InsightsRules} over the customer's messages in the transcript window
+ *   <li>sentiment: the learned sentiment model ({@link LearnedModels#sentiment()}: logistic
+ *       regression over word/character n-grams and the support-chat VADER scores) over the newest
+ *       message; {@code confidence} is its calibrated probability
+ *   <li>insights: {@link InsightsRules} over the customer's messages in the transcript window, the
+ *       intent from the learned intent model ({@link LearnedModels#intent()}, which also reads the
+ *       rules' intent) with its calibrated {@code confidence}; when the rules found an intent the
+ *       model does not know (greeting, technical_issue, product_inquiry) and the model is unsure
+ *       (below {@value #RULES_INTENT_BELOW}), the rules' intent stands and the answer carries no
+ *       {@code confidence} (it is not calibrated, so {@code escalate: when-uncertain} escalates it)
  *   <li>summary: {@link ExtractiveSummarizer} over the transcript window
  * </ul>
  */
@@ -42,7 +48,10 @@ public final class LocalAgentProvider implements AgentProvider {
     public static final String NAME = "local";
 
     /** Analyzer version written as {@code prompt_version}. */
-    public static final String VERSION = "local-v1";
+    public static final String VERSION = "local-v2";
+
+    /** Model confidence below which a rules' intent the model cannot name is kept. */
+    public static final double RULES_INTENT_BELOW = 0.5;
 
     private static final PiiDetector PII = new PiiDetector();
     private static final VaderSentimentAnalyzer VADER = VaderSentimentAnalyzer.forSupportChat();
@@ -164,18 +173,34 @@ public final class LocalAgentProvider implements AgentProvider {
 
     static Map<String, Object> sentiment(String text) {
         SentimentScores s = VADER.analyze(text);
-        String label = VaderSentimentAnalyzer.label(s.compound());
-        double confidence =
-                "neutral".equals(label)
-                        ? s.neutral()
-                        : Math.min(1.0, 0.5 + Math.abs(s.compound()) / 2);
+        LinearTextClassifier.Prediction p =
+                LearnedModels.sentiment().predict(LearnedModels.sentimentFeatures(text, s));
+        String label = p.label();
+        double score =
+                p.probabilities().getOrDefault("positive", 0.0)
+                        - p.probabilities().getOrDefault("negative", 0.0);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("label", label);
-        out.put("score", round(s.compound()));
-        out.put("confidence", round(confidence));
-        out.put("emotion", emotion(label, s, text));
-        out.put("reasoning", reasoning(s));
+        out.put("score", round(score));
+        out.put("confidence", round(p.confidence()));
+        out.put("emotion", emotion(label, score, text));
+        out.put("reasoning", reasoning(p, s));
         return out;
+    }
+
+    /** "learned model: negative 0.81, neutral 0.15, positive 0.04; VADER compound -0.421". */
+    static String reasoning(LinearTextClassifier.Prediction p, SentimentScores s) {
+        StringBuilder sb = new StringBuilder("learned model:");
+        p.probabilities()
+                .forEach(
+                        (l, v) ->
+                                sb.append(' ')
+                                        .append(l)
+                                        .append(' ')
+                                        .append(fixed(v, 2))
+                                        .append(','));
+        sb.setLength(sb.length() - 1);
+        return sb.append("; ").append(reasoning(s)).toString();
     }
 
     /**
@@ -209,13 +234,13 @@ public final class LocalAgentProvider implements AgentProvider {
         return Double.compare(v, 0.0) < 0 ? "-" + digits : digits;
     }
 
-    private static String emotion(String label, SentimentScores s, String text) {
+    private static String emotion(String label, double score, String text) {
         if ("positive".equals(label)) {
-            return s.compound() > 0.6 ? "delighted" : "satisfied";
+            return score > 0.6 ? "delighted" : "satisfied";
         }
         if ("negative".equals(label)) {
             boolean shouting = text.contains("!!") || text.equals(text.toUpperCase(Locale.ROOT));
-            return s.compound() < -0.6 || shouting ? "angry" : "frustrated";
+            return score < -0.6 || shouting ? "angry" : "frustrated";
         }
         return "calm";
     }
@@ -234,9 +259,22 @@ public final class LocalAgentProvider implements AgentProvider {
         if (latest == null) {
             latest = s.lastMessage().message();
         }
-        Insights i = RULES.analyze(latest, earlier, VADER.analyze(latest).compound());
+        SentimentScores v = VADER.analyze(latest);
+        String ruleIntent = RULES.analyze(latest, earlier, v.compound()).intent();
+        LinearTextClassifier model = LearnedModels.intent();
+        LinearTextClassifier.Prediction p =
+                model.predict(LearnedModels.intentFeatures(latest, v, ruleIntent));
+        boolean keepRules =
+                !model.labels().contains(ruleIntent)
+                        && !"other".equals(ruleIntent)
+                        && p.confidence() < RULES_INTENT_BELOW;
+        String intent = keepRules ? ruleIntent : p.label();
+        Insights i = RULES.analyze(latest, earlier, v.compound(), intent);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("intent", i.intent());
+        if (!keepRules) {
+            out.put("confidence", round(p.confidence()));
+        }
         out.put("urgency", i.urgency());
         out.put("suggested_actions", new ArrayList<>(i.suggestedActions()));
         out.put("requires_escalation", i.requiresEscalation());

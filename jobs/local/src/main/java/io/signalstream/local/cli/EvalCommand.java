@@ -26,6 +26,7 @@ import java.util.concurrent.Callable;
 @Command(
         name = "eval",
         mixinStandardHelpOptions = true,
+        subcommands = EvalTrainCommand.class,
         description = {
             "Score an agent provider on labelled data (the formats under shared/data/):"
                     + " pii (precision/recall/F1 per type, exact and overlap), sentiment"
@@ -58,9 +59,8 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Option(
             names = "--report",
-            required = true,
             paramLabel = "FILE",
-            description = "JSON report to write.")
+            description = "JSON report to write (required).")
     Path report;
 
     @Option(
@@ -108,6 +108,11 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (report == null) {
+            // Not required by picocli, so that `eval train` needs no --report of its parent.
+            System.err.println("error: give --report FILE");
+            return 2;
+        }
         if (learningSignals != null) {
             return learningSignals();
         }
@@ -236,6 +241,44 @@ public final class EvalCommand implements Callable<Integer> {
         return sb.toString();
     }
 
+    /** Reliability bins and the threshold table of {@code Scores.calibration}, if present. */
+    @SuppressWarnings("unchecked")
+    static void calibrationMarkdown(StringBuilder sb, String what, Object calibration) {
+        if (!(calibration instanceof Map<?, ?>)) {
+            return;
+        }
+        Map<String, Object> c = (Map<String, Object>) calibration;
+        sb.append("\nreliability")
+                .append(what)
+                .append(": ")
+                .append(c.get("with_confidence"))
+                .append(" answers with a confidence, ECE ")
+                .append(c.get("ece"))
+                .append("\n\n| confidence bin | answers | mean confidence | accuracy |\n")
+                .append("|---|---|---|---|\n");
+        for (Map<String, Object> b : (List<Map<String, Object>>) c.get("reliability")) {
+            sb.append("| ")
+                    .append(b.get("bin"))
+                    .append(" | ")
+                    .append(b.get("count"))
+                    .append(" | ")
+                    .append(b.get("mean_confidence"))
+                    .append(" | ")
+                    .append(b.get("accuracy"))
+                    .append(" |\n");
+        }
+        sb.append("\n| confidence ≥ | coverage | accuracy |\n|---|---|---|\n");
+        for (Map<String, Object> t : (List<Map<String, Object>>) c.get("thresholds")) {
+            sb.append("| ")
+                    .append(t.get("threshold"))
+                    .append(" | ")
+                    .append(t.get("coverage"))
+                    .append(" | ")
+                    .append(t.get("accuracy"))
+                    .append(" |\n");
+        }
+    }
+
     /** The report as a markdown section. */
     @SuppressWarnings("unchecked")
     static String markdown(Map<String, Object> r) {
@@ -308,6 +351,15 @@ public final class EvalCommand implements Callable<Integer> {
                     sb.append("| ").append(k).append(" | ").append(r.get(k)).append(" |\n");
                 }
             }
+        }
+        calibrationMarkdown(sb, "", r.get("calibration"));
+        if (r.get("held_out") instanceof Map<?, ?> held) {
+            sb.append("\nheld out of `eval train`: ")
+                    .append(held.get("records"))
+                    .append(" records, accuracy ")
+                    .append(held.get("accuracy"))
+                    .append('\n');
+            calibrationMarkdown(sb, " (held out)", held.get("calibration"));
         }
         sb.append("\nerrors ")
                 .append(r.get("errors"))

@@ -43,13 +43,18 @@ import java.util.concurrent.TimeUnit;
  *       overlapping span matching (one-to-one, same type)
  *   <li>sentiment: CSV with {@code text} and {@code airline_sentiment}; accuracy and macro-F1
  *   <li>intent: Bitext CSV with {@code instruction} and {@code intent}; accuracy after mapping
- *       Bitext intents to ours ({@code eval/bitext-intents.json})
+ *       Bitext intents to ours ({@code eval/bitext-intents.json}), over all rows and over the rows
+ *       held out of {@code eval train} ({@link TrainingSplits#heldOut}, {@code held_out})
  *   <li>summary: TweetSumm JSON lines ({@code turns[{sender, message}], abstractive_summaries[]});
  *       ROUGE-1/2/L F-measure against the best-matching reference, averaged over dialogues
  * </ul>
  *
- * Each record is sent through the provider's {@code analyze} as a one-message (or, for summaries,
- * whole-dialogue) conversation snapshot, with up to {@code concurrency} calls in flight.
+ * Sentiment and intent (held-out rows) also report the calibration of the answers' {@code
+ * confidence} ({@link Scores#calibration}: reliability bins, ECE, accuracy and coverage at
+ * thresholds 0.5…0.95).
+ *
+ * <p>Each record is sent through the provider's {@code analyze} as a one-message (or, for
+ * summaries, whole-dialogue) conversation snapshot, with up to {@code concurrency} calls in flight.
  */
 public final class Evaluator implements AutoCloseable {
 
@@ -220,12 +225,16 @@ public final class Evaluator implements AutoCloseable {
             perClass.put(label, new Scores.Counts());
         }
         int correct = 0;
+        List<Double> confidence = new ArrayList<>();
+        List<Boolean> right = new ArrayList<>();
         for (int i = 0; i < rows.size(); i++) {
             String gold = rows.get(i).get("airline_sentiment");
             String pred =
                     results.get(i) == null
                             ? "none"
                             : String.valueOf(results.get(i).result().get("label"));
+            confidence.add(confidence(results.get(i)));
+            right.add(gold.equals(pred));
             if (gold.equals(pred)) {
                 correct++;
                 perClass.computeIfAbsent(gold, k -> new Scores.Counts()).add(1, 0, 0);
@@ -240,6 +249,7 @@ public final class Evaluator implements AutoCloseable {
         out.put("accuracy", Scores.round(rows.isEmpty() ? 0 : (double) correct / rows.size()));
         out.put("macro_f1", Scores.round(Scores.macroF1(perClass)));
         out.put("per_class", toMaps(perClass));
+        out.put("calibration", Scores.calibration(confidence, right));
         return out;
     }
 
@@ -253,7 +263,11 @@ public final class Evaluator implements AutoCloseable {
         List<AgentResult> results = analyzeAll("insights", snaps);
         int correct = 0;
         int unmapped = 0;
+        int heldOut = 0;
+        int heldOutCorrect = 0;
         Map<String, int[]> perIntent = new TreeMap<>();
+        List<Double> confidence = new ArrayList<>();
+        List<Boolean> right = new ArrayList<>();
         for (int i = 0; i < rows.size(); i++) {
             String want = mapping.get(rows.get(i).get("intent"));
             if (want == null) {
@@ -262,6 +276,12 @@ public final class Evaluator implements AutoCloseable {
             }
             boolean ok =
                     results.get(i) != null && want.equals(results.get(i).result().get("intent"));
+            if (TrainingSplits.heldOut(rows.get(i).get("instruction"))) {
+                heldOut++;
+                heldOutCorrect += ok ? 1 : 0;
+                confidence.add(confidence(results.get(i)));
+                right.add(ok);
+            }
             int[] c = perIntent.computeIfAbsent(want, k -> new int[2]);
             c[1]++;
             if (ok) {
@@ -285,6 +305,13 @@ public final class Evaluator implements AutoCloseable {
         out.put("accuracy", Scores.round(scored == 0 ? 0 : (double) correct / scored));
         out.put("unmapped", unmapped);
         out.put("per_intent", per);
+        // The rows eval train never reads (30% by text hash): the figure that counts for a
+        // trained model; its calibration too.
+        Map<String, Object> held = new LinkedHashMap<>();
+        held.put("records", heldOut);
+        held.put("accuracy", Scores.round(heldOut == 0 ? 0 : (double) heldOutCorrect / heldOut));
+        held.put("calibration", Scores.calibration(confidence, right));
+        out.put("held_out", held);
         return out;
     }
 
@@ -332,6 +359,15 @@ public final class Evaluator implements AutoCloseable {
         out.put("rouge2", Scores.round(r2 / n));
         out.put("rouge_l", Scores.round(rl / n));
         return out;
+    }
+
+    /** The answer's {@code confidence}, or null without an answer or a confidence. */
+    private static Double confidence(AgentResult r) {
+        if (r == null) {
+            return null;
+        }
+        Object c = r.result().get("confidence");
+        return c instanceof Number n ? n.doubleValue() : null;
     }
 
     private static String join(JsonNode array) {

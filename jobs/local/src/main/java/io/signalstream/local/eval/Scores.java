@@ -126,6 +126,93 @@ public final class Scores {
         return m;
     }
 
+    /** Confidence thresholds of the coverage table: 0.50, 0.55, ..., 0.95. */
+    public static final double[] THRESHOLDS = {
+        0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95
+    };
+
+    /**
+     * Calibration of answers with a {@code confidence}: reliability bins, expected calibration
+     * error and accuracy/coverage at each threshold of {@link #THRESHOLDS}.
+     *
+     * @param confidence per record its confidence in [0, 1], or null when the answer had none (or
+     *     there was no answer)
+     * @param correct per record whether the answer was right (same length)
+     * @return {@code with_confidence} (records with one), {@code ece} (Σ over 10 equal-width bins
+     *     of |bin| / n · |accuracy - mean confidence|), {@code reliability} (per non-empty bin:
+     *     {@code bin, count, mean_confidence, accuracy}) and {@code thresholds} (per threshold t:
+     *     {@code threshold, coverage} = share of all records answered with confidence ≥ t, {@code
+     *     accuracy} among those, {@code answered})
+     * @throws IllegalArgumentException if the lists differ in length
+     */
+    public static Map<String, Object> calibration(List<Double> confidence, List<Boolean> correct) {
+        if (confidence.size() != correct.size()) {
+            throw new IllegalArgumentException("confidence and correct differ in length");
+        }
+        int bins = 10;
+        int[] n = new int[bins];
+        int[] ok = new int[bins];
+        double[] sum = new double[bins];
+        int with = 0;
+        for (int i = 0; i < confidence.size(); i++) {
+            Double c = confidence.get(i);
+            if (c == null) {
+                continue;
+            }
+            with++;
+            int b = Math.min(bins - 1, Math.max(0, (int) Math.floor(c * bins)));
+            n[b]++;
+            sum[b] += c;
+            if (correct.get(i)) {
+                ok[b]++;
+            }
+        }
+        double ece = 0;
+        List<Map<String, Object>> rel = new java.util.ArrayList<>();
+        for (int b = 0; b < bins; b++) {
+            if (n[b] == 0) {
+                continue;
+            }
+            double acc = (double) ok[b] / n[b];
+            double mean = sum[b] / n[b];
+            ece += (double) n[b] / with * Math.abs(acc - mean);
+            Map<String, Object> m = new java.util.LinkedHashMap<>();
+            m.put("bin", round((double) b / bins) + "-" + round((double) (b + 1) / bins));
+            m.put("count", n[b]);
+            m.put("mean_confidence", round(mean));
+            m.put("accuracy", round(acc));
+            rel.add(m);
+        }
+        List<Map<String, Object>> th = new java.util.ArrayList<>();
+        for (double t : THRESHOLDS) {
+            int answered = 0;
+            int right = 0;
+            for (int i = 0; i < confidence.size(); i++) {
+                Double c = confidence.get(i);
+                if (c != null && c >= t) {
+                    answered++;
+                    if (correct.get(i)) {
+                        right++;
+                    }
+                }
+            }
+            Map<String, Object> m = new java.util.LinkedHashMap<>();
+            m.put("threshold", t);
+            m.put("answered", answered);
+            m.put(
+                    "coverage",
+                    round(confidence.isEmpty() ? 0 : (double) answered / confidence.size()));
+            m.put("accuracy", round(answered == 0 ? 0 : (double) right / answered));
+            th.add(m);
+        }
+        Map<String, Object> out = new java.util.LinkedHashMap<>();
+        out.put("with_confidence", with);
+        out.put("ece", round(ece));
+        out.put("reliability", rel);
+        out.put("thresholds", th);
+        return out;
+    }
+
     /** Rounds to 4 decimals for reports. */
     public static double round(double v) {
         return Math.round(v * 10_000) / 10_000.0;

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -62,19 +63,35 @@ class EvaluatorTest {
     }
 
     @Test
-    void sentimentAccuracyAndMacroF1() throws Exception {
+    @SuppressWarnings("unchecked")
+    void sentimentAccuracyMacroF1AndCalibration() throws Exception {
         Path f = tmp.resolve("s.csv");
         Files.writeString(
                 f,
                 "tweet_id,airline_sentiment,text\n"
-                        + "1,positive,\"I love this airline, great service!\"\n"
+                        + "1,positive,\"I love this airline, great service, thank you!\"\n"
                         + "2,negative,\"Worst flight ever, terrible and rude staff\"\n"
-                        + "3,neutral,\"I love it\"\n");
+                        + "3,neutral,\"What time does the gate open for flight 22?\"\n"
+                        + "4,neutral,\"I love it, wonderful\"\n");
         Map<String, Object> r = run("sentiment", f);
-        // VADER calls the third one positive: 2 of 3 right.
-        assertThat((double) r.get("accuracy")).isEqualTo(Scores.round(2.0 / 3));
-        // positive: P 1/2 R 1 → F1 2/3; negative: 1; neutral: 0 → macro (2/3 + 1 + 0) / 3.
-        assertThat((double) r.get("macro_f1")).isEqualTo(Scores.round((2.0 / 3 + 1) / 3));
+        // The model calls the fourth one positive: 3 of 4 right.
+        assertThat((double) r.get("accuracy")).isEqualTo(0.75);
+        // positive: P 1/2 R 1 → F1 2/3; negative: 1; neutral: P 1 R 1/2 → 2/3.
+        assertThat((double) r.get("macro_f1")).isEqualTo(Scores.round((2.0 / 3 + 1 + 2.0 / 3) / 3));
+        Map<String, Object> c = (Map<String, Object>) r.get("calibration");
+        assertThat(c.get("with_confidence")).isEqualTo(4);
+        int binned = 0;
+        for (Map<String, Object> bin : (List<Map<String, Object>>) c.get("reliability")) {
+            binned += (Integer) bin.get("count");
+        }
+        assertThat(binned).isEqualTo(4);
+        List<Map<String, Object>> th = (List<Map<String, Object>>) c.get("thresholds");
+        assertThat(th).hasSize(Scores.THRESHOLDS.length);
+        // Coverage can only shrink as the threshold rises.
+        for (int i = 1; i < th.size(); i++) {
+            assertThat((double) th.get(i).get("coverage"))
+                    .isLessThanOrEqualTo((double) th.get(i - 1).get("coverage"));
+        }
     }
 
     @Test
@@ -89,6 +106,15 @@ class EvaluatorTest {
         Map<String, Object> r = run("intent", f);
         assertThat(r.get("unmapped")).isEqualTo(1);
         assertThat((double) r.get("accuracy")).isEqualTo(1.0);
+        // The held-out block counts exactly the mapped rows the trainer never reads.
+        long heldOut =
+                java.util.stream.Stream.of(
+                                "I want a refund for my order", "how do I recover my password")
+                        .filter(TrainingSplits::heldOut)
+                        .count();
+        @SuppressWarnings("unchecked")
+        Map<String, Object> held = (Map<String, Object>) r.get("held_out");
+        assertThat(((Number) held.get("records")).longValue()).isEqualTo(heldOut);
     }
 
     @Test

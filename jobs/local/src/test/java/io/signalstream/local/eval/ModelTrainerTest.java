@@ -1,0 +1,164 @@
+package io.signalstream.local.eval;
+
+import io.signalstream.agents.local.LinearTextClassifier;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.GZIPInputStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** {@code eval train}: splits, the evaluation-only guard, calibration, and a tiny training run. */
+class ModelTrainerTest {
+
+    @TempDir Path tmp;
+
+    /** {@code shared/data}, found walking up from the working directory. */
+    static Path sharedData() {
+        for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
+            Path c = d.resolve("shared").resolve("data");
+            if (Files.isDirectory(c)) {
+                return c;
+            }
+        }
+        throw new IllegalStateException(
+                "shared/data not found above " + Path.of("").toAbsolutePath());
+    }
+
+    @Test
+    void evaluationOnlyDataIsRefused() throws Exception {
+        assertThatThrownBy(
+                        () ->
+                                TrainingSplits.requireTrainable(
+                                        Path.of("x/sentiment/airline-tweets-public.csv"), "a,b"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("evaluation-only");
+        assertThatThrownBy(
+                        () ->
+                                TrainingSplits.requireTrainable(
+                                        Path.of("summaries/tweetsumm-public.jsonl"), "{}"))
+                .isInstanceOf(IllegalArgumentException.class);
+        // The airline set copied under a training name is recognised by its columns.
+        Path dir = tmp.resolve("data");
+        Files.createDirectories(dir.resolve("sentiment"));
+        Files.createDirectories(dir.resolve("intent"));
+        Files.writeString(dir.resolve(ModelTrainer.VADER_TWEETS), "1\t2.0\tgreat\n");
+        Files.writeString(
+                dir.resolve(ModelTrainer.BITEXT),
+                "tweet_id,airline_sentiment,text\n1,negative,\"late again\"\n");
+        Files.writeString(dir.resolve(ModelTrainer.BANKING77), "text,category\nhi,age_limit\n");
+        assertThatThrownBy(() -> new ModelTrainer(dir, null).load())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("evaluation-only");
+        TrainingSplits.requireTrainable(Path.of("intent/bitext-public.csv"), "instruction,intent");
+    }
+
+    @Test
+    void theTrainingSetsNeverHoldAHeldOutBitextRow() throws Exception {
+        ModelTrainer.TrainingSets sets = new ModelTrainer(sharedData(), null).load();
+        int bitextRows = 0;
+        List<ModelTrainer.Example> all = new ArrayList<>(sets.intent());
+        all.addAll(sets.sentiment());
+        for (ModelTrainer.Example e : all) {
+            if ("bitext".equals(e.source())) {
+                bitextRows++;
+                assertThat(TrainingSplits.heldOut(e.text())).as(e.text()).isFalse();
+            }
+        }
+        assertThat(bitextRows).isPositive();
+        // About 30% of the 4,536 public rows are held out.
+        assertThat(sets.bitextHeldOut()).isBetween(1200, 1530);
+        assertThat(sets.sentiment()).extracting(ModelTrainer.Example::source).contains("vader");
+    }
+
+    @Test
+    void splitsAreDeterministicAndCaseInsensitive() {
+        int held = 0;
+        for (int i = 0; i < 2000; i++) {
+            String t = "request number " + i;
+            assertThat(TrainingSplits.heldOut(t))
+                    .isEqualTo(TrainingSplits.heldOut(" " + t.toUpperCase() + " "));
+            held += TrainingSplits.heldOut(t) ? 1 : 0;
+        }
+        assertThat(held).isBetween(500, 700);
+    }
+
+    @Test
+    void temperatureUndoesOverconfidence() {
+        // Scores 3x too large for the labels: the fitted temperature is about 3, and it lowers
+        // the negative log-likelihood.
+        java.util.SplittableRandom r = new java.util.SplittableRandom(7);
+        int n = 4000;
+        double[][] z = new double[n][];
+        int[] gold = new int[n];
+        for (int i = 0; i < n; i++) {
+            double m = r.nextDouble(-2, 2);
+            double p = 1 / (1 + Math.exp(-m));
+            gold[i] = r.nextDouble() < p ? 0 : 1;
+            z[i] = new double[] {3 * m, 0};
+        }
+        double t = ModelTrainer.fitTemperature(z, gold);
+        assertThat(t).isBetween(2.5, 3.5);
+        assertThat(ModelTrainer.nll(z, gold, t)).isLessThan(ModelTrainer.nll(z, gold, 1.0));
+    }
+
+    @Test
+    void trainsAndWritesLoadableModels() throws Exception {
+        Path dir = tmp.resolve("data");
+        Files.createDirectories(dir.resolve("sentiment"));
+        Files.createDirectories(dir.resolve("intent"));
+        StringBuilder tweets = new StringBuilder();
+        StringBuilder bitext = new StringBuilder("instruction,intent,category\n");
+        StringBuilder bank = new StringBuilder("text,category\n");
+        String[] good = {"great", "love", "wonderful", "thanks", "awesome"};
+        String[] bad = {"awful", "hate", "terrible", "worst", "broken"};
+        for (int i = 0; i < 60; i++) {
+            tweets.append(i)
+                    .append("\t2.5\t")
+                    .append(good[i % 5])
+                    .append(" day number ")
+                    .append(i)
+                    .append('\n');
+            tweets.append(100 + i)
+                    .append("\t-2.5\t")
+                    .append(bad[i % 5])
+                    .append(" day number ")
+                    .append(i)
+                    .append('\n');
+            tweets.append(200 + i).append("\t0.0\tthe bus leaves at ").append(i).append('\n');
+            bitext.append("\"I want a refund for order ")
+                    .append(i)
+                    .append("\",get_refund,REFUND\n");
+            bitext.append("\"cancel my order number ").append(i).append("\",cancel_order,ORDER\n");
+            bank.append("my card still has not arrived ").append(i).append(",card_arrival\n");
+        }
+        Files.writeString(dir.resolve(ModelTrainer.VADER_TWEETS), tweets);
+        Files.writeString(dir.resolve(ModelTrainer.BITEXT), bitext);
+        Files.writeString(dir.resolve(ModelTrainer.BANKING77), bank);
+        Path out = tmp.resolve("models");
+        Map<String, Object> report = new ModelTrainer(dir, null).trainAll(out);
+        assertThat(report).containsKeys("sentiment", "intent");
+        LinearTextClassifier s = read(out.resolve("sentiment-v1.json.gz"));
+        assertThat(s.labels()).containsExactly("negative", "neutral", "positive");
+        assertThat(s.header().path("rows_calibration").asInt()).isPositive();
+        LinearTextClassifier in = read(out.resolve("intent-v1.json.gz"));
+        assertThat(in.labels())
+                .containsExactly("cancel_order", "delivery_status", "refund_request");
+        assertThat(in.header().path("bitext_held_out_rows").asInt()).isPositive();
+    }
+
+    private static LinearTextClassifier read(Path gz) throws Exception {
+        try (InputStream in = new GZIPInputStream(Files.newInputStream(gz))) {
+            return LinearTextClassifier.fromJson(new ObjectMapper().readTree(in));
+        }
+    }
+}
