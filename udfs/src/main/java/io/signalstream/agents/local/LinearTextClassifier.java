@@ -171,6 +171,18 @@ public final class LinearTextClassifier {
         return Math.round(v * 10000.0) / 10000.0;
     }
 
+    /**
+     * The same model with other biases, e.g. shifted to a deployment class prior: {@code b_c + T ·
+     * log(prior_c / trainPrior_c)} turns {@code p(c | x)} into {@code p(c | x) · prior_c /
+     * trainPrior_c}, renormalised (Saerens et al. 2002).
+     *
+     * @param newBias one bias per label
+     * @param newHeader provenance, may be null
+     */
+    public LinearTextClassifier withBias(double[] newBias, JsonNode newHeader) {
+        return new LinearTextClassifier(labels, temperature, newBias, weights, newHeader);
+    }
+
     /** The class labels in model order. */
     public List<String> labels() {
         return labels;

@@ -75,6 +75,49 @@ public final class TextFeatures {
                         || s.startsWith("www.", i));
     }
 
+    private static final java.util.Set<String> NEGATIONS =
+            java.util.Set.of("not", "no", "never", "nothing", "nobody", "cant", "dont", "wont");
+
+    private static final String[] SMILES = {":)", ":-)", ":D", ";)", "(:", "<3", ":P"};
+    private static final String[] FROWNS = {":(", ":-(", ":/", ":'(", "):", ">:("};
+
+    /** Emoticons, question and exclamation marks, shouting: {@code p:...} features. */
+    private static void cues(String text, Map<String, Double> f) {
+        if (text == null) {
+            return;
+        }
+        for (String s : SMILES) {
+            if (text.contains(s)) {
+                f.put("p:smile", 1.0);
+                break;
+            }
+        }
+        for (String s : FROWNS) {
+            if (text.contains(s) && !text.contains("://")) {
+                f.put("p:frown", 1.0);
+                break;
+            }
+        }
+        if (text.indexOf('?') >= 0) {
+            f.put("p:question", 1.0);
+        }
+        if (text.contains("!")) {
+            f.put("p:exclaim", 1.0);
+        }
+        int letters = 0;
+        int upper = 0;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isLetter(c)) {
+                letters++;
+                upper += Character.isUpperCase(c) ? 1 : 0;
+            }
+        }
+        if (letters >= 8 && upper * 2 > letters) {
+            f.put("p:shout", 1.0);
+        }
+    }
+
     /**
      * The features of a message.
      *
@@ -88,8 +131,13 @@ public final class TextFeatures {
         List<String> tokens = tokens(text);
         Map<String, Double> f = new LinkedHashMap<>(tokens.size() * 8 + 16);
         String prev = "<s>";
+        boolean negated = false;
         for (String t : tokens) {
             f.put("u:" + t, 1.0);
+            if (negated) {
+                f.put("n:" + t, 1.0);
+            }
+            negated |= NEGATIONS.contains(t) || t.endsWith("n't");
             f.put("b:" + prev + "_" + t, 1.0);
             prev = t;
             String padded = "_" + t + "_";
@@ -97,6 +145,7 @@ public final class TextFeatures {
                 f.put("c:" + padded.substring(k, k + 4), 1.0);
             }
         }
+        cues(text, f);
         if (vader != null) {
             f.put("v:compound", vader.compound());
             f.put("v:pos", vader.positive());

@@ -9,6 +9,7 @@ import io.signalstream.serde.Json;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.csv.CsvMapper;
 import com.fasterxml.jackson.dataformat.csv.CsvSchema;
@@ -71,6 +72,13 @@ public final class ModelTrainer {
     /** BANKING77 (CC BY 4.0). */
     public static final String BANKING77 = "intent/banking77-train.csv";
 
+    /**
+     * Real customer-care conversations (Apache-2.0, also shipped in the repository for the demo):
+     * the customers' messages, without labels, only to estimate the sentiment class prior of
+     * support traffic.
+     */
+    public static final String CONVERSATIONS = "conversations/ibm-twcc-dev.jsonl";
+
     /** One labelled text. */
     record Example(String text, String label, String source) {}
 
@@ -124,7 +132,10 @@ public final class ModelTrainer {
                         + " training split (CDLA-Sharing-1.0, bitext); "
                         + BANKING77
                         + " (CC BY 4.0, PolyAI); weak labels per intent from"
-                        + " eval/train-mappings.json");
+                        + " eval/train-mappings.json; class prior (no labels) by EM on the"
+                        + " customer messages of "
+                        + CONVERSATIONS
+                        + " (Apache-2.0, IBM)");
         report.put(
                 "sentiment",
                 train(
@@ -135,6 +146,7 @@ public final class ModelTrainer {
                             return LearnedModels.sentimentFeatures(e.text(), v);
                         },
                         true,
+                        customerTurns(dataDir.resolve(CONVERSATIONS)),
                         sh,
                         outDir.resolve("sentiment-v1.json.gz")));
         ObjectNode ih = header.deepCopy();
@@ -156,6 +168,7 @@ public final class ModelTrainer {
                             return LearnedModels.intentFeatures(e.text(), v, rule);
                         },
                         false,
+                        null,
                         ih,
                         outDir.resolve("intent-v1.json.gz")));
         return report;
@@ -230,6 +243,7 @@ public final class ModelTrainer {
             List<Example> examples,
             Function<Example, Map<String, Double>> featurize,
             boolean macroF1,
+            List<String> unlabeledTarget,
             ObjectNode header,
             Path out)
             throws IOException {
@@ -290,6 +304,30 @@ public final class ModelTrainer {
         header.put("temperature", t);
         LinearTextClassifier calibrated =
                 toClassifier(fit(prob, trainY, labels, bestC), labels, vocab, t, header);
+        double[] prior = null;
+        if (unlabeledTarget != null && !unlabeledTarget.isEmpty()) {
+            // Class-balanced training means a uniform training prior; support traffic is not
+            // uniform. Estimate its prior without labels (EM, Saerens et al. 2002) and fold
+            // T · log(prior_c · K) into the biases.
+            List<double[]> post = new ArrayList<>();
+            for (String text : unlabeledTarget) {
+                post.add(
+                        LinearTextClassifier.softmax(
+                                calibrated.scores(
+                                        featurize.apply(
+                                                new Example(text, labels.get(0), "target"))),
+                                t));
+            }
+            prior = emPrior(post, labels.size());
+            double[] bias = calibrated.scores(Map.of());
+            ArrayNode pn = header.putArray("prior");
+            for (int k = 0; k < bias.length; k++) {
+                bias[k] += t * Math.log(prior[k] * labels.size());
+                pn.add(Scores.round(prior[k]));
+            }
+            header.put("prior_rows", unlabeledTarget.size());
+            calibrated = calibrated.withBias(bias, header);
+        }
         write(calibrated, out);
 
         Map<String, Object> r = new LinkedHashMap<>();
@@ -304,6 +342,14 @@ public final class ModelTrainer {
         r.put("temperature", Scores.round(t));
         r.put("calibration_nll_t1", Scores.round(nll(calZ, calGold, 1.0)));
         r.put("calibration_nll", Scores.round(nll(calZ, calGold, t)));
+        if (prior != null) {
+            Map<String, Object> pm = new LinkedHashMap<>();
+            for (int k = 0; k < prior.length; k++) {
+                pm.put(labels.get(k), Scores.round(prior[k]));
+            }
+            r.put("target_prior", pm);
+            r.put("target_prior_rows", unlabeledTarget.size());
+        }
         r.put("model", out.toString());
         r.put("model_bytes", Files.size(out));
         if (log != null) {
@@ -425,6 +471,37 @@ public final class ModelTrainer {
         return macroF1 ? Scores.macroF1(per) : xs.isEmpty() ? 0 : (double) ok / xs.size();
     }
 
+    /**
+     * The class prior of unlabeled data by EM on a calibrated model's posteriors, trained under a
+     * uniform prior (Saerens, Latinne &amp; Decaestecker 2002): {@code π ← mean_i normalise(p_i · π
+     * · K)}, 100 rounds from uniform.
+     *
+     * @param posteriors per unlabeled row the model's probabilities
+     * @param k number of classes
+     */
+    static double[] emPrior(List<double[]> posteriors, int k) {
+        double[] prior = new double[k];
+        java.util.Arrays.fill(prior, 1.0 / k);
+        for (int round = 0; round < 100; round++) {
+            double[] sum = new double[k];
+            for (double[] p : posteriors) {
+                double z = 0;
+                double[] q = new double[k];
+                for (int c = 0; c < k; c++) {
+                    q[c] = p[c] * prior[c] * k;
+                    z += q[c];
+                }
+                for (int c = 0; c < k; c++) {
+                    sum[c] += q[c] / z;
+                }
+            }
+            for (int c = 0; c < k; c++) {
+                prior[c] = sum[c] / posteriors.size();
+            }
+        }
+        return prior;
+    }
+
     /** Mean negative log-likelihood of the gold labels under softmax(z / t). */
     static double nll(double[][] z, int[] gold, double t) {
         double sum = 0;
@@ -473,6 +550,25 @@ public final class ModelTrainer {
                 double rating = Double.parseDouble(p[1]);
                 String label = rating > 0.5 ? "positive" : rating < -0.5 ? "negative" : "neutral";
                 out.add(new Example(p[2], label, "vader"));
+            }
+        }
+        return out;
+    }
+
+    /** The customers' messages of a conversations file (JSON lines), or none if it is missing. */
+    static List<String> customerTurns(Path file) throws IOException {
+        List<String> out = new ArrayList<>();
+        if (!Files.isRegularFile(file)) {
+            return out;
+        }
+        TrainingSplits.requireTrainable(file, "");
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            if (line.isBlank()) {
+                continue;
+            }
+            JsonNode n = Json.MAPPER.readTree(line);
+            if ("customer".equals(n.path("sender").asText())) {
+                out.add(n.path("message").asText());
             }
         }
         return out;

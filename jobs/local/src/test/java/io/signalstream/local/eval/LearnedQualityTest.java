@@ -26,8 +26,11 @@ class LearnedQualityTest {
                             ModelTrainerTest.sharedData()
                                     .resolve("sentiment/airline-tweets-public.csv"),
                             0);
-            // Measured 0.611 (VADER support-chat variant before: 0.543).
-            assertThat((double) s.get("macro_f1")).isGreaterThan(0.60);
+            // Measured 0.670 (VADER support-chat variant before: 0.543).
+            assertThat((double) s.get("macro_f1")).isGreaterThan(0.66);
+            // ECE measured 0.100 (the airline tweets are out of the training domain).
+            assertThat((double) ((Map<String, Object>) s.get("calibration")).get("ece"))
+                    .isLessThan(0.12);
             assertThat(s.get("errors")).isEqualTo(0);
             Map<String, Object> cal = (Map<String, Object>) s.get("calibration");
             assertThat(cal.get("with_confidence")).isEqualTo(s.get("records"));
@@ -42,7 +45,8 @@ class LearnedQualityTest {
                             ModelTrainerTest.sharedData().resolve("intent/bitext-public.csv"),
                             0);
             Map<String, Object> held = (Map<String, Object>) i.get("held_out");
-            // Measured 0.996 on the 1,347 held-out rows (keyword rules before: 0.824 on all rows).
+            // Measured 0.996 on the 1,347 held-out rows (keyword rules before: 0.829 on these rows,
+            // 0.824 on all).
             assertThat((int) held.get("records")).isGreaterThan(1200);
             assertThat((double) held.get("accuracy")).isGreaterThan(0.98);
             assertThat((double) ((Map<String, Object>) held.get("calibration")).get("ece"))

@@ -112,6 +112,30 @@ class ModelTrainerTest {
     }
 
     @Test
+    void emPriorFollowsTheUnlabeledData() {
+        List<double[]> post = new ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            post.add(new double[] {0.9, 0.05, 0.05});
+        }
+        for (int i = 0; i < 30; i++) {
+            post.add(new double[] {0.05, 0.9, 0.05});
+        }
+        for (int i = 0; i < 10; i++) {
+            post.add(new double[] {0.05, 0.05, 0.9});
+        }
+        double[] prior = ModelTrainer.emPrior(post, 3);
+        assertThat(prior[0] + prior[1] + prior[2])
+                .isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(prior[0]).isGreaterThan(0.6);
+        assertThat(prior[1]).isBetween(0.2, 0.35);
+        assertThat(prior[2]).isLessThan(0.1);
+        // Symmetric data keeps the uniform prior.
+        double[] uniform =
+                ModelTrainer.emPrior(List.of(new double[] {0.8, 0.2}, new double[] {0.2, 0.8}), 2);
+        assertThat(uniform[0]).isCloseTo(0.5, org.assertj.core.data.Offset.offset(1e-9));
+    }
+
+    @Test
     void trainsAndWritesLoadableModels() throws Exception {
         Path dir = tmp.resolve("data");
         Files.createDirectories(dir.resolve("sentiment"));
