@@ -61,6 +61,9 @@ public final class EvalTrainCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage());
             return 2;
+        } catch (java.nio.file.NoSuchFileException e) {
+            System.err.println("error: missing data file " + e.getFile());
+            return 2;
         }
         String json = Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(r);
         if (report != null) {

@@ -63,6 +63,47 @@ class ModelTrainerTest {
     }
 
     @Test
+    void evalTrainCommandRefusesEvaluationOnlyDataAndEvalStillNeedsAReport() throws Exception {
+        Path dir = tmp.resolve("cli");
+        Files.createDirectories(dir.resolve("sentiment"));
+        Files.createDirectories(dir.resolve("intent"));
+        // The airline tweets under the VADER file's name: refused by their columns.
+        Files.writeString(
+                dir.resolve(ModelTrainer.VADER_TWEETS),
+                "tweet_id,airline_sentiment,text\n1,negative,late\n");
+        Files.writeString(
+                dir.resolve(ModelTrainer.BITEXT),
+                "instruction,intent\n\"cancel it\",cancel_order\n");
+        Files.writeString(dir.resolve(ModelTrainer.BANKING77), "text,category\nhi,age_limit\n");
+        java.io.PrintStream err = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        int train;
+        int noReport;
+        System.setErr(new java.io.PrintStream(captured, true, "UTF-8"));
+        try {
+            train =
+                    new picocli.CommandLine(new io.signalstream.local.cli.EvalCommand())
+                            .execute(
+                                    "train",
+                                    "--data-dir",
+                                    dir.toString(),
+                                    "--out",
+                                    tmp.resolve("out").toString());
+            noReport =
+                    new picocli.CommandLine(new io.signalstream.local.cli.EvalCommand())
+                            .execute("--task", "intent", "--data", dir.toString());
+        } finally {
+            System.setErr(err);
+        }
+        assertThat(train).isEqualTo(2);
+        assertThat(noReport).isEqualTo(2);
+        assertThat(captured.toString("UTF-8"))
+                .contains("evaluation-only")
+                .contains("give --report FILE");
+        assertThat(tmp.resolve("out").resolve("sentiment-v1.json.gz")).doesNotExist();
+    }
+
+    @Test
     void theTrainingSetsNeverHoldAHeldOutBitextRow() throws Exception {
         ModelTrainer.TrainingSets sets = new ModelTrainer(sharedData(), null).load();
         int bitextRows = 0;
