@@ -35,10 +35,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       message; {@code confidence} is its calibrated probability
  *   <li>insights: {@link InsightsRules} over the customer's messages in the transcript window, the
  *       intent from the learned intent model ({@link LearnedModels#intent()}, which also reads the
- *       rules' intent) with its calibrated {@code confidence}; when the rules found an intent the
- *       model does not know (greeting, technical_issue, product_inquiry) and the model is unsure
- *       (below {@value #RULES_INTENT_BELOW}), the rules' intent stands and the answer carries no
- *       {@code confidence} (it is not calibrated, so {@code escalate: when-uncertain} escalates it)
+ *       rules' intent) with its calibrated {@code confidence}. The rules' intent stands, and the
+ *       answer carries no {@code confidence} (it is not calibrated, so {@code escalate:
+ *       when-uncertain} escalates it), when it is one the model was not trained on ({@code
+ *       technical_issue}, {@code product_inquiry}, {@code greeting}) and the model is below {@value
+ *       #RULES_INTENT_OVERRIDE}, or when the rules found nothing ({@code other}) and the model is
+ *       below {@value #RULES_INTENT_BELOW}
  *   <li>summary: {@link ExtractiveSummarizer} over the transcript window
  * </ul>
  */
@@ -50,7 +52,13 @@ public final class LocalAgentProvider implements AgentProvider {
     /** Analyzer version written as {@code prompt_version}. */
     public static final String VERSION = "local-v2";
 
-    /** Model confidence below which a rules' intent the model cannot name is kept. */
+    /**
+     * Model confidence from which it overrides a rules' intent it was not trained on (technical
+     * issue, product inquiry, greeting): only when it is nearly sure.
+     */
+    public static final double RULES_INTENT_OVERRIDE = 0.9;
+
+    /** Model confidence below which the rules' {@code other} (nothing found) is kept. */
     public static final double RULES_INTENT_BELOW = 0.5;
 
     private static final PiiDetector PII = new PiiDetector();
@@ -265,9 +273,10 @@ public final class LocalAgentProvider implements AgentProvider {
         LinearTextClassifier.Prediction p =
                 model.predict(LearnedModels.intentFeatures(latest, v, ruleIntent));
         boolean keepRules =
-                !model.labels().contains(ruleIntent)
-                        && !"other".equals(ruleIntent)
-                        && p.confidence() < RULES_INTENT_BELOW;
+                "other".equals(ruleIntent)
+                        ? p.confidence() < RULES_INTENT_BELOW
+                        : !model.labels().contains(ruleIntent)
+                                && p.confidence() < RULES_INTENT_OVERRIDE;
         String intent = keepRules ? ruleIntent : p.label();
         Insights i = RULES.analyze(latest, earlier, v.compound(), intent);
         Map<String, Object> out = new LinkedHashMap<>();

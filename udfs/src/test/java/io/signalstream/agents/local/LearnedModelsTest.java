@@ -71,6 +71,19 @@ class LearnedModelsTest {
     }
 
     @Test
+    void rulesIntentsTheModelWasNotTrainedOnStandWithoutAConfidence() {
+        // technical_issue and greeting are not in the model's classes (Bitext has none).
+        assertThat(LearnedModels.intent().labels()).doesNotContain("technical_issue", "greeting");
+        Map<String, Object> tech =
+                LocalAgentProvider.insights(snapshot("the app keeps crashing when I open it"));
+        assertThat(tech.get("intent")).isEqualTo("technical_issue");
+        assertThat(tech).doesNotContainKey("confidence");
+        Map<String, Object> hi = LocalAgentProvider.insights(snapshot("hello there"));
+        assertThat(hi.get("intent")).isEqualTo("greeting");
+        assertThat(hi).doesNotContainKey("confidence");
+    }
+
+    @Test
     void calibrationIsMonotoneAndTemperatureSoftens() {
         // One feature pushing towards "b": the confidence in "b" rises with its value.
         LinearTextClassifier m =

@@ -45,7 +45,7 @@ class LearnedQualityTest {
                             ModelTrainerTest.sharedData().resolve("intent/bitext-public.csv"),
                             0);
             Map<String, Object> held = (Map<String, Object>) i.get("held_out");
-            // Measured 0.996 on the 1,347 held-out rows (keyword rules before: 0.829 on these rows,
+            // Measured 0.990 on the 1,347 held-out rows (keyword rules before: 0.829 on these rows,
             // 0.824 on all).
             assertThat((int) held.get("records")).isGreaterThan(1200);
             assertThat((double) held.get("accuracy")).isGreaterThan(0.98);
