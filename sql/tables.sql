@@ -157,7 +157,8 @@ CREATE TABLE IF NOT EXISTS insights_results (
         urgency STRING,
         suggested_actions ARRAY<STRING>,
         requires_escalation BOOLEAN,
-        topics ARRAY<STRING>>,
+        topics ARRAY<STRING>,
+        confidence DOUBLE>,
     error STRING,
     ts TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL,
     WATERMARK FOR ts AS ts - INTERVAL '5' SECOND
@@ -222,7 +223,8 @@ CREATE TABLE IF NOT EXISTS aggregated (
         urgency STRING,
         suggested_actions ARRAY<STRING>,
         requires_escalation BOOLEAN,
-        topics ARRAY<STRING>>,
+        topics ARRAY<STRING>,
+        confidence DOUBLE>,
     summary ROW<summary STRING, key_points ARRAY<STRING>, resolution_status STRING>,
     -- Every agent's newest answer by agent name, custom agents included, each as JSON text:
     -- JSON_VALUE(agents['churn_risk'], '$.risk').
@@ -425,7 +427,8 @@ CREATE VIEW IF NOT EXISTS insights AS
 SELECT tenant_id, conversation_id, version, message_id, status,
        `result`.intent AS intent, `result`.urgency AS urgency,
        `result`.requires_escalation AS requires_escalation,
-       `result`.suggested_actions AS suggested_actions, `result`.topics AS topics, ts
+       `result`.suggested_actions AS suggested_actions, `result`.topics AS topics,
+       `result`.confidence AS confidence, ts
 FROM insights_results;
 
 -- One row per PII entity the pii agent found (a message with two e-mail addresses is two rows).
