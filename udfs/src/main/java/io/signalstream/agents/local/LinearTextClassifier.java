@@ -183,6 +183,16 @@ public final class LinearTextClassifier {
         return new LinearTextClassifier(labels, temperature, newBias, weights, newHeader);
     }
 
+    /**
+     * The same model with another softmax temperature.
+     *
+     * @param newTemperature &gt; 0
+     * @param newHeader provenance, may be null
+     */
+    public LinearTextClassifier withTemperature(double newTemperature, JsonNode newHeader) {
+        return new LinearTextClassifier(labels, newTemperature, bias, weights, newHeader);
+    }
+
     /** The class labels in model order. */
     public List<String> labels() {
         return labels;

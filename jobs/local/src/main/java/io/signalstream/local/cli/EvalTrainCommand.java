@@ -21,9 +21,9 @@ import java.util.concurrent.Callable;
         description = {
             "Train the local provider's learned sentiment and intent models (logistic regression"
                 + " with a calibrated softmax temperature) from the shipping-licensed sets under"
-                + " --data-dir: the VADER tweet ratings, Bitext's training split (70% by text hash;"
-                + " the rest is held out for eval --task intent) and BANKING77. The evaluation-only"
-                + " sets (airline tweets, TweetSumm) are refused.",
+                + " --data-dir: the VADER tweet ratings, Bitext's training split (70%% by text"
+                + " hash; the rest is held out for eval --task intent) and BANKING77. The"
+                + " evaluation-only sets (airline tweets, TweetSumm) are refused.",
             "Writes sentiment-v1.json.gz and intent-v1.json.gz to --out and the training report"
                     + " to --report."
         })

@@ -220,14 +220,39 @@ public final class Evaluator implements AutoCloseable {
             snaps.add(snapshot(List.<String[]>of(new String[] {"customer", r.get("text")})));
         }
         List<AgentResult> results = analyzeAll("sentiment", snaps);
+        Map<String, Object> out = sentimentScores(rows, results, r -> true);
+        // DEV / TEST halves by a hash of tweet_id: design choices of the learned model are made
+        // on DEV only, TEST is the figure that counts.
+        if (!rows.isEmpty() && rows.get(0).containsKey("tweet_id")) {
+            out.put(
+                    "dev",
+                    sentimentScores(
+                            rows, results, r -> TrainingSplits.airlineDev(r.get("tweet_id"))));
+            out.put(
+                    "test",
+                    sentimentScores(
+                            rows, results, r -> !TrainingSplits.airlineDev(r.get("tweet_id"))));
+        }
+        return out;
+    }
+
+    private static Map<String, Object> sentimentScores(
+            List<Map<String, String>> rows,
+            List<AgentResult> results,
+            java.util.function.Predicate<Map<String, String>> keep) {
         Map<String, Scores.Counts> perClass = new TreeMap<>();
         for (String label : List.of("negative", "neutral", "positive")) {
             perClass.put(label, new Scores.Counts());
         }
         int correct = 0;
+        int n = 0;
         List<Double> confidence = new ArrayList<>();
         List<Boolean> right = new ArrayList<>();
         for (int i = 0; i < rows.size(); i++) {
+            if (!keep.test(rows.get(i))) {
+                continue;
+            }
+            n++;
             String gold = rows.get(i).get("airline_sentiment");
             String pred =
                     results.get(i) == null
@@ -245,8 +270,8 @@ public final class Evaluator implements AutoCloseable {
         }
         perClass.remove("none");
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("records", rows.size());
-        out.put("accuracy", Scores.round(rows.isEmpty() ? 0 : (double) correct / rows.size()));
+        out.put("records", n);
+        out.put("accuracy", Scores.round(n == 0 ? 0 : (double) correct / n));
         out.put("macro_f1", Scores.round(Scores.macroF1(perClass)));
         out.put("per_class", toMaps(perClass));
         out.put("calibration", Scores.calibration(confidence, right));

@@ -55,8 +55,11 @@ import java.util.zip.GZIPOutputStream;
  *
  * Each: features of {@link LearnedModels}, vocabulary = features seen at least twice in the
  * training part, L2-regularised logistic regression (liblinear, class-balanced weights), C chosen
- * on the calibration part (20% of the training rows by text hash), softmax temperature fitted on
- * the calibration part (minimum NLL). The evaluation-only sets are refused.
+ * on the calibration part (20% of the training rows by text hash; sentiment: fixed by {@link
+ * Options#DEFAULT}), softmax temperature fitted on the calibration part (minimum NLL). Sentiment
+ * then self-trains once on the unlabeled customer messages of the shipped conversations (those it
+ * labels at confidence ≥ 0.9 join the training rows; the temperature is refitted) and folds their
+ * class prior (EM) into the biases. The evaluation-only sets are refused.
  */
 public final class ModelTrainer {
 
@@ -78,6 +81,38 @@ public final class ModelTrainer {
      * support traffic.
      */
     public static final String CONVERSATIONS = "conversations/ibm-twcc-dev.jsonl";
+
+    /**
+     * Design options of the sentiment model (the defaults are what {@code eval train} ships).
+     *
+     * @param neutralBand VADER tweets with |mean rating| at most this are neutral
+     * @param selfTrainRounds rounds of self-training on the unlabeled customer messages (0: none)
+     * @param selfTrainConfidence minimum calibrated confidence of a pseudo-label
+     * @param biasOffsets added to the final biases, per label (in units of the decision value)
+     * @param cGrid candidate regularisation strengths of the sentiment model (chosen on the
+     *     calibration part when several)
+     */
+    record Options(
+            double neutralBand,
+            int selfTrainRounds,
+            double selfTrainConfidence,
+            Map<String, Double> biasOffsets,
+            double[] cGrid) {
+
+        /**
+         * What {@code eval train} uses: C 0.03 and one round of self-training at confidence 0.9,
+         * chosen on the DEV half of the airline tweets (see the README).
+         */
+        static final Options DEFAULT = new Options(0.5, 1, 0.9, Map.of(), new double[] {0.03});
+    }
+
+    private Options options = Options.DEFAULT;
+
+    /** Other design options (experiments and tests). */
+    ModelTrainer withOptions(Options o) {
+        this.options = o;
+        return this;
+    }
 
     /** One labelled text. */
     record Example(String text, String label, String source) {}
@@ -109,8 +144,13 @@ public final class ModelTrainer {
     public Map<String, Object> trainAll(Path outDir) throws IOException {
         Files.createDirectories(outDir);
         TrainingSets sets = load();
-        List<Example> sentiment = sets.sentiment();
-        List<Example> intent = sets.intent();
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("sentiment", trainSentiment(sets, outDir));
+        report.put("intent", trainIntent(sets, outDir));
+        return report;
+    }
+
+    private ObjectNode header(TrainingSets sets) {
         int heldOut = sets.bitextHeldOut();
         ObjectNode header = Json.MAPPER.createObjectNode();
         header.put("trained", LocalDate.now(ZoneOffset.UTC).toString());
@@ -121,9 +161,14 @@ public final class ModelTrainer {
                 "calibration_split",
                 TrainingSplits.CALIBRATION_SEED + " <" + TrainingSplits.CALIBRATION_PERCENT + "%");
         header.put("bitext_held_out_rows", heldOut);
+        return header;
+    }
 
-        Map<String, Object> report = new LinkedHashMap<>();
-        ObjectNode sh = header.deepCopy();
+    /** Trains the sentiment model only (experiments). */
+    Map<String, Object> trainSentiment(TrainingSets sets, Path outDir) throws IOException {
+        Files.createDirectories(outDir);
+        List<Example> sentiment = sets.sentiment();
+        ObjectNode sh = header(sets);
         sh.put(
                 "data",
                 VADER_TWEETS
@@ -136,20 +181,22 @@ public final class ModelTrainer {
                         + " customer messages of "
                         + CONVERSATIONS
                         + " (Apache-2.0, IBM)");
-        report.put(
+        return train(
                 "sentiment",
-                train(
-                        "sentiment",
-                        sentiment,
-                        e -> {
-                            SentimentScores v = VADER.analyze(e.text());
-                            return LearnedModels.sentimentFeatures(e.text(), v);
-                        },
-                        true,
-                        customerTurns(dataDir.resolve(CONVERSATIONS)),
-                        sh,
-                        outDir.resolve("sentiment-v1.json.gz")));
-        ObjectNode ih = header.deepCopy();
+                sentiment,
+                e -> {
+                    SentimentScores v = VADER.analyze(e.text());
+                    return LearnedModels.sentimentFeatures(e.text(), v);
+                },
+                true,
+                customerTurns(dataDir.resolve(CONVERSATIONS)),
+                sh,
+                outDir.resolve("sentiment-v1.json.gz"));
+    }
+
+    private Map<String, Object> trainIntent(TrainingSets sets, Path outDir) throws IOException {
+        List<Example> intent = sets.intent();
+        ObjectNode ih = header(sets);
         ih.put(
                 "data",
                 BITEXT
@@ -157,21 +204,18 @@ public final class ModelTrainer {
                         + " bitext); "
                         + BANKING77
                         + " categories in eval/train-mappings.json (CC BY 4.0, PolyAI)");
-        report.put(
+        return train(
                 "intent",
-                train(
-                        "intent",
-                        intent,
-                        e -> {
-                            SentimentScores v = VADER.analyze(e.text());
-                            String rule = RULES.analyze(e.text(), List.of(), v.compound()).intent();
-                            return LearnedModels.intentFeatures(e.text(), v, rule);
-                        },
-                        false,
-                        null,
-                        ih,
-                        outDir.resolve("intent-v1.json.gz")));
-        return report;
+                intent,
+                e -> {
+                    SentimentScores v = VADER.analyze(e.text());
+                    String rule = RULES.analyze(e.text(), List.of(), v.compound()).intent();
+                    return LearnedModels.intentFeatures(e.text(), v, rule);
+                },
+                false,
+                null,
+                ih,
+                outDir.resolve("intent-v1.json.gz"));
     }
 
     /**
@@ -194,7 +238,9 @@ public final class ModelTrainer {
         List<Map<String, String>> bitext = readCsv(dataDir.resolve(BITEXT));
         List<Map<String, String>> bank = readCsv(dataDir.resolve(BANKING77));
 
-        List<Example> sentiment = new ArrayList<>(readVaderTweets(dataDir.resolve(VADER_TWEETS)));
+        List<Example> sentiment =
+                new ArrayList<>(
+                        readVaderTweets(dataDir.resolve(VADER_TWEETS), options.neutralBand()));
         List<Example> intent = new ArrayList<>();
         int heldOut = 0;
         for (Map<String, String> r : bitext) {
@@ -280,7 +326,7 @@ public final class ModelTrainer {
         LinearTextClassifier best = null;
         double bestC = 0;
         Map<String, Object> grid = new LinkedHashMap<>();
-        for (double c : C_GRID) {
+        for (double c : unlabeledTarget != null ? options.cGrid() : C_GRID) {
             LinearTextClassifier m =
                     toClassifier(fit(prob, trainY, labels, c), labels, vocab, 1.0, null);
             double score = score(m, calX, calY, macroF1);
@@ -293,40 +339,67 @@ public final class ModelTrainer {
         }
         double[][] calZ = new double[calX.size()][];
         int[] calGold = new int[calX.size()];
-        for (int i = 0; i < calX.size(); i++) {
-            calZ[i] = best.scores(calX.get(i));
-            calGold[i] = labels.indexOf(calY.get(i));
-        }
-        double t = fitTemperature(calZ, calGold);
-        header.put("rows_train", trainX.size());
-        header.put("rows_calibration", calX.size());
-        header.put("c", bestC);
-        header.put("temperature", t);
-        LinearTextClassifier calibrated =
-                toClassifier(fit(prob, trainY, labels, bestC), labels, vocab, t, header);
+        double t = 0;
+        LinearTextClassifier calibrated = null;
         double[] prior = null;
-        if (unlabeledTarget != null && !unlabeledTarget.isEmpty()) {
-            // Class-balanced training means a uniform training prior; support traffic is not
-            // uniform. Estimate its prior without labels (EM, Saerens et al. 2002) and fold
-            // T · log(prior_c · K) into the biases.
-            List<double[]> post = new ArrayList<>();
+        int pseudoRows = 0;
+        List<Map<String, Double>> targetX = new ArrayList<>();
+        if (unlabeledTarget != null) {
             for (String text : unlabeledTarget) {
-                post.add(
-                        LinearTextClassifier.softmax(
-                                calibrated.scores(
-                                        featurize.apply(
-                                                new Example(text, labels.get(0), "target"))),
-                                t));
+                targetX.add(featurize.apply(new Example(text, labels.get(0), "target")));
             }
-            prior = emPrior(post, labels.size());
-            double[] bias = calibrated.scores(Map.of());
-            ArrayNode pn = header.putArray("prior");
-            for (int k = 0; k < bias.length; k++) {
-                bias[k] += t * Math.log(prior[k] * labels.size());
-                pn.add(Scores.round(prior[k]));
+        }
+        int rounds = targetX.isEmpty() ? 0 : options.selfTrainRounds();
+        for (int round = 0; round <= rounds; round++) {
+            if (round > 0) {
+                // Self-training: the unlabeled in-domain messages the current model labels with
+                // at least the configured confidence join the training rows (C kept).
+                List<Map<String, Double>> xs = new ArrayList<>(trainX);
+                List<String> ys = new ArrayList<>(trainY);
+                pseudoRows = 0;
+                for (Map<String, Double> x : targetX) {
+                    LinearTextClassifier.Prediction p = calibrated.predict(x);
+                    if (p.confidence() >= options.selfTrainConfidence()) {
+                        xs.add(x);
+                        ys.add(p.label());
+                        pseudoRows++;
+                    }
+                }
+                prob = problem(xs, ys, labels, index);
+                best = toClassifier(fit(prob, ys, labels, bestC), labels, vocab, 1.0, null);
             }
-            header.put("prior_rows", unlabeledTarget.size());
-            calibrated = calibrated.withBias(bias, header);
+            for (int i = 0; i < calX.size(); i++) {
+                calZ[i] = best.scores(calX.get(i));
+                calGold[i] = labels.indexOf(calY.get(i));
+            }
+            t = fitTemperature(calZ, calGold);
+            header.put("rows_train", trainX.size());
+            header.put("rows_calibration", calX.size());
+            header.put("c", bestC);
+            header.put("temperature", t);
+            calibrated = best.withTemperature(t, header);
+            if (!targetX.isEmpty()) {
+                // Class-balanced training means a uniform training prior; support traffic is not
+                // uniform. Estimate its prior without labels (EM, Saerens et al. 2002) and fold
+                // T · log(prior_c · K) into the biases.
+                List<double[]> post = new ArrayList<>();
+                for (Map<String, Double> x : targetX) {
+                    post.add(LinearTextClassifier.softmax(calibrated.scores(x), t));
+                }
+                prior = emPrior(post, labels.size());
+                double[] bias = calibrated.scores(Map.of());
+                ArrayNode pn = header.putArray("prior");
+                for (int k = 0; k < bias.length; k++) {
+                    bias[k] += t * Math.log(prior[k] * labels.size());
+                    bias[k] += options.biasOffsets().getOrDefault(labels.get(k), 0.0);
+                    pn.add(Scores.round(prior[k]));
+                }
+                header.put("prior_rows", unlabeledTarget.size());
+                if (rounds > 0) {
+                    header.put("self_training_rows", pseudoRows);
+                }
+                calibrated = calibrated.withBias(bias, header);
+            }
         }
         write(calibrated, out);
 
@@ -340,6 +413,10 @@ public final class ModelTrainer {
         r.put("c_grid_calibration_" + (macroF1 ? "macro_f1" : "accuracy"), grid);
         r.put("c", bestC);
         r.put("temperature", Scores.round(t));
+        if (rounds > 0) {
+            r.put("self_training_rounds", rounds);
+            r.put("self_training_rows", pseudoRows);
+        }
         r.put("calibration_nll_t1", Scores.round(nll(calZ, calGold, 1.0)));
         r.put("calibration_nll", Scores.round(nll(calZ, calGold, t)));
         if (prior != null) {
@@ -537,7 +614,7 @@ public final class ModelTrainer {
         }
     }
 
-    private static List<Example> readVaderTweets(Path file) throws IOException {
+    private static List<Example> readVaderTweets(Path file, double band) throws IOException {
         List<Example> out = new ArrayList<>();
         try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             String first = r.readLine();
@@ -548,7 +625,7 @@ public final class ModelTrainer {
                     continue;
                 }
                 double rating = Double.parseDouble(p[1]);
-                String label = rating > 0.5 ? "positive" : rating < -0.5 ? "negative" : "neutral";
+                String label = rating > band ? "positive" : rating < -band ? "negative" : "neutral";
                 out.add(new Example(p[2], label, "vader"));
             }
         }

@@ -29,7 +29,23 @@ public final class TrainingSplits {
     public static final List<String> EVALUATION_ONLY =
             List.of("airline-tweets-public.csv", "tweetsumm-public.jsonl");
 
+    /**
+     * Seed of the airline tweets' DEV / TEST split (evaluation only): design choices of the
+     * sentiment model are made on DEV, the TEST half is the figure that counts.
+     */
+    public static final String AIRLINE_DEV_SEED = "signalstream-airline-dev-v1";
+
     private TrainingSplits() {}
+
+    /**
+     * Whether an airline tweet is in the DEV half (by a hash of its {@code tweet_id}, 50%); the
+     * rest is TEST.
+     *
+     * @param tweetId the {@code tweet_id} column (null counts as TEST)
+     */
+    public static boolean airlineDev(String tweetId) {
+        return tweetId != null && bucket(AIRLINE_DEV_SEED, tweetId) < 50;
+    }
 
     /** Bucket 0..99 of a text under a seed (CRC32 of seed + normalised text). */
     static int bucket(String seed, String text) {

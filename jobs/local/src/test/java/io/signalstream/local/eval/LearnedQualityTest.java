@@ -26,11 +26,20 @@ class LearnedQualityTest {
                             ModelTrainerTest.sharedData()
                                     .resolve("sentiment/airline-tweets-public.csv"),
                             0);
-            // Measured 0.670 (VADER support-chat variant before: 0.543).
-            assertThat((double) s.get("macro_f1")).isGreaterThan(0.66);
-            // ECE measured 0.100 (the airline tweets are out of the training domain).
+            // Measured ALL 0.686 (first learned model 0.670, VADER support-chat variant 0.543).
+            assertThat((double) s.get("macro_f1")).isGreaterThan(0.68);
+            // ECE measured 0.072 (the airline tweets are out of the training domain).
             assertThat((double) ((Map<String, Object>) s.get("calibration")).get("ece"))
-                    .isLessThan(0.12);
+                    .isLessThan(0.09);
+            // The DEV / TEST halves by tweet_id hash (options chosen on DEV): TEST measured 0.686.
+            Map<String, Object> dev = (Map<String, Object>) s.get("dev");
+            Map<String, Object> test = (Map<String, Object>) s.get("test");
+            assertThat((int) dev.get("records") + (int) test.get("records"))
+                    .isEqualTo(s.get("records"));
+            assertThat((int) test.get("records")).isGreaterThan(4500);
+            assertThat((double) test.get("macro_f1")).isGreaterThan(0.68);
+            assertThat((double) ((Map<String, Object>) test.get("calibration")).get("ece"))
+                    .isLessThan(0.09);
             assertThat(s.get("errors")).isEqualTo(0);
             Map<String, Object> cal = (Map<String, Object>) s.get("calibration");
             assertThat(cal.get("with_confidence")).isEqualTo(s.get("records"));
