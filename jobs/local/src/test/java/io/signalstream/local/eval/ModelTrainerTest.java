@@ -1,6 +1,7 @@
 package io.signalstream.local.eval;
 
 import io.signalstream.agents.local.LinearTextClassifier;
+import io.signalstream.serde.Json;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
@@ -177,8 +178,83 @@ class ModelTrainerTest {
     }
 
     @Test
+    void airlineDevTestSplitIsDeterministicAndHalf() {
+        int dev = 0;
+        for (long i = 0; i < 4000; i++) {
+            String id = String.valueOf(568000000000000000L + i * 7919);
+            assertThat(TrainingSplits.airlineDev(id)).isEqualTo(TrainingSplits.airlineDev(id));
+            dev += TrainingSplits.airlineDev(id) ? 1 : 0;
+        }
+        assertThat(dev).isBetween(1800, 2200);
+        assertThat(TrainingSplits.airlineDev(null)).isFalse();
+    }
+
+    @Test
+    void selfTrainsOnTheCustomerMessagesDeterministically() throws Exception {
+        Path dir = tinyData("selftrain");
+        Files.createDirectories(dir.resolve("conversations"));
+        StringBuilder conv = new StringBuilder();
+        for (int i = 0; i < 40; i++) {
+            String msg = i % 2 == 0 ? "terrible and broken again " + i : "awesome thanks " + i;
+            conv.append(
+                    Json.MAPPER.writeValueAsString(
+                            Map.of(
+                                    "conversation_id",
+                                    "c" + i,
+                                    "sender",
+                                    "customer",
+                                    "message",
+                                    msg)));
+            conv.append('\n');
+            conv.append(
+                    Json.MAPPER.writeValueAsString(
+                            Map.of(
+                                    "conversation_id", "c" + i,
+                                    "sender", "agent",
+                                    "message", "sorry to hear that")));
+            conv.append('\n');
+        }
+        Files.writeString(dir.resolve(ModelTrainer.CONVERSATIONS), conv);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> first =
+                (Map<String, Object>)
+                        new ModelTrainer(dir, null).trainAll(tmp.resolve("m1")).get("sentiment");
+        assertThat(first.get("self_training_rounds")).isEqualTo(1);
+        // Only the customers' messages are read, and the confident ones join the training rows.
+        assertThat(first.get("target_prior_rows")).isEqualTo(40);
+        assertThat((int) first.get("self_training_rows")).isBetween(1, 40);
+        LinearTextClassifier a = read(tmp.resolve("m1").resolve("sentiment-v1.json.gz"));
+        assertThat(a.header().path("self_training_rows").asInt())
+                .isEqualTo(first.get("self_training_rows"));
+        // Retraining gives the same weights.
+        new ModelTrainer(dir, null).trainAll(tmp.resolve("m2"));
+        LinearTextClassifier b = read(tmp.resolve("m2").resolve("sentiment-v1.json.gz"));
+        assertThat(b.toJson().get("weights")).isEqualTo(a.toJson().get("weights"));
+        assertThat(b.toJson().get("bias")).isEqualTo(a.toJson().get("bias"));
+    }
+
+    @SuppressWarnings("unchecked")
+    @Test
     void trainsAndWritesLoadableModels() throws Exception {
-        Path dir = tmp.resolve("data");
+        Path dir = tinyData("data");
+        Path out = tmp.resolve("models");
+        Map<String, Object> report = new ModelTrainer(dir, null).trainAll(out);
+        assertThat(report).containsKeys("sentiment", "intent");
+        // No conversations file: no prior and no self-training.
+        assertThat((Map<String, Object>) report.get("sentiment"))
+                .doesNotContainKeys("target_prior", "self_training_rows");
+        LinearTextClassifier s = read(out.resolve("sentiment-v1.json.gz"));
+        assertThat(s.labels()).containsExactly("negative", "neutral", "positive");
+        assertThat(s.header().path("rows_calibration").asInt()).isPositive();
+        LinearTextClassifier in = read(out.resolve("intent-v1.json.gz"));
+        assertThat(in.labels())
+                .containsExactly("cancel_order", "delivery_status", "refund_request");
+        assertThat(in.header().path("bitext_held_out_rows").asInt()).isPositive();
+    }
+
+    /** A tiny training data directory: VADER-style tweets, Bitext and BANKING77 rows. */
+    private Path tinyData(String name) throws Exception {
+        Path dir = tmp.resolve(name);
         Files.createDirectories(dir.resolve("sentiment"));
         Files.createDirectories(dir.resolve("intent"));
         StringBuilder tweets = new StringBuilder();
@@ -209,16 +285,7 @@ class ModelTrainerTest {
         Files.writeString(dir.resolve(ModelTrainer.VADER_TWEETS), tweets);
         Files.writeString(dir.resolve(ModelTrainer.BITEXT), bitext);
         Files.writeString(dir.resolve(ModelTrainer.BANKING77), bank);
-        Path out = tmp.resolve("models");
-        Map<String, Object> report = new ModelTrainer(dir, null).trainAll(out);
-        assertThat(report).containsKeys("sentiment", "intent");
-        LinearTextClassifier s = read(out.resolve("sentiment-v1.json.gz"));
-        assertThat(s.labels()).containsExactly("negative", "neutral", "positive");
-        assertThat(s.header().path("rows_calibration").asInt()).isPositive();
-        LinearTextClassifier in = read(out.resolve("intent-v1.json.gz"));
-        assertThat(in.labels())
-                .containsExactly("cancel_order", "delivery_status", "refund_request");
-        assertThat(in.header().path("bitext_held_out_rows").asInt()).isPositive();
+        return dir;
     }
 
     private static LinearTextClassifier read(Path gz) throws Exception {
