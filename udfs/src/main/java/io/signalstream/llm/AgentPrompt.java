@@ -73,6 +73,9 @@ public final class AgentPrompt {
     private final List<AgentPrompt> parts;
     private final int weight;
 
+    /** The system message of this agent alone ({@link #render}), built once. */
+    private final String singleSystem;
+
     private AgentPrompt(
             String agent,
             String version,
@@ -103,6 +106,13 @@ public final class AgentPrompt {
         this.windowTurns = windowTurns;
         this.parts = List.of();
         this.weight = system.length() + schema.toString().length();
+        this.singleSystem =
+                "You are the SignalStream "
+                        + agent
+                        + " agent, helping a support team. Reply with JSON only, matching the"
+                        + " schema. Placeholders like <EMAIL_ADDRESS_1> stand for redacted"
+                        + " personal data.\n"
+                        + system;
     }
 
     private AgentPrompt(List<AgentPrompt> parts) {
@@ -130,6 +140,7 @@ public final class AgentPrompt {
         this.windowTurns = 1;
         this.parts = List.copyOf(parts);
         this.weight = system.length() + schema.toString().length();
+        this.singleSystem = system;
     }
 
     /** Location of the bundled prompt template of a built-in agent. */
@@ -306,17 +317,19 @@ public final class AgentPrompt {
     }
 
     /**
-     * What this agent's answer depends on, as text: the key of its cached answers (hashed with the
-     * provider, model and prompt version).
+     * Appends what this agent's answer depends on, as text: the key of its cached answers (hashed
+     * with the provider, model and prompt version).
+     *
+     * @return {@code b}
      */
-    String contextKey(ConversationSnapshot s, CallContext ctx) {
+    StringBuilder appendContextKey(StringBuilder b, ConversationSnapshot s, CallContext ctx) {
         CallContext.Prior prior = prior(ctx, s);
-        StringBuilder b = new StringBuilder(s.tenantId()).append('\n');
+        b.append(s.tenantId()).append('\n');
         if (prior != null) {
             b.append(prior.text()).append('\n');
         }
         appendTurns(b, contextTurns(s, prior));
-        return b.toString();
+        return b;
     }
 
     /**
@@ -336,15 +349,7 @@ public final class AgentPrompt {
                         .replace("{{last_message}}", snapshot.lastMessage().message().strip())
                         .replace("{{transcript}}", transcript.toString().strip())
                         .replace("{{previous_summary}}", prior == null ? "(none)" : prior.text());
-        return redacted(
-                "You are the SignalStream "
-                        + agent
-                        + " agent, helping a support team. Reply with JSON only, matching the"
-                        + " schema. Placeholders like <EMAIL_ADDRESS_1> stand for redacted"
-                        + " personal data.\n"
-                        + system,
-                text,
-                redact);
+        return redacted(singleSystem, text, redact);
     }
 
     /** Renders the agent alone with no previous answers. */

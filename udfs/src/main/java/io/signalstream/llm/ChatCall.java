@@ -1,9 +1,5 @@
 package io.signalstream.llm;
 
-import io.signalstream.serde.Json;
-
-import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -33,8 +29,16 @@ final class ChatCall {
 
     final AgentPrompt prompt;
 
-    /** The chat messages ({@code role}, {@code content}) sent with every attempt. */
-    final List<ObjectNode> messages = new ArrayList<>();
+    /**
+     * One chat message as sent.
+     *
+     * @param role {@code system}, {@code user} or {@code assistant}
+     * @param content the text
+     */
+    record Message(String role, String content) {}
+
+    /** The chat messages sent with every attempt. */
+    final List<Message> messages = new ArrayList<>(2);
 
     /** {@link System#nanoTime()} after which no attempt is sent. */
     final long deadlineNanos;
@@ -73,11 +77,8 @@ final class ChatCall {
         return System.nanoTime() >= deadlineNanos;
     }
 
-    static ObjectNode message(String role, String content) {
-        ObjectNode m = Json.MAPPER.createObjectNode();
-        m.put("role", role);
-        m.put("content", content);
-        return m;
+    static Message message(String role, String content) {
+        return new Message(role, content);
     }
 
     /**

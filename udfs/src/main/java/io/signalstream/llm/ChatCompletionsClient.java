@@ -3,6 +3,9 @@ package io.signalstream.llm;
 import io.signalstream.agents.JitteredBackoffRetryStrategy;
 import io.signalstream.serde.Json;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonPointer;
+import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -10,6 +13,8 @@ import com.fasterxml.jackson.databind.util.RawValue;
 import org.asynchttpclient.BoundRequestBuilder;
 import org.asynchttpclient.Response;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Iterator;
@@ -116,7 +121,7 @@ final class ChatCompletionsClient {
                             .preparePost(settings.baseUrl() + "/chat/completions")
                             .setHeader("Content-Type", "application/json")
                             .setRequestTimeout(timeout);
-            byte[] bytes = Json.toBytes(body());
+            byte[] bytes = body();
             sentBytes = bytes.length;
             request.setBody(bytes);
             if (rt.apiKey != null) {
@@ -126,40 +131,48 @@ final class ChatCompletionsClient {
             return request.execute().toCompletableFuture();
         }
 
-        private ObjectNode body() {
-            ObjectNode body = Json.MAPPER.createObjectNode();
-            body.put("model", settings.model());
-            body.put("temperature", settings.temperature());
-            body.put("max_tokens", settings.maxTokens());
-            ArrayNode msgs = body.putArray("messages");
+        /**
+         * The request body, written straight to bytes: the same JSON as the tree {@code {model,
+         * temperature, max_tokens, messages[{role, content}], response_format}} serialized by
+         * {@link Json#MAPPER}, without building the tree; {@code response_format} (with the schema)
+         * is serialized once per prompt.
+         */
+        private byte[] body() {
             boolean jsonSchema = rt.jsonSchemaSupported.get();
             call.sentJsonSchema = jsonSchema;
-            for (int i = 0; i < call.messages.size(); i++) {
-                // The body is written out at once and never changed: the call's messages are
-                // shared, and only the one changed here is copied.
-                ObjectNode m = call.messages.get(i);
-                if (i == 0 && !jsonSchema) {
-                    m = m.deepCopy();
-                    m.put(
-                            "content",
-                            m.get("content").asText()
-                                    + "\nThe JSON must match this schema:\n"
-                                    + schemaAsSent(call.prompt, settings.strictSchema()));
+            int size = 256;
+            for (ChatCall.Message m : call.messages) {
+                size += m.content().length() + 32;
+            }
+            ByteArrayBuilder out = new ByteArrayBuilder(size + 64);
+            try (JsonGenerator g = Json.MAPPER.getFactory().createGenerator(out)) {
+                g.writeStartObject();
+                g.writeStringField("model", settings.model());
+                g.writeNumberField("temperature", settings.temperature());
+                g.writeNumberField("max_tokens", settings.maxTokens());
+                g.writeArrayFieldStart("messages");
+                for (int i = 0; i < call.messages.size(); i++) {
+                    ChatCall.Message m = call.messages.get(i);
+                    String content = m.content();
+                    if (i == 0 && !jsonSchema) {
+                        content =
+                                content
+                                        + "\nThe JSON must match this schema:\n"
+                                        + schemaAsSent(call.prompt, settings.strictSchema());
+                    }
+                    g.writeStartObject();
+                    g.writeStringField("role", m.role());
+                    g.writeStringField("content", content);
+                    g.writeEndObject();
                 }
-                msgs.add(m);
+                g.writeEndArray();
+                g.writeFieldName("response_format");
+                g.writeRawValue(responseFormat(call.prompt, jsonSchema));
+                g.writeEndObject();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write the request body", e);
             }
-            ObjectNode format = body.putObject("response_format");
-            if (jsonSchema) {
-                format.put("type", "json_schema");
-                ObjectNode js = format.putObject("json_schema");
-                js.put("name", "signalstream_" + call.prompt.agent());
-                js.put("strict", settings.strictSchema());
-                js.putRawValue(
-                        "schema", new RawValue(schemaAsSent(call.prompt, settings.strictSchema())));
-            } else {
-                format.put("type", "json_object");
-            }
-            return body;
+            return out.toByteArray();
         }
 
         private void handle(Response response, Throwable error) {
@@ -179,10 +192,12 @@ final class ChatCompletionsClient {
                 return;
             }
             int status = response.getStatusCode();
-            String text = response.getResponseBody(StandardCharsets.UTF_8);
             if (status == 200) {
-                onOk(text);
-            } else if (status == 400 && call.sentJsonSchema && text.contains("response_format")) {
+                onOk(response.getResponseBodyAsBytes());
+                return;
+            }
+            String text = response.getResponseBody(StandardCharsets.UTF_8);
+            if (status == 400 && call.sentJsonSchema && text.contains("response_format")) {
                 // The server lacks structured output: use json_object from now on. Calls
                 // already in flight with json_schema take this branch too, whatever the
                 // shared flag says by now.
@@ -204,10 +219,10 @@ final class ChatCompletionsClient {
             }
         }
 
-        private void onOk(String text) {
+        private void onOk(byte[] body) {
             JsonNode envelope;
             try {
-                envelope = Json.MAPPER.readTree(text);
+                envelope = Json.MAPPER.readTree(body);
             } catch (Exception e) {
                 retryOrFail("malformed response body", 0);
                 return;
@@ -222,13 +237,13 @@ final class ChatCompletionsClient {
             long completion =
                     usage.path("completion_tokens").isNumber()
                             ? usage.path("completion_tokens").asLong()
-                            : envelope.at("/choices/0/message/content").asText("").length() / 4;
+                            : envelope.at(CONTENT).asText("").length() / 4;
             call.promptTokens += prompt;
             call.completionTokens += completion;
             rt.stats.promptTokens.addAndGet(prompt);
             rt.stats.completionTokens.addAndGet(completion);
             call.admission.used(prompt, completion);
-            JsonNode message = envelope.at("/choices/0/message/content");
+            JsonNode message = envelope.at(CONTENT);
             if (!message.isTextual()) {
                 retryOrFail("response without message content", 0);
                 return;
@@ -258,6 +273,36 @@ final class ChatCompletionsClient {
         private void giveUp(String reason) {
             content.completeExceptionally(new ChatCall.Failure(reason, true));
         }
+    }
+
+    /** Where a chat completion's answer is. */
+    private static final JsonPointer CONTENT = JsonPointer.compile("/choices/0/message/content");
+
+    /** {@code response_format} as sent (JSON text), by prompt: json_schema and json_object. */
+    private final Map<AgentPrompt, String> schemaFormats = new ConcurrentHashMap<>();
+
+    private static final String JSON_OBJECT_FORMAT = "{\"type\":\"json_object\"}";
+
+    /**
+     * {@code {"type": "json_schema", "json_schema": {"name": "signalstream_<agent>", "strict": …,
+     * "schema": …}}}, or {@code {"type": "json_object"}}, serialized once per prompt.
+     */
+    private String responseFormat(AgentPrompt prompt, boolean jsonSchema) {
+        if (!jsonSchema) {
+            return JSON_OBJECT_FORMAT;
+        }
+        return schemaFormats.computeIfAbsent(
+                prompt,
+                p -> {
+                    ObjectNode format = Json.MAPPER.createObjectNode();
+                    format.put("type", "json_schema");
+                    ObjectNode js = format.putObject("json_schema");
+                    js.put("name", "signalstream_" + p.agent());
+                    js.put("strict", settings.strictSchema());
+                    js.putRawValue(
+                            "schema", new RawValue(schemaAsSent(p, settings.strictSchema())));
+                    return Json.toString(format);
+                });
     }
 
     /**

@@ -144,18 +144,20 @@ public final class OpenAiProvider implements AgentProvider {
     }
 
     private String cacheKey(AgentPrompt prompt, ConversationSnapshot s, CallContext ctx) {
-        return AgentResults.hash(
-                settings.name()
-                        + "\n"
-                        + settings.model()
-                        + "\n"
-                        + prompt.agent()
-                        + "\n"
-                        + prompt.promptVersion()
-                        + "\n"
-                        + settings.redactPii()
-                        + "\n"
-                        + prompt.contextKey(s, ctx));
+        // provider, model, agent, prompt version, redaction, context: one line each
+        StringBuilder key = new StringBuilder(256);
+        key.append(settings.name())
+                .append('\n')
+                .append(settings.model())
+                .append('\n')
+                .append(prompt.agent())
+                .append('\n')
+                .append(prompt.promptVersion())
+                .append('\n')
+                .append(settings.redactPii())
+                .append('\n');
+        prompt.appendContextKey(key, s, ctx);
+        return AgentResults.hash(key.toString());
     }
 
     private AgentResult cached(
@@ -241,9 +243,13 @@ public final class OpenAiProvider implements AgentProvider {
             long start) {
         long weights = 0;
         long answerChars = 0;
-        for (AgentPrompt p : parts) {
+        // Each part's JSON length, written once: its share of the completion tokens.
+        int[] partChars = new int[parts.size()];
+        for (int i = 0; i < parts.size(); i++) {
+            AgentPrompt p = parts.get(i);
             weights += p.weight();
-            answerChars += answer.path(p.agent()).toString().length();
+            partChars[i] = answer.path(p.agent()).toString().length();
+            answerChars += partChars[i];
         }
         for (int i = 0; i < parts.size(); i++) {
             AgentPrompt p = parts.get(i);
@@ -256,8 +262,7 @@ public final class OpenAiProvider implements AgentProvider {
                 continue;
             }
             long promptShare = call.promptTokens * p.weight() / Math.max(1, weights);
-            long completionShare =
-                    call.completionTokens * part.toString().length() / Math.max(1, answerChars);
+            long completionShare = call.completionTokens * partChars[i] / Math.max(1, answerChars);
             if (rt.cache != null) {
                 rt.cache.put(
                         keys.get(i),

@@ -351,6 +351,19 @@ class OpenAiProviderTest {
                 .contains("SignalStream sentiment agent");
         assertThat(messages.get(1).get("role").asText()).isEqualTo("user");
         assertThat(messages.get(1).get("content").asText()).contains("The app is great, thanks");
+        // The body is written without a tree, as the tree {model, temperature, max_tokens,
+        // messages, response_format} serialized by Json.MAPPER would be, byte for byte.
+        assertThat(fieldNames(body))
+                .containsExactly(
+                        "model", "temperature", "max_tokens", "messages", "response_format");
+        assertThat(req.body()).isEqualTo(Json.toString(body));
+    }
+
+    /** Field names of a JSON object, in order. */
+    private static List<String> fieldNames(JsonNode object) {
+        List<String> names = new ArrayList<>();
+        object.fieldNames().forEachRemaining(names::add);
+        return names;
     }
 
     @Test
@@ -838,6 +851,7 @@ class OpenAiProviderTest {
         RecordedRequest second = requests.get(1);
         assertThat(second.responseFormatType()).isEqualTo("json_object");
         assertThat(second.json().get("response_format").has("json_schema")).isFalse();
+        assertThat(second.body()).isEqualTo(Json.toString(second.json()));
         JsonNode system = second.json().get("messages").get(0);
         assertThat(system.get("role").asText()).isEqualTo("system");
         assertThat(system.get("content").asText())

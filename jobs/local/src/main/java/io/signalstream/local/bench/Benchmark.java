@@ -89,7 +89,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * checkpoints completed meanwhile (from the MiniCluster's REST API), and the process CPU time (job,
  * in-process broker and loopback server together) per message and, for the LLM, per LLM request
  * with the fraction of the provider's in-flight bound kept busy (Little's law over the time the
- * server was answering).
+ * server was answering). A fresh job's first seconds are largely JIT compilation, so the job's
+ * backlog runs also report the CPU of the JIT compiler threads ({@code jit_cpu_ms}), and the LLM
+ * run the CPU per request without it and over the second half of its requests ({@code
+ * cpu_ms_per_llm_request_steady}, with and without the JIT).
  */
 public final class Benchmark {
 
@@ -357,9 +360,130 @@ public final class Benchmark {
         r.put(
                 "cpu_ms_per_llm_request_without_server",
                 remote.get("cpu_ms_per_llm_request_without_server"));
+        r.put(
+                "cpu_ms_per_llm_request_without_jit",
+                remote.get("cpu_ms_per_llm_request_without_jit"));
+        r.put("cpu_ms_per_llm_request_steady", remote.get("cpu_ms_per_llm_request_steady"));
         r.put("llm_busy_fraction", remote.get("llm_busy_fraction"));
         r.put("backlog_runs", List.of(ceiling, local, remote));
         return r;
+    }
+
+    /** CPU time of the JIT compiler threads, for the backlog runs. */
+    private final JitCpu jit = new JitCpu();
+
+    /**
+     * CPU time of HotSpot's JIT compiler threads ({@code C1/C2 CompilerThread*}), read from {@code
+     * /proc/self/task} (Linux; the JVM's management beans hide these threads and report compilation
+     * as elapsed time, not CPU). Compiler threads are looked up again at most once a second; a
+     * thread that ends keeps the CPU last read. 0 where {@code /proc} is not readable.
+     */
+    static final class JitCpu {
+        private static final Path TASKS = Path.of("/proc/self/task");
+        private final Map<String, Long> ticks = new HashMap<>();
+        private long scannedAt;
+
+        /** Milliseconds of CPU the compiler threads used so far (10 ms resolution). */
+        synchronized long millis() {
+            if (!java.nio.file.Files.isDirectory(TASKS)) {
+                return 0;
+            }
+            long now = System.nanoTime();
+            if (ticks.isEmpty() || now - scannedAt > 1_000_000_000L) {
+                scannedAt = now;
+                try (var dirs = java.nio.file.Files.list(TASKS)) {
+                    dirs.forEach(
+                            d -> {
+                                String name = read(d.resolve("comm"));
+                                if (name != null && name.contains("CompilerThre")) {
+                                    ticks.putIfAbsent(d.getFileName().toString(), 0L);
+                                }
+                            });
+                } catch (java.io.IOException | java.io.UncheckedIOException e) {
+                    return 0;
+                }
+            }
+            long sum = 0;
+            for (Map.Entry<String, Long> e : ticks.entrySet()) {
+                String stat = read(TASKS.resolve(e.getKey()).resolve("stat"));
+                if (stat != null) {
+                    // fields after "(comm) ": state is field 3, utime 14, stime 15
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    e.setValue(
+                            Math.max(e.getValue(), Long.parseLong(f[11]) + Long.parseLong(f[12])));
+                }
+                sum += e.getValue();
+            }
+            return sum * 10; // clock ticks of 10 ms (USER_HZ 100)
+        }
+
+        private static String read(Path p) {
+            try {
+                return java.nio.file.Files.readString(p).strip();
+            } catch (java.io.IOException | RuntimeException e) {
+                return null; // the thread ended
+            }
+        }
+    }
+
+    /**
+     * Samples process CPU time, JIT CPU time and LLM requests every 100 ms during a backlog run,
+     * for the CPU per request of its second half (the job started, its code compiled, the backlog
+     * still saturating the LLM path).
+     */
+    private static final class CpuSampler implements AutoCloseable {
+        private final List<long[]> samples =
+                java.util.Collections.synchronizedList(new ArrayList<>());
+        private final java.util.concurrent.ScheduledExecutorService timer =
+                java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+                        r -> {
+                            Thread t = new Thread(r, "bench-cpu-sampler");
+                            t.setDaemon(true);
+                            return t;
+                        });
+
+        CpuSampler(OperatingSystemMXBean os, LoopbackLlmServer llm, JitCpu jit) {
+            timer.scheduleAtFixedRate(
+                    () ->
+                            samples.add(
+                                    new long[] {
+                                        os.getProcessCpuTime(), jit.millis(), llm.requestCount()
+                                    }),
+                    0,
+                    100,
+                    TimeUnit.MILLISECONDS);
+        }
+
+        /**
+         * CPU ms per request between the samples where half and all of the run's requests had
+         * arrived at the server: {whole process, without JIT}; null with too few samples.
+         */
+        double[] steady(int requestsBefore, int requests) {
+            long[] half = null;
+            long[] all = null;
+            synchronized (samples) {
+                for (long[] x : samples) {
+                    long made = x[2] - requestsBefore;
+                    if (half == null && made >= requests / 2) {
+                        half = x;
+                    }
+                    if (all == null && made >= requests) {
+                        all = x;
+                    }
+                }
+            }
+            if (half == null || all == null || all[2] <= half[2]) {
+                return null;
+            }
+            double n = all[2] - half[2];
+            double cpuMs = (all[0] - half[0]) / 1e6;
+            return new double[] {cpuMs / n, (cpuMs - (all[1] - half[1])) / n};
+        }
+
+        @Override
+        public void close() {
+            timer.shutdownNow();
+        }
     }
 
     /** Threads of the loopback LLM server (its workers and the JDK HTTP server's dispatcher). */
@@ -421,7 +545,9 @@ public final class Benchmark {
             firstRequestAt.set(0);
             lastAnswerAt.set(0);
             long cpuBefore = os.getProcessCpuTime();
+            long jitBefore = jit.millis();
             Map<Long, Long> serverCpuBefore = threadCpuNanos(Benchmark::isLlmServerThread);
+            CpuSampler sampler = new CpuSampler(os, llm, jit);
             long start = System.nanoTime();
             JobClient job =
                     ConversationIntelligenceJob.kafka(conf, new Properties())
@@ -434,10 +560,12 @@ public final class Benchmark {
             try {
                 visibleAt = probe.awaitAll(Duration.ofMinutes(10));
             } finally {
+                sampler.close();
                 checkpoints.close();
                 job.cancel().get(60, TimeUnit.SECONDS);
             }
             long cpuMs = (os.getProcessCpuTime() - cpuBefore) / 1_000_000;
+            long jitMs = jit.millis() - jitBefore;
             long serverCpuMs =
                     cpuDeltaNanos(serverCpuBefore, threadCpuNanos(Benchmark::isLlmServerThread))
                             / 1_000_000;
@@ -456,6 +584,7 @@ public final class Benchmark {
             r.put("checkpoints", checkpointStats(checkpoints));
             r.put("cpu_ms", cpuMs);
             r.put("cpu_ms_per_message", round((double) cpuMs / n));
+            r.put("jit_cpu_ms", jitMs);
             r.put("llm_requests", requests);
             if (provider.equals("openai")) {
                 double window = (lastAnswerAt.get() - firstRequestAt.get()) / 1e9;
@@ -466,6 +595,14 @@ public final class Benchmark {
                 r.put(
                         "cpu_ms_per_llm_request_without_server",
                         round((double) (cpuMs - serverCpuMs) / Math.max(1, requests)));
+                r.put(
+                        "cpu_ms_per_llm_request_without_jit",
+                        round((double) (cpuMs - jitMs) / Math.max(1, requests)));
+                double[] steady = sampler.steady(requestsBefore, requests);
+                if (steady != null) {
+                    r.put("cpu_ms_per_llm_request_steady", round(steady[0]));
+                    r.put("cpu_ms_per_llm_request_steady_without_jit", round(steady[1]));
+                }
                 r.put("llm_in_flight_avg", round(inFlight));
                 r.put("llm_busy_fraction", round(Math.min(1.0, inFlight / s.capacity())));
             }
@@ -583,8 +720,11 @@ public final class Benchmark {
                 (double) r.get("cpu_ms_per_message"),
                 r.containsKey("cpu_ms_per_llm_request")
                         ? String.format(
-                                "  %.2f CPU ms/LLM req  busy %.2f",
+                                "  %.2f CPU ms/LLM req (%.2f without JIT, second half %s)  busy"
+                                        + " %.2f",
                                 (double) r.get("cpu_ms_per_llm_request"),
+                                (double) r.get("cpu_ms_per_llm_request_without_jit"),
+                                r.get("cpu_ms_per_llm_request_steady"),
                                 (double) r.get("llm_busy_fraction"))
                         : "");
     }

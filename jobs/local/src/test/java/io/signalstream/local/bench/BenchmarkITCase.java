@@ -106,6 +106,11 @@ class BenchmarkITCase {
                 .isPositive()
                 .isLessThanOrEqualTo((double) r.get("cpu_ms_per_llm_request"));
         assertThat((long) backlog.get(2).get("llm_server_cpu_ms")).isPositive();
+        // The JIT compilers' share is part of the process CPU, never more.
+        assertThat((long) backlog.get(2).get("jit_cpu_ms")).isNotNegative();
+        assertThat((double) r.get("cpu_ms_per_llm_request_without_jit"))
+                .isNotNegative()
+                .isLessThanOrEqualTo((double) r.get("cpu_ms_per_llm_request"));
         assertThat((double) r.get("llm_busy_fraction")).isGreaterThan(0.0).isLessThanOrEqualTo(1.0);
         // About one combined request per customer message (half the messages), at least a third.
         assertThat((int) backlog.get(2).get("llm_requests"))
