@@ -153,6 +153,7 @@ public final class LocalAgentProvider implements AgentProvider {
             m.put("start", e.start());
             m.put("end", e.end());
             m.put("score", e.score());
+            m.put("confidence", e.score());
             entities.add(m);
         }
         Map<String, Object> out = new LinkedHashMap<>();

@@ -26,6 +26,7 @@ import java.util.concurrent.Callable;
 @Command(
         name = "eval",
         mixinStandardHelpOptions = true,
+        subcommands = {TrainPiiCommand.class},
         description = {
             "Score an agent provider on labelled data (the formats under shared/data/):"
                     + " pii (precision/recall/F1 per type, exact and overlap), sentiment"
@@ -56,11 +57,7 @@ public final class EvalCommand implements Callable<Integer> {
                             + " (its key from $SIGNALSTREAM_LLM_API_KEY).")
     String provider;
 
-    @Option(
-            names = "--report",
-            required = true,
-            paramLabel = "FILE",
-            description = "JSON report to write.")
+    @Option(names = "--report", paramLabel = "FILE", description = "JSON report to write.")
     Path report;
 
     @Option(
@@ -108,6 +105,10 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (report == null) {
+            System.err.println("error: give --report");
+            return 2;
+        }
         if (learningSignals != null) {
             return learningSignals();
         }
@@ -236,6 +237,59 @@ public final class EvalCommand implements Callable<Integer> {
         return sb.toString();
     }
 
+    /** The per-type exact and overlap table of a PII report (or its held-out part). */
+    @SuppressWarnings("unchecked")
+    private static void piiTable(StringBuilder sb, Map<String, Object> r) {
+        sb.append(
+                "| type | precision | recall | F1 | support | overlap P | overlap R | overlap"
+                        + " F1 |\n");
+        sb.append("|---|---|---|---|---|---|---|---|\n");
+        Map<String, Map<String, Object>> exact =
+                (Map<String, Map<String, Object>>) r.get("per_type");
+        Map<String, Map<String, Object>> ov =
+                (Map<String, Map<String, Object>>)
+                        ((Map<String, Object>) r.get("overlap")).get("per_type");
+        exact.forEach(
+                (type, m) -> {
+                    Map<String, Object> o = ov.getOrDefault(type, Map.of());
+                    sb.append("| ")
+                            .append(type)
+                            .append(" | ")
+                            .append(m.get("precision"))
+                            .append(" | ")
+                            .append(m.get("recall"))
+                            .append(" | ")
+                            .append(m.get("f1"))
+                            .append(" | ")
+                            .append(m.get("support"))
+                            .append(" | ")
+                            .append(o.get("precision"))
+                            .append(" | ")
+                            .append(o.get("recall"))
+                            .append(" | ")
+                            .append(o.get("f1"))
+                            .append(" |\n");
+                });
+        Map<String, Object> micro = (Map<String, Object>) r.get("micro");
+        Map<String, Object> omicro =
+                (Map<String, Object>) ((Map<String, Object>) r.get("overlap")).get("micro");
+        sb.append("| **micro** | ")
+                .append(micro.get("precision"))
+                .append(" | ")
+                .append(micro.get("recall"))
+                .append(" | ")
+                .append(micro.get("f1"))
+                .append(" | ")
+                .append(micro.get("support"))
+                .append(" | ")
+                .append(omicro.get("precision"))
+                .append(" | ")
+                .append(omicro.get("recall"))
+                .append(" | ")
+                .append(omicro.get("f1"))
+                .append(" |\n");
+    }
+
     /** The report as a markdown section. */
     @SuppressWarnings("unchecked")
     static String markdown(Map<String, Object> r) {
@@ -250,54 +304,36 @@ public final class EvalCommand implements Callable<Integer> {
                 .append(r.get("data"))
                 .append(")\n\n");
         if (r.containsKey("per_type")) {
-            sb.append(
-                    "| type | precision | recall | F1 | support | overlap P | overlap R | overlap"
-                            + " F1 |\n");
-            sb.append("|---|---|---|---|---|---|---|---|\n");
-            Map<String, Map<String, Object>> exact =
-                    (Map<String, Map<String, Object>>) r.get("per_type");
-            Map<String, Map<String, Object>> ov =
-                    (Map<String, Map<String, Object>>)
-                            ((Map<String, Object>) r.get("overlap")).get("per_type");
-            exact.forEach(
-                    (type, m) -> {
-                        Map<String, Object> o = ov.getOrDefault(type, Map.of());
-                        sb.append("| ")
-                                .append(type)
-                                .append(" | ")
-                                .append(m.get("precision"))
-                                .append(" | ")
-                                .append(m.get("recall"))
-                                .append(" | ")
-                                .append(m.get("f1"))
-                                .append(" | ")
-                                .append(m.get("support"))
-                                .append(" | ")
-                                .append(o.get("precision"))
-                                .append(" | ")
-                                .append(o.get("recall"))
-                                .append(" | ")
-                                .append(o.get("f1"))
-                                .append(" |\n");
-                    });
-            Map<String, Object> micro = (Map<String, Object>) r.get("micro");
-            Map<String, Object> omicro =
-                    (Map<String, Object>) ((Map<String, Object>) r.get("overlap")).get("micro");
-            sb.append("| **micro** | ")
-                    .append(micro.get("precision"))
-                    .append(" | ")
-                    .append(micro.get("recall"))
-                    .append(" | ")
-                    .append(micro.get("f1"))
-                    .append(" | ")
-                    .append(micro.get("support"))
-                    .append(" | ")
-                    .append(omicro.get("precision"))
-                    .append(" | ")
-                    .append(omicro.get("recall"))
-                    .append(" | ")
-                    .append(omicro.get("f1"))
-                    .append(" |\n");
+            sb.append("Full set:\n\n");
+            piiTable(sb, r);
+            if (r.get("held_out") instanceof Map<?, ?> held) {
+                sb.append("\nHeld-out ")
+                        .append(held.get("records"))
+                        .append(" records (never trained on; ")
+                        .append(held.get("split"))
+                        .append("):\n\n");
+                piiTable(sb, (Map<String, Object>) held);
+                sb.append(
+                        "\nHeld-out precision / recall (exact) at confidence >= threshold:\n\n"
+                                + "| threshold | type | precision | recall | F1 |\n"
+                                + "|---|---|---|---|---|\n");
+                ((Map<String, Map<String, Map<String, Object>>>) held.get("at_confidence"))
+                        .forEach(
+                                (th, types) ->
+                                        types.forEach(
+                                                (type, m) ->
+                                                        sb.append("| ")
+                                                                .append(th)
+                                                                .append(" | ")
+                                                                .append(type)
+                                                                .append(" | ")
+                                                                .append(m.get("precision"))
+                                                                .append(" | ")
+                                                                .append(m.get("recall"))
+                                                                .append(" | ")
+                                                                .append(m.get("f1"))
+                                                                .append(" |\n")));
+            }
         } else {
             sb.append("| metric | value |\n|---|---|\n");
             for (String k :

@@ -1,0 +1,478 @@
+package io.signalstream.agents.local;
+
+import io.signalstream.serde.Json;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import opennlp.tools.namefind.NameFinderME;
+import opennlp.tools.namefind.TokenNameFinderModel;
+import opennlp.tools.tokenize.SimpleTokenizer;
+import opennlp.tools.util.Span;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Learned recognizer of person names ({@code PERSON}), street addresses ({@code STREET_ADDRESS})
+ * and locations ({@code GPE}): an Apache OpenNLP maximum-entropy name finder over {@link
+ * SimpleTokenizer} tokens, trained by {@code eval train-pii} on the training part of the Presidio
+ * synthetic set (MIT), with a per-type reliability table that maps the finder's span probability to
+ * the precision measured on a calibration part of the training split.
+ *
+ * <p>The model ({@value #MODEL_RESOURCE}, about 1 MB) and its calibration ({@value
+ * #CALIBRATION_RESOURCE}) are read from the class path once per JVM ({@link #shared()}); nothing is
+ * downloaded. The model is immutable; each thread decodes with its own {@link NameFinderME}, so
+ * instances are thread-safe.
+ */
+public final class PiiNameFinder {
+
+    /** Class path resource of the OpenNLP name finder model. */
+    public static final String MODEL_RESOURCE = "/models/pii-ner-en.bin";
+
+    /** Class path resource of the per-type calibration table (JSON). */
+    public static final String CALIBRATION_RESOURCE = "/models/pii-ner-en.calibration.json";
+
+    /** Entity types this finder reports; the model may know more (e.g. ORGANIZATION). */
+    public static final List<String> TYPES = List.of("PERSON", "STREET_ADDRESS", "GPE");
+
+    private final TokenNameFinderModel model;
+    private final Map<String, Calibration> calibration;
+    private final double minConfidence;
+    private final ThreadLocal<NameFinderME> finders;
+
+    /**
+     * A raw finding before calibration.
+     *
+     * @param type entity type as the model names it
+     * @param start start char offset, inclusive
+     * @param end end char offset, exclusive
+     * @param probability the finder's span probability (mean of its tokens' outcome probabilities),
+     *     in [0, 1]
+     */
+    public record RawSpan(String type, int start, int end, double probability) {}
+
+    /**
+     * Reliability table of one type: span probabilities at or above {@code lower[i]} (and below
+     * {@code lower[i + 1]}) were correct with frequency {@code precision[i]} on the calibration
+     * data.
+     *
+     * @param lower ascending lower bin edges, the first 0
+     * @param precision measured (monotone, smoothed) precision per bin, in [0, 1]
+     */
+    public record Calibration(double[] lower, double[] precision) {
+
+        /** Validates the table. */
+        public Calibration {
+            if (lower.length == 0 || lower.length != precision.length) {
+                throw new IllegalArgumentException("calibration bins and values differ");
+            }
+        }
+
+        /** The calibrated confidence of a span probability. */
+        public double confidence(double probability) {
+            int i = 0;
+            while (i + 1 < lower.length && probability >= lower[i + 1]) {
+                i++;
+            }
+            return precision[i];
+        }
+    }
+
+    private static final class Holder {
+        static final PiiNameFinder INSTANCE = load();
+    }
+
+    /**
+     * The finder of the shipped model, loaded on first use and shared by all threads.
+     *
+     * @throws IllegalStateException if the model or its calibration is missing or unreadable
+     */
+    public static PiiNameFinder shared() {
+        return Holder.INSTANCE;
+    }
+
+    private static PiiNameFinder load() {
+        try (InputStream m = PiiNameFinder.class.getResourceAsStream(MODEL_RESOURCE);
+                InputStream c = PiiNameFinder.class.getResourceAsStream(CALIBRATION_RESOURCE)) {
+            if (m == null || c == null) {
+                throw new IllegalStateException(
+                        "missing " + MODEL_RESOURCE + " or " + CALIBRATION_RESOURCE);
+            }
+            TokenNameFinderModel model = new TokenNameFinderModel(m);
+            JsonNode cal = Json.MAPPER.readTree(c);
+            return new PiiNameFinder(
+                    model, readCalibration(cal), cal.path("min_confidence").asDouble(0.5));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the PII name finder model", e);
+        }
+    }
+
+    /**
+     * Reads the {@code types} object of a calibration file: {@code {TYPE: {lower: [..], precision:
+     * [..]}}}.
+     */
+    public static Map<String, Calibration> readCalibration(JsonNode file) {
+        Map<String, Calibration> out = new HashMap<>();
+        file.path("types")
+                .fields()
+                .forEachRemaining(
+                        e ->
+                                out.put(
+                                        e.getKey(),
+                                        new Calibration(
+                                                doubles(e.getValue().path("lower")),
+                                                doubles(e.getValue().path("precision")))));
+        return out;
+    }
+
+    private static double[] doubles(JsonNode array) {
+        double[] d = new double[array.size()];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = array.get(i).asDouble();
+        }
+        return d;
+    }
+
+    /**
+     * @param model a trained OpenNLP name finder model
+     * @param calibration reliability table per reported type; a type without one is not reported
+     * @param minConfidence findings below this calibrated confidence are dropped
+     */
+    public PiiNameFinder(
+            TokenNameFinderModel model,
+            Map<String, Calibration> calibration,
+            double minConfidence) {
+        this.model = Objects.requireNonNull(model, "model");
+        this.calibration = Map.copyOf(calibration);
+        this.minConfidence = minConfidence;
+        this.finders = ThreadLocal.withInitial(() -> new NameFinderME(this.model));
+    }
+
+    /** Token char spans of {@code text} as the model sees them (letters, digits, others). */
+    public static Span[] tokenize(String text) {
+        return SimpleTokenizer.INSTANCE.tokenizePos(text);
+    }
+
+    /**
+     * Finds the model's spans in {@code text} with their raw probabilities (all types the model
+     * knows, no calibration), less those that fail the shape checks of {@link #plausible}.
+     *
+     * @param text text to analyse
+     * @return spans with char offsets into {@code text}
+     */
+    public List<RawSpan> findRaw(String text) {
+        Span[] tokens = tokenize(text);
+        if (tokens.length == 0) {
+            return List.of();
+        }
+        String[] words = new String[tokens.length];
+        for (int i = 0; i < tokens.length; i++) {
+            words[i] = tokens[i].getCoveredText(text).toString();
+        }
+        NameFinderME finder = finders.get();
+        Span[] spans;
+        double[] probs;
+        try {
+            spans = finder.find(words);
+            probs = finder.probs(spans);
+        } finally {
+            finder.clearAdaptiveData();
+        }
+        List<RawSpan> out = new ArrayList<>(spans.length);
+        for (int i = 0; i < spans.length; i++) {
+            Span s = spans[i];
+            if ("PERSON".equals(s.getType())) {
+                int limit = i + 1 < spans.length ? spans[i + 1].getStart() : tokens.length;
+                s = extendName(s, text, words, tokens, limit);
+            }
+            if (plausible(s.getType(), text, words, s.getStart(), s.getEnd(), tokens)) {
+                out.add(
+                        new RawSpan(
+                                s.getType(),
+                                tokens[s.getStart()].getStart(),
+                                tokens[s.getEnd() - 1].getEnd(),
+                                probs[i]));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * A first name the model found alone takes up to two following capitalised words ("Laura" + "
+     * Jimenez"), separated by one space, that are no function words: the synthetic training set has
+     * too few surnames after "my name is" for the model to learn them all.
+     */
+    static Span extendName(Span s, String text, String[] words, Span[] tokens, int limit) {
+        int end = s.getEnd();
+        while (end < limit
+                && end - s.getEnd() < 2
+                && tokens[end].getStart() == tokens[end - 1].getEnd() + 1
+                && text.charAt(tokens[end - 1].getEnd()) == ' '
+                && CAPITALISED.matcher(words[end]).matches()
+                && !STOP_WORDS.contains(words[end].toLowerCase(java.util.Locale.ROOT))) {
+            end++;
+        }
+        return end == s.getEnd() ? s : new Span(s.getStart(), end, s.getType(), s.getProb());
+    }
+
+    private static final java.util.regex.Pattern CAPITALISED =
+            java.util.regex.Pattern.compile("\\p{Lu}\\p{Ll}+");
+
+    /**
+     * Shape checks the model cannot learn from the synthetic data, for chat text: a name or place
+     * starts with a letter; contains no function word, greeting or interjection ({@link
+     * #STOP_WORDS}: "It", "Thanks", "However" at a sentence start); is not the name of an
+     * {@code @handle} in the same text ("@Sprint ... Sprint"); a person's name has no all-capital
+     * token (CODE, RDR), no inner capital (YouTube) and does not end in a single letter ("Radeon
+     * R"); a place has no all-capital token longer than 3 letters.
+     */
+    static boolean plausible(
+            String type, String text, String[] words, int from, int to, Span[] tokens) {
+        boolean person = "PERSON".equals(type);
+        boolean place = "GPE".equals(type);
+        if (!person && !place) {
+            return true;
+        }
+        if (!Character.isLetter(words[from].charAt(0))) {
+            return false;
+        }
+        StringBuilder joined = new StringBuilder();
+        for (int i = from; i < to; i++) {
+            String w = words[i];
+            if (STOP_WORDS.contains(w.toLowerCase(java.util.Locale.ROOT))) {
+                return false;
+            }
+            boolean letters = w.chars().allMatch(Character::isLetter);
+            boolean allCaps = letters && w.chars().noneMatch(Character::isLowerCase);
+            if (person && allCaps && w.length() >= 2) {
+                return false;
+            }
+            if (place && allCaps && w.length() > 3) {
+                return false;
+            }
+            if (person && letters && innerCapital(w)) {
+                return false;
+            }
+            if (Character.isLetterOrDigit(w.charAt(0))) {
+                joined.append(w);
+            }
+        }
+        if (person) {
+            int last = to - 1;
+            if (last > from && ".".equals(words[last])) {
+                last--;
+            }
+            if (last > from && words[last].length() == 1) {
+                return false;
+            }
+        }
+        String name = joined.toString();
+        int at = text.indexOf('@');
+        while (at >= 0) {
+            int end = at + 1;
+            while (end < text.length()
+                    && (Character.isLetterOrDigit(text.charAt(end)) || text.charAt(end) == '_')) {
+                end++;
+            }
+            if (end - at - 1 == name.length()
+                    && text.regionMatches(true, at + 1, name, 0, name.length())) {
+                return false;
+            }
+            at = text.indexOf('@', end);
+        }
+        return true;
+    }
+
+    private static boolean innerCapital(String w) {
+        if (w.startsWith("Mc") || w.startsWith("Mac")) {
+            return false;
+        }
+        for (int i = 1; i < w.length(); i++) {
+            if (Character.isUpperCase(w.charAt(i)) && Character.isLowerCase(w.charAt(i - 1))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * English function words, greetings and interjections that start chat sentences with a capital
+     * letter but are never part of a name or place.
+     */
+    static final java.util.Set<String> STOP_WORDS =
+            java.util.Set.of(
+                    "a",
+                    "an",
+                    "the",
+                    "this",
+                    "that",
+                    "these",
+                    "those",
+                    "it",
+                    "its",
+                    "it's",
+                    "i",
+                    "im",
+                    "me",
+                    "my",
+                    "we",
+                    "our",
+                    "you",
+                    "your",
+                    "yours",
+                    "he",
+                    "she",
+                    "they",
+                    "them",
+                    "their",
+                    "his",
+                    "her",
+                    "him",
+                    "us",
+                    "is",
+                    "are",
+                    "was",
+                    "were",
+                    "be",
+                    "been",
+                    "am",
+                    "do",
+                    "does",
+                    "did",
+                    "have",
+                    "has",
+                    "had",
+                    "can",
+                    "could",
+                    "would",
+                    "should",
+                    "might",
+                    "must",
+                    "shall",
+                    "if",
+                    "but",
+                    "and",
+                    "or",
+                    "so",
+                    "because",
+                    "however",
+                    "although",
+                    "though",
+                    "also",
+                    "then",
+                    "than",
+                    "when",
+                    "where",
+                    "what",
+                    "which",
+                    "who",
+                    "why",
+                    "how",
+                    "not",
+                    "no",
+                    "yes",
+                    "all",
+                    "any",
+                    "some",
+                    "every",
+                    "each",
+                    "just",
+                    "only",
+                    "very",
+                    "too",
+                    "of",
+                    "to",
+                    "in",
+                    "on",
+                    "at",
+                    "by",
+                    "for",
+                    "with",
+                    "from",
+                    "about",
+                    "into",
+                    "over",
+                    "after",
+                    "before",
+                    "hi",
+                    "hey",
+                    "hello",
+                    "dear",
+                    "thanks",
+                    "thank",
+                    "thx",
+                    "please",
+                    "pls",
+                    "plz",
+                    "sorry",
+                    "ok",
+                    "okay",
+                    "oh",
+                    "well",
+                    "welcome",
+                    "regards",
+                    "cheers",
+                    "help",
+                    "there",
+                    "here",
+                    "today",
+                    "tomorrow",
+                    "yesterday",
+                    "now",
+                    "still",
+                    "again",
+                    "great",
+                    "good",
+                    "bad",
+                    "new",
+                    "lol",
+                    "omg",
+                    "wtf",
+                    "guys",
+                    "team",
+                    "support",
+                    "customer",
+                    "service",
+                    "account",
+                    "app",
+                    "update",
+                    "upgrade",
+                    "version",
+                    "order",
+                    "email",
+                    "phone");
+
+    /**
+     * Finds person names, street addresses and locations in {@code text}.
+     *
+     * @param text text to analyse
+     * @return findings of {@link #TYPES} whose calibrated confidence (the entity's {@code score})
+     *     is at least the minimum, in text order; spans right after {@code @} (a handle) are
+     *     skipped
+     */
+    public List<PiiEntity> find(String text) {
+        List<PiiEntity> out = new ArrayList<>();
+        for (RawSpan r : findRaw(text)) {
+            Calibration c = calibration.get(r.type());
+            if (c == null || (r.start() > 0 && text.charAt(r.start() - 1) == '@')) {
+                continue;
+            }
+            double confidence = c.confidence(r.probability());
+            if (confidence >= minConfidence) {
+                out.add(
+                        new PiiEntity(
+                                r.type(),
+                                r.start(),
+                                r.end(),
+                                confidence,
+                                text.substring(r.start(), r.end())));
+            }
+        }
+        return out;
+    }
+}

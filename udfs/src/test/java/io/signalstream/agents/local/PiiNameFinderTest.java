@@ -1,0 +1,100 @@
+package io.signalstream.agents.local;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The shipped PII name finder model: names, addresses and places, and what it must not take. */
+class PiiNameFinderTest {
+
+    private final PiiDetector pii = new PiiDetector();
+
+    private List<String> found(String text, String type) {
+        return pii.detect(text).stream()
+                .filter(e -> e.type().equals(type))
+                .map(PiiEntity::text)
+                .toList();
+    }
+
+    @Test
+    void aNameInContextIsFound() {
+        assertThat(found("Hi, my name is Laura Jimenez and my order never arrived.", "PERSON"))
+                .containsExactly("Laura Jimenez");
+        assertThat(found("Please ask Mr. Daniel Okafor to call me back", "PERSON"))
+                .containsExactly("Daniel Okafor");
+    }
+
+    @Test
+    void anAddressIsFound() {
+        String text = "Please ship it to 4821 Maple Grove Avenue Apt. 12, Springfield, IL 62704";
+        List<PiiEntity> addresses =
+                pii.detect(text).stream().filter(e -> e.type().equals("STREET_ADDRESS")).toList();
+        assertThat(addresses).isNotEmpty();
+        assertThat(addresses.get(0).text()).contains("4821 Maple Grove Avenue");
+    }
+
+    @Test
+    void sentenceStartsHandlesAndInitialsAreNotNames() {
+        String text =
+                "@Sprint Thanks for nothing. It is still broken. However I tried. Sprint said"
+                        + " to upgrade. YouTube works. CODE RED.";
+        assertThat(found(text, "PERSON")).isEmpty();
+        assertThat(found(text, "GPE")).isEmpty();
+    }
+
+    @Test
+    void confidenceIsTheCalibratedPrecisionAndAtLeastTheMinimum() {
+        for (PiiEntity e : pii.detect("My name is Laura Jimenez, I live in Lisbon, Portugal.")) {
+            if (PiiNameFinder.TYPES.contains(e.type())) {
+                assertThat(e.score()).isBetween(0.6, 1.0);
+            }
+        }
+        PiiNameFinder.Calibration c =
+                new PiiNameFinder.Calibration(
+                        new double[] {0, 0.5, 0.9}, new double[] {0.2, 0.6, 0.9});
+        assertThat(c.confidence(0.1)).isEqualTo(0.2);
+        assertThat(c.confidence(0.5)).isEqualTo(0.6);
+        assertThat(c.confidence(0.95)).isEqualTo(0.9);
+    }
+
+    @Test
+    void oneModelPerJvmAndThreadSafe() throws Exception {
+        assertThat(PiiNameFinder.shared()).isSameAs(PiiNameFinder.shared());
+        List<String> texts =
+                List.of(
+                        "Hi, my name is Laura Jimenez and my order never arrived.",
+                        "Name: Toshimi Arata\nPhone: 0490 75 40 81",
+                        "The office is at 17 Rue de Rivoli, Paris, France");
+        List<List<PiiEntity>> expected = texts.stream().map(pii::detect).toList();
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<Boolean>> runs = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                runs.add(
+                        pool.submit(
+                                () -> {
+                                    for (int i = 0; i < 50; i++) {
+                                        for (int k = 0; k < texts.size(); k++) {
+                                            if (!pii.detect(texts.get(k)).equals(expected.get(k))) {
+                                                return false;
+                                            }
+                                        }
+                                    }
+                                    return true;
+                                }));
+            }
+            for (Future<Boolean> f : runs) {
+                assertThat(f.get(60, TimeUnit.SECONDS)).isTrue();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}
