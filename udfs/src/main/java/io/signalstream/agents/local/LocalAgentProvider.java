@@ -29,7 +29,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * operators behave the same with either provider.
  *
  * <ul>
- *   <li>pii: {@link PiiDetector} over the newest message (validated recognizers)
+ *   <li>pii: {@link PiiDetector} over the newest message (validated recognizers and the learned
+ *       {@link PiiNameFinder}); each entity's {@code score} is also given as {@code confidence}
  *   <li>sentiment: VADER adapted to support chat ({@link VaderSentimentAnalyzer#forSupportChat()})
  *       over the newest message
  *   <li>insights: {@link InsightsRules} over the customer's messages in the transcript window

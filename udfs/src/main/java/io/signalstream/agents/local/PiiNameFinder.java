@@ -37,12 +37,16 @@ public final class PiiNameFinder {
     /** Class path resource of the per-type calibration table (JSON). */
     public static final String CALIBRATION_RESOURCE = "/models/pii-ner-en.calibration.json";
 
+    /** Class path resource of the common-word list (one lower-case word a line, # comments). */
+    public static final String COMMON_WORDS_RESOURCE = "/models/pii-common-words.txt";
+
     /** Entity types this finder reports; the model may know more (e.g. ORGANIZATION). */
     public static final List<String> TYPES = List.of("PERSON", "STREET_ADDRESS", "GPE");
 
     private final TokenNameFinderModel model;
     private final Map<String, Calibration> calibration;
     private final double minConfidence;
+    private final java.util.Set<String> commonWords;
     private final ThreadLocal<NameFinderME> finders;
 
     /**
@@ -106,7 +110,10 @@ public final class PiiNameFinder {
             TokenNameFinderModel model = new TokenNameFinderModel(m);
             JsonNode cal = Json.MAPPER.readTree(c);
             return new PiiNameFinder(
-                    model, readCalibration(cal), cal.path("min_confidence").asDouble(0.5));
+                    model,
+                    readCalibration(cal),
+                    cal.path("min_confidence").asDouble(0.5),
+                    readWords(PiiNameFinder.class.getResourceAsStream(COMMON_WORDS_RESOURCE)));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the PII name finder model", e);
         }
@@ -130,6 +137,31 @@ public final class PiiNameFinder {
         return out;
     }
 
+    /**
+     * Reads a word list: one word a line, lines starting with {@code #} and blank lines skipped.
+     *
+     * @param in the list, or null for none (closed here)
+     * @return the lower-cased words
+     * @throws IOException if the list cannot be read
+     */
+    public static java.util.Set<String> readWords(InputStream in) throws IOException {
+        if (in == null) {
+            return java.util.Set.of();
+        }
+        try (in) {
+            java.util.Set<String> out = new java.util.HashSet<>();
+            for (String line :
+                    new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+                            .split("\n")) {
+                String w = line.strip();
+                if (!w.isEmpty() && !w.startsWith("#")) {
+                    out.add(w.toLowerCase(java.util.Locale.ROOT));
+                }
+            }
+            return java.util.Set.copyOf(out);
+        }
+    }
+
     private static double[] doubles(JsonNode array) {
         double[] d = new double[array.size()];
         for (int i = 0; i < d.length; i++) {
@@ -142,15 +174,48 @@ public final class PiiNameFinder {
      * @param model a trained OpenNLP name finder model
      * @param calibration reliability table per reported type; a type without one is not reported
      * @param minConfidence findings below this calibrated confidence are dropped
+     * @param commonWords lower-case common English words: a person's name made only of them
+     *     ("Paper", "Premiere Pro") is dropped, and a name is not extended by one
      */
     public PiiNameFinder(
             TokenNameFinderModel model,
             Map<String, Calibration> calibration,
-            double minConfidence) {
+            double minConfidence,
+            java.util.Set<String> commonWords) {
         this.model = Objects.requireNonNull(model, "model");
         this.calibration = Map.copyOf(calibration);
         this.minConfidence = minConfidence;
+        this.commonWords = java.util.Set.copyOf(commonWords);
         this.finders = ThreadLocal.withInitial(() -> new NameFinderME(this.model));
+    }
+
+    private static final java.util.regex.Pattern URL =
+            java.util.regex.Pattern.compile(
+                    "(?:https?:\\s?//|www\\.)\\S+", java.util.regex.Pattern.CASE_INSENSITIVE);
+
+    /**
+     * Drops the tokens of URLs: they hold no name, and a scraped link splits into dozens of tokens,
+     * each costing the decoder as much as a word.
+     */
+    static Span[] withoutUrls(String text, Span[] tokens) {
+        if (text.indexOf("//") < 0 && text.indexOf("www.") < 0 && text.indexOf("WWW.") < 0) {
+            return tokens;
+        }
+        java.util.regex.Matcher m = URL.matcher(text);
+        List<Span> kept = new ArrayList<>(tokens.length);
+        int t = 0;
+        while (m.find()) {
+            while (t < tokens.length && tokens[t].getEnd() <= m.start()) {
+                kept.add(tokens[t++]);
+            }
+            while (t < tokens.length && tokens[t].getStart() < m.end()) {
+                t++;
+            }
+        }
+        while (t < tokens.length) {
+            kept.add(tokens[t++]);
+        }
+        return kept.size() == tokens.length ? tokens : kept.toArray(new Span[0]);
     }
 
     /** Token char spans of {@code text} as the model sees them (letters, digits, others). */
@@ -166,7 +231,7 @@ public final class PiiNameFinder {
      * @return spans with char offsets into {@code text}
      */
     public List<RawSpan> findRaw(String text) {
-        Span[] tokens = tokenize(text);
+        Span[] tokens = withoutUrls(text, tokenize(text));
         if (tokens.length == 0) {
             return List.of();
         }
@@ -207,14 +272,15 @@ public final class PiiNameFinder {
      * Jimenez"), separated by one space, that are no function words: the synthetic training set has
      * too few surnames after "my name is" for the model to learn them all.
      */
-    static Span extendName(Span s, String text, String[] words, Span[] tokens, int limit) {
+    Span extendName(Span s, String text, String[] words, Span[] tokens, int limit) {
         int end = s.getEnd();
         while (end < limit
                 && end - s.getEnd() < 2
                 && tokens[end].getStart() == tokens[end - 1].getEnd() + 1
                 && text.charAt(tokens[end - 1].getEnd()) == ' '
                 && CAPITALISED.matcher(words[end]).matches()
-                && !STOP_WORDS.contains(words[end].toLowerCase(java.util.Locale.ROOT))) {
+                && !STOP_WORDS.contains(words[end].toLowerCase(java.util.Locale.ROOT))
+                && !commonWords.contains(words[end].toLowerCase(java.util.Locale.ROOT))) {
             end++;
         }
         return end == s.getEnd() ? s : new Span(s.getStart(), end, s.getType(), s.getProb());
@@ -229,10 +295,10 @@ public final class PiiNameFinder {
      * #STOP_WORDS}: "It", "Thanks", "However" at a sentence start); is not the name of an
      * {@code @handle} in the same text ("@Sprint ... Sprint"); a person's name has no all-capital
      * token (CODE, RDR), no inner capital (YouTube) and does not end in a single letter ("Radeon
-     * R"); a place has no all-capital token longer than 3 letters.
+     * R") and is not made of common words only ("Paper", "Premiere Pro"); a place has no
+     * all-capital token longer than 3 letters.
      */
-    static boolean plausible(
-            String type, String text, String[] words, int from, int to, Span[] tokens) {
+    boolean plausible(String type, String text, String[] words, int from, int to, Span[] tokens) {
         boolean person = "PERSON".equals(type);
         boolean place = "GPE".equals(type);
         if (!person && !place) {
@@ -242,8 +308,12 @@ public final class PiiNameFinder {
             return false;
         }
         StringBuilder joined = new StringBuilder();
+        boolean allCommon = true;
         for (int i = from; i < to; i++) {
             String w = words[i];
+            if (w.length() > 1 && Character.isLetter(w.charAt(0))) {
+                allCommon &= commonWords.contains(w.toLowerCase(java.util.Locale.ROOT));
+            }
             if (STOP_WORDS.contains(w.toLowerCase(java.util.Locale.ROOT))) {
                 return false;
             }
@@ -261,6 +331,9 @@ public final class PiiNameFinder {
             if (Character.isLetterOrDigit(w.charAt(0))) {
                 joined.append(w);
             }
+        }
+        if (person && allCommon && !commonWords.isEmpty()) {
+            return false;
         }
         if (person) {
             int last = to - 1;

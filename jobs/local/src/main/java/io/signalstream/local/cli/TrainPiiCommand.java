@@ -48,6 +48,16 @@ public final class TrainPiiCommand implements Callable<Integer> {
     List<String> negatives = new ArrayList<>();
 
     @Option(
+            names = "--vocabulary",
+            paramLabel = "FILE",
+            description =
+                    "Text files whose lower-case words (seen twice or more) make the common-word"
+                            + " list: a person's name made only of common words is dropped"
+                            + " (repeatable; e.g."
+                            + " ../shared/data/sentiment/vader-tweets-groundtruth.tsv).")
+    List<Path> vocabulary = new ArrayList<>();
+
+    @Option(
             names = "--out",
             defaultValue = "udfs/src/main/resources/models",
             paramLabel = "DIR",
@@ -77,7 +87,8 @@ public final class TrainPiiCommand implements Callable<Integer> {
             about.add(Path.of(p[0]).getFileName() + " column " + p[1] + " every " + p[2] + " rows");
         }
         Map<String, Object> r =
-                PiiNerTrainer.train(data, sentences, String.join("; ", about), out, System.out);
+                PiiNerTrainer.train(
+                        data, sentences, String.join("; ", about), vocabulary, out, System.out);
         String json = Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(r);
         System.out.println(json);
         if (report != null) {

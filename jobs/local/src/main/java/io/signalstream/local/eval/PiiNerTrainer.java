@@ -29,6 +29,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -150,6 +151,36 @@ public final class PiiNerTrainer {
         return out;
     }
 
+    /** A word goes into the common-word list when seen this often in lower case. */
+    public static final int MIN_WORD_COUNT = 2;
+
+    private static final java.util.regex.Pattern WORD = java.util.regex.Pattern.compile("[a-z]+");
+
+    /**
+     * The lower-case words (ASCII letters, at least two) seen at least {@value #MIN_WORD_COUNT}
+     * times written in lower case in {@code files} (read as plain text).
+     *
+     * @throws IOException if a file cannot be read
+     */
+    public static Set<String> vocabulary(List<Path> files) throws IOException {
+        Map<String, Integer> counts = new java.util.HashMap<>();
+        for (Path f : files) {
+            for (String token : Files.readString(f).split("[^A-Za-z]+")) {
+                if (token.length() > 1 && WORD.matcher(token).matches()) {
+                    counts.merge(token, 1, Integer::sum);
+                }
+            }
+        }
+        Set<String> out = new java.util.TreeSet<>();
+        counts.forEach(
+                (w, n) -> {
+                    if (n >= MIN_WORD_COUNT) {
+                        out.add(w);
+                    }
+                });
+        return out;
+    }
+
     /** Fits the model on {@code fit}. */
     public static TokenNameFinderModel fit(List<Sentence> fit) throws IOException {
         List<NameSample> samples = fit.stream().map(PiiNerTrainer::sample).toList();
@@ -170,8 +201,8 @@ public final class PiiNerTrainer {
      * adjacent violators) so that a higher probability never means a lower confidence.
      */
     public static Map<String, PiiNameFinder.Calibration> calibrate(
-            TokenNameFinderModel model, List<Sentence> calibration) {
-        PiiNameFinder raw = new PiiNameFinder(model, Map.of(), 0.0);
+            TokenNameFinderModel model, Set<String> commonWords, List<Sentence> calibration) {
+        PiiNameFinder raw = new PiiNameFinder(model, Map.of(), 0.0, commonWords);
         Map<String, double[][]> counts = new TreeMap<>();
         for (String t : PiiNameFinder.TYPES) {
             counts.put(t, new double[BIN_LOWER.length][2]);
@@ -290,6 +321,7 @@ public final class PiiNerTrainer {
      * @param data the Presidio JSON
      * @param negatives sentences without PII added to the fit part
      * @param negativesAbout where the negatives come from and their licences (for the header)
+     * @param vocabularyFiles text files whose lower-case words make the common-word list
      * @param outDir directory to write the two files to
      * @param log progress lines
      * @throws IOException if a file cannot be read or written
@@ -299,6 +331,7 @@ public final class PiiNerTrainer {
             Path data,
             List<Sentence> negatives,
             String negativesAbout,
+            List<Path> vocabularyFiles,
             Path outDir,
             PrintStream log)
             throws IOException {
@@ -317,7 +350,8 @@ public final class PiiNerTrainer {
         // Score exactly what is shipped: the serialized model read back.
         TokenNameFinderModel shipped =
                 new TokenNameFinderModel(new ByteArrayInputStream(bytes.toByteArray()));
-        Map<String, PiiNameFinder.Calibration> calibration = calibrate(shipped, cal);
+        Set<String> common = vocabulary(vocabularyFiles);
+        Map<String, PiiNameFinder.Calibration> calibration = calibrate(shipped, common, cal);
         Map<String, Object> calJson = new LinkedHashMap<>();
         calJson.put(
                 "about",
@@ -345,7 +379,18 @@ public final class PiiNerTrainer {
         Files.write(
                 outDir.resolve("pii-ner-en.calibration.json"),
                 Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(calJson));
-        PiiNameFinder finder = new PiiNameFinder(shipped, calibration, 0.0);
+        StringBuilder words =
+                new StringBuilder(
+                        "# Common English words (lower case, seen at least "
+                                + MIN_WORD_COUNT
+                                + " times in lower case) from: ");
+        for (Path f : vocabularyFiles) {
+            words.append(f.getFileName()).append(' ');
+        }
+        words.append("(see README.md). A person's name made only of these is dropped.\n");
+        common.forEach(w -> words.append(w).append('\n'));
+        Files.writeString(outDir.resolve("pii-common-words.txt"), words);
+        PiiNameFinder finder = new PiiNameFinder(shipped, calibration, 0.0, common);
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("model_bytes", bytes.size());
         report.put(
@@ -372,7 +417,15 @@ public final class PiiNerTrainer {
                     readNegatives(Path.of(args[i]), args[i + 1], Integer.parseInt(args[i + 2])));
         }
         Map<String, Object> r =
-                train(Path.of(args[0]), negatives, "command line", Path.of(args[1]), System.out);
+                train(
+                        Path.of(args[0]),
+                        negatives,
+                        "command line",
+                        List.of(
+                                Path.of(
+                                        "/work/shared/data/sentiment/vader-tweets-groundtruth.tsv")),
+                        Path.of(args[1]),
+                        System.out);
         System.out.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(r));
     }
 }
