@@ -1,7 +1,5 @@
 package io.signalstream.agents.local;
 
-import io.signalstream.serde.Json;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import opennlp.tools.namefind.NameFinderME;
 import opennlp.tools.namefind.TokenNameFinderModel;
@@ -108,7 +106,7 @@ public final class PiiNameFinder {
                         "missing " + MODEL_RESOURCE + " or " + CALIBRATION_RESOURCE);
             }
             TokenNameFinderModel model = new TokenNameFinderModel(m);
-            JsonNode cal = Json.MAPPER.readTree(c);
+            JsonNode cal = new com.fasterxml.jackson.databind.ObjectMapper().readTree(c);
             return new PiiNameFinder(
                     model,
                     readCalibration(cal),
