@@ -313,6 +313,17 @@ public final class EvalCommand implements Callable<Integer> {
                         .append(held.get("split"))
                         .append("):\n\n");
                 piiTable(sb, (Map<String, Object>) held);
+                sb.append("\nHeld-out redaction precision (findings covering PII of any type): ");
+                ((Map<String, Map<String, Object>>) held.get("redaction_precision"))
+                        .forEach(
+                                (type, m) ->
+                                        sb.append(type)
+                                                .append(' ')
+                                                .append(m.get("on_pii"))
+                                                .append('/')
+                                                .append(m.get("found"))
+                                                .append("; "));
+                sb.append('\n');
                 sb.append(
                         "\nHeld-out precision / recall (exact) at confidence >= threshold:\n\n"
                                 + "| threshold | type | precision | recall | F1 |\n"

@@ -173,6 +173,7 @@ public final class Evaluator implements AutoCloseable {
         Map<String, Scores.Counts> overlap = new TreeMap<>();
         Scores.Counts exactMicro = new Scores.Counts();
         Scores.Counts overlapMicro = new Scores.Counts();
+        Map<String, int[]> redaction = new TreeMap<>();
         for (int i : indices) {
             List<int[]> gold = new ArrayList<>();
             List<String> goldTypes = new ArrayList<>();
@@ -196,6 +197,13 @@ public final class Evaluator implements AutoCloseable {
             }
             match(gold, goldTypes, pred, predTypes, true, exact, exactMicro);
             match(gold, goldTypes, pred, predTypes, false, overlap, overlapMicro);
+            for (int p = 0; p < pred.size(); p++) {
+                int[] b = pred.get(p);
+                boolean onPii = gold.stream().anyMatch(a -> a[0] < b[1] && b[0] < a[1]);
+                int[] c = onPii(redaction, predTypes.get(p));
+                c[0] += onPii ? 1 : 0;
+                c[1]++;
+            }
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("per_type", toMaps(exact));
@@ -204,7 +212,26 @@ public final class Evaluator implements AutoCloseable {
         ov.put("per_type", toMaps(overlap));
         ov.put("micro", overlapMicro.toMap());
         out.put("overlap", ov);
+        // Share of each type's findings that cover some gold PII span of any type: what a
+        // redaction hides that was PII after all (a city inside a labelled address counts).
+        Map<String, Object> red = new TreeMap<>();
+        redaction.forEach(
+                (t, c) ->
+                        red.put(
+                                t,
+                                Map.of(
+                                        "on_pii",
+                                        c[0],
+                                        "found",
+                                        c[1],
+                                        "share",
+                                        Scores.round((double) c[0] / c[1]))));
+        out.put("redaction_precision", red);
         return out;
+    }
+
+    private static int[] onPii(Map<String, int[]> counts, String type) {
+        return counts.computeIfAbsent(type, t -> new int[2]);
     }
 
     /** One-to-one greedy matching of predicted to gold spans of the same type. */

@@ -58,6 +58,12 @@ class EvaluatorTest {
         // Micro over both gold spans: 1 of 1 prediction right, 1 of 2 found.
         assertThat(r.at("/overlap/micro/precision").asDouble()).isEqualTo(1.0);
         assertThat(r.at("/overlap/micro/recall").asDouble()).isEqualTo(0.5);
+        // The e-mail finding covers a gold span (off by one char): it redacted PII.
+        assertThat(r.at("/redaction_precision/EMAIL_ADDRESS/on_pii").asInt()).isEqualTo(1);
+        assertThat(r.at("/redaction_precision/EMAIL_ADDRESS/found").asInt()).isEqualTo(1);
+        // The held-out part is the record or nothing, by the split's hash of its text.
+        assertThat(r.at("/held_out/records").asInt()).isEqualTo(PiiSplit.isHeldOut(text) ? 1 : 0);
+        assertThat(r.at("/held_out/at_confidence/0.6").isObject()).isTrue();
         assertThat(r.get("errors").asInt()).isZero();
     }
 
