@@ -151,6 +151,15 @@ public final class PiiNerTrainer {
         return out;
     }
 
+    /** A map of the key/value pairs in this order (so the written files are byte-stable). */
+    private static Map<String, Object> ordered(Object... keysAndValues) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i + 1 < keysAndValues.length; i += 2) {
+            m.put((String) keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return m;
+    }
+
     /** A word goes into the common-word list when seen this often in lower case. */
     public static final int MIN_WORD_COUNT = 2;
 
@@ -368,11 +377,11 @@ public final class PiiNerTrainer {
         calJson.put("held_out_percent", PiiSplit.HELD_OUT_PERCENT);
         calJson.put("calibration_percent", PiiSplit.CALIBRATION_PERCENT);
         calJson.put("license", "model and table: MIT (data) / Apache-2.0 (OpenNLP)");
-        calJson.put("sentences", Map.of("fit", fit.size(), "calibration", cal.size()));
+        calJson.put("sentences", ordered("fit", fit.size(), "calibration", cal.size()));
         calJson.put("min_confidence", MIN_CONFIDENCE);
         Map<String, Object> types = new LinkedHashMap<>();
         calibration.forEach(
-                (t, c) -> types.put(t, Map.of("lower", c.lower(), "precision", c.precision())));
+                (t, c) -> types.put(t, ordered("lower", c.lower(), "precision", c.precision())));
         calJson.put("types", types);
         Files.createDirectories(outDir);
         Files.write(outDir.resolve("pii-ner-en.bin"), bytes.toByteArray());
@@ -395,7 +404,7 @@ public final class PiiNerTrainer {
         report.put("model_bytes", bytes.size());
         report.put(
                 "split",
-                Map.of("fit", fit.size(), "calibration", cal.size(), "held_out", held.size()));
+                ordered("fit", fit.size(), "calibration", cal.size(), "held_out", held.size()));
         report.put("calibration", types);
         Map<String, Object> atThreshold = new LinkedHashMap<>();
         for (double th : new double[] {0.0, 0.5, 0.6, 0.7, 0.8, 0.9}) {
