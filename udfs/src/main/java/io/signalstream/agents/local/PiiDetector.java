@@ -254,7 +254,12 @@ public final class PiiDetector {
             findSsns(text, found);
         }
         if (names) {
-            found.addAll(PiiNameFinder.shared().find(text));
+            List<PiiEntity> belowFloor = new ArrayList<>();
+            found.addAll(PiiNameFinder.shared().find(text, belowFloor));
+            // A number found by its formatting only that an address the finder saw but does not
+            // report (below its floor) continues with a street name on the same line ("17031 2202
+            // Rissik St") is a house number, not a phone.
+            found.removeIf(e -> PHONE_NUMBER.equals(e.type()) && houseNumber(text, e, belowFloor));
         }
         return resolveOverlaps(found);
     }
@@ -666,6 +671,22 @@ public final class PiiDetector {
             }
             out.add(new PiiEntity(US_SSN, m.start(), m.end(), SCORE_SSN, m.group()));
         }
+    }
+
+    private static boolean houseNumber(String text, PiiEntity phone, List<PiiEntity> belowFloor) {
+        int e = phone.end();
+        if (phone.score() >= SCORE_PHONE
+                || e + 1 >= text.length()
+                || text.charAt(e) != ' '
+                || !Character.isUpperCase(text.charAt(e + 1))) {
+            return false;
+        }
+        for (PiiEntity b : belowFloor) {
+            if ("STREET_ADDRESS".equals(b.type()) && b.overlaps(phone) && b.end() > e + 1) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static List<PiiEntity> resolveOverlaps(List<PiiEntity> found) {

@@ -41,8 +41,25 @@ public final class PiiNameFinder {
     /** Entity types this finder reports; the model may know more (e.g. ORGANIZATION). */
     public static final List<String> TYPES = List.of("PERSON", "STREET_ADDRESS", "GPE");
 
+    /**
+     * Per-type confidence floors of the shipped model: a finding of a type is reported only when
+     * its calibrated confidence is at least the type's floor (and {@code min_confidence}). Each
+     * floor is the lowest confidence at which that type's precision (exact span) reaches {@value
+     * #FLOOR_PRECISION} on the CALIBRATION part of the training split, as {@code eval train-pii}
+     * prints it ({@code floors}); never chosen on the held-out part. {@link
+     * Double#POSITIVE_INFINITY} means the type never reaches that precision there and is not
+     * reported: STREET_ADDRESS (exact-span precision at most 0.87 at any confidence, the boundaries
+     * of multi-line addresses are labelled inconsistently).
+     */
+    public static final Map<String, Double> DEFAULT_FLOORS =
+            Map.of("PERSON", 0.625, "GPE", 0.778, "STREET_ADDRESS", Double.POSITIVE_INFINITY);
+
+    /** Precision (exact span, calibration part) a type's floor must reach. */
+    public static final double FLOOR_PRECISION = 0.9;
+
     private final TokenNameFinderModel model;
     private final Map<String, Calibration> calibration;
+    private final Map<String, Double> floors;
     private final double minConfidence;
     private final java.util.Set<String> commonWords;
     private final ThreadLocal<NameFinderME> finders;
@@ -111,7 +128,8 @@ public final class PiiNameFinder {
                     model,
                     readCalibration(cal),
                     cal.path("min_confidence").asDouble(0.5),
-                    readWords(PiiNameFinder.class.getResourceAsStream(COMMON_WORDS_RESOURCE)));
+                    readWords(PiiNameFinder.class.getResourceAsStream(COMMON_WORDS_RESOURCE)),
+                    DEFAULT_FLOORS);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the PII name finder model", e);
         }
@@ -180,8 +198,27 @@ public final class PiiNameFinder {
             Map<String, Calibration> calibration,
             double minConfidence,
             java.util.Set<String> commonWords) {
+        this(model, calibration, minConfidence, commonWords, Map.of());
+    }
+
+    /**
+     * @param model a trained OpenNLP name finder model
+     * @param calibration reliability table per reported type; a type without one is not reported
+     * @param minConfidence findings below this calibrated confidence are dropped
+     * @param commonWords lower-case common English words (see the other constructor)
+     * @param floors per-type minimum calibrated confidence on top of {@code minConfidence} (a type
+     *     without a floor has none; {@link Double#POSITIVE_INFINITY} turns a type off), see {@link
+     *     #DEFAULT_FLOORS}
+     */
+    public PiiNameFinder(
+            TokenNameFinderModel model,
+            Map<String, Calibration> calibration,
+            double minConfidence,
+            java.util.Set<String> commonWords,
+            Map<String, Double> floors) {
         this.model = Objects.requireNonNull(model, "model");
         this.calibration = Map.copyOf(calibration);
+        this.floors = Map.copyOf(floors);
         this.minConfidence = minConfidence;
         this.commonWords = java.util.Set.copyOf(commonWords);
         this.finders = ThreadLocal.withInitial(() -> new NameFinderME(this.model));
@@ -262,7 +299,57 @@ public final class PiiNameFinder {
                                 probs[i]));
             }
         }
+        return out.isEmpty() ? out : withoutPlacesInAddresses(text, out);
+    }
+
+    private static final java.util.regex.Pattern POSTCODE_AFTER =
+            java.util.regex.Pattern.compile("[ ,]*\\d{4,6}\\b");
+
+    /**
+     * Drops places that are part of an address block: a GPE separated from an address span (of any
+     * confidence) only by spaces, line breaks and punctuation, or followed by a postcode ("Nuuk /
+     * Greenland 08167"). The city or country of an address belongs to the address, not to a
+     * free-standing mention of a place.
+     */
+    static List<RawSpan> withoutPlacesInAddresses(String text, List<RawSpan> spans) {
+        int n = spans.size();
+        boolean[] address = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            RawSpan r = spans.get(i);
+            address[i] =
+                    "STREET_ADDRESS".equals(r.type())
+                            || ("GPE".equals(r.type())
+                                    && POSTCODE_AFTER
+                                            .matcher(text)
+                                            .region(r.end(), text.length())
+                                            .lookingAt());
+        }
+        // A place next to an address part is one too ("Apt. 615 Moosleerau Switzerland"), both
+        // ways.
+        for (int i = 1; i < n; i++) {
+            address[i] |= address[i - 1] && adjacent(text, spans.get(i - 1), spans.get(i));
+        }
+        for (int i = n - 2; i >= 0; i--) {
+            address[i] |= address[i + 1] && adjacent(text, spans.get(i), spans.get(i + 1));
+        }
+        List<RawSpan> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            if (!("GPE".equals(spans.get(i).type()) && address[i])) {
+                out.add(spans.get(i));
+            }
+        }
         return out;
+    }
+
+    /** Whether only spaces, line breaks and separators lie between two spans. */
+    private static boolean adjacent(String text, RawSpan a, RawSpan b) {
+        for (int k = a.end(); k < b.start(); k++) {
+            char c = text.charAt(k);
+            if (!Character.isWhitespace(c) && ",;/-".indexOf(c) < 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -516,17 +603,34 @@ public final class PiiNameFinder {
                     "version",
                     "order",
                     "email",
-                    "phone");
+                    "phone",
+                    "apt",
+                    "suite",
+                    "unit",
+                    "floor",
+                    "box");
 
     /**
      * Finds person names, street addresses and locations in {@code text}.
      *
      * @param text text to analyse
      * @return findings of {@link #TYPES} whose calibrated confidence (the entity's {@code score})
-     *     is at least the minimum, in text order; spans right after {@code @} (a handle) are
-     *     skipped
+     *     is at least the minimum and the type's floor, in text order; spans right after {@code @}
+     *     (a handle) are skipped
      */
     public List<PiiEntity> find(String text) {
+        return find(text, null);
+    }
+
+    /**
+     * Like {@link #find(String)}, and also collects the findings that are not reported because
+     * their confidence is below the minimum or their type's floor.
+     *
+     * @param text text to analyse
+     * @param belowFloor receives the unreported findings (with their confidence), or null
+     * @return the reported findings, as {@link #find(String)}
+     */
+    public List<PiiEntity> find(String text, List<PiiEntity> belowFloor) {
         List<PiiEntity> out = new ArrayList<>();
         for (RawSpan r : findRaw(text)) {
             Calibration c = calibration.get(r.type());
@@ -534,14 +638,17 @@ public final class PiiNameFinder {
                 continue;
             }
             double confidence = c.confidence(r.probability());
-            if (confidence >= minConfidence) {
-                out.add(
-                        new PiiEntity(
-                                r.type(),
-                                r.start(),
-                                r.end(),
-                                confidence,
-                                text.substring(r.start(), r.end())));
+            PiiEntity e =
+                    new PiiEntity(
+                            r.type(),
+                            r.start(),
+                            r.end(),
+                            confidence,
+                            text.substring(r.start(), r.end()));
+            if (confidence >= minConfidence && confidence >= floors.getOrDefault(r.type(), 0.0)) {
+                out.add(e);
+            } else if (belowFloor != null) {
+                belowFloor.add(e);
             }
         }
         return out;

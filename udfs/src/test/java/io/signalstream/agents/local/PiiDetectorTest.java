@@ -247,7 +247,9 @@ class PiiDetectorTest {
      * EMAIL/IBAN/IP/SSN recall 1.00, CREDIT_CARD recall 0.59 (JCB, Maestro and 19-digit Visa
      * numbers are outside the default card types), PHONE_NUMBER recall 1.00 (0.18 with
      * libphonenumber's US plan alone, 0.50 with formatted numbers), precision 1.00 for these; the
-     * learned PERSON 0.86 / STREET_ADDRESS 0.68 / GPE 0.68 recall at precision 0.995 / 1.00 / 0.91.
+     * learned PERSON 0.86 / GPE 0.43 recall at precision 0.995 / 0.99 with the per-type confidence
+     * floors ({@link PiiNameFinder#DEFAULT_FLOORS}); STREET_ADDRESS is below its floor and not
+     * reported.
      */
     @Test
     void presidioSyntheticRecallAndPrecision() {
@@ -309,13 +311,9 @@ class PiiDetectorTest {
         // The learned types: the full set includes the model's training part, so these floors
         // only guard against a broken model; PiiNerTrainerTest scores the held-out part.
         assertThat(recall.get("PERSON")).isGreaterThanOrEqualTo(0.75);
-        assertThat(recall.get("STREET_ADDRESS")).isGreaterThanOrEqualTo(0.6);
-        assertThat(recall.get("GPE")).isGreaterThanOrEqualTo(0.55);
-        precision.forEach(
-                (t, p) ->
-                        assertThat(p)
-                                .as("precision " + t)
-                                .isGreaterThanOrEqualTo(t.equals("GPE") ? 0.85 : 0.9));
+        assertThat(recall.get("GPE")).isGreaterThanOrEqualTo(0.4);
+        assertThat(counts.get("STREET_ADDRESS")[3]).as("addresses reported").isZero();
+        precision.forEach((t, p) -> assertThat(p).as("precision " + t).isGreaterThanOrEqualTo(0.9));
     }
 
     private static boolean overlaps(PiiEntity p, JsonNode gold, boolean sameType) {

@@ -32,12 +32,34 @@ class PiiNameFinderTest {
     }
 
     @Test
-    void anAddressIsFound() {
+    void anAddressIsFoundButBelowItsFloorAndItsPlacesAndHouseNumberAreNotReported() {
         String text = "Please ship it to 4821 Maple Grove Avenue Apt. 12, Springfield, IL 62704";
-        List<PiiEntity> addresses =
-                pii.detect(text).stream().filter(e -> e.type().equals("STREET_ADDRESS")).toList();
-        assertThat(addresses).isNotEmpty();
-        assertThat(addresses.get(0).text()).contains("4821 Maple Grove Avenue");
+        List<PiiEntity> belowFloor = new java.util.ArrayList<>();
+        List<PiiEntity> reported = PiiNameFinder.shared().find(text, belowFloor);
+        assertThat(reported).noneMatch(e -> e.type().equals("STREET_ADDRESS"));
+        assertThat(belowFloor)
+                .anySatisfy(
+                        e -> {
+                            assertThat(e.type()).isEqualTo("STREET_ADDRESS");
+                            assertThat(e.text()).contains("4821 Maple Grove Avenue");
+                        });
+        // The city of the address block is part of the address, not a free-standing place.
+        assertThat(found(text, "GPE")).isEmpty();
+        assertThat(found("We are based in London, United Kingdom.", "GPE"))
+                .containsExactly("London");
+        // A grouped house number followed by its street is not a phone number.
+        assertThat(found("The office is at 17031 2202 Rissik St Apt. 050", "PHONE_NUMBER"))
+                .isEmpty();
+    }
+
+    @Test
+    void floorsDropATypeOrLowConfidenceFindings() {
+        PiiNameFinder s = PiiNameFinder.shared();
+        assertThat(PiiNameFinder.DEFAULT_FLOORS.get("STREET_ADDRESS")).isInfinite();
+        for (PiiEntity e : s.find("My name is Laura Jimenez, I live in Lisbon, Portugal.")) {
+            assertThat(e.score())
+                    .isGreaterThanOrEqualTo(PiiNameFinder.DEFAULT_FLOORS.get(e.type()));
+        }
     }
 
     @Test
@@ -53,7 +75,7 @@ class PiiNameFinderTest {
     void confidenceIsTheCalibratedPrecisionAndAtLeastTheMinimum() {
         for (PiiEntity e : pii.detect("My name is Laura Jimenez, I live in Lisbon, Portugal.")) {
             if (PiiNameFinder.TYPES.contains(e.type())) {
-                assertThat(e.score()).isBetween(0.6, 1.0);
+                assertThat(e.score()).isBetween(PiiNameFinder.DEFAULT_FLOORS.get(e.type()), 1.0);
             }
         }
         PiiNameFinder.Calibration c =

@@ -239,6 +239,54 @@ public final class PiiNerTrainer {
         return out;
     }
 
+    /**
+     * Per-type confidence floor chosen on the calibration part: the lowest calibrated confidence
+     * {@code c} at which the type's findings with confidence at least {@code c} reach {@link
+     * PiiNameFinder#FLOOR_PRECISION} (exact span); {@link Double#POSITIVE_INFINITY} when no
+     * confidence does (the type is then not reported).
+     *
+     * @param calibrated the finder with its calibration, no minimum and no floors
+     * @param calibration the CALIBRATION part (never the held-out part)
+     * @return floor per type of {@link PiiNameFinder#TYPES}
+     */
+    public static Map<String, Double> floors(PiiNameFinder calibrated, List<Sentence> calibration) {
+        Map<String, TreeMap<Double, int[]>> byConfidence = new TreeMap<>();
+        for (String t : PiiNameFinder.TYPES) {
+            byConfidence.put(t, new TreeMap<>());
+        }
+        for (Sentence s : calibration) {
+            for (PiiEntity e : calibrated.find(s.text())) {
+                boolean hit =
+                        s.spans().stream()
+                                .anyMatch(
+                                        g ->
+                                                g.type().equals(e.type())
+                                                        && g.start() == e.start()
+                                                        && g.end() == e.end());
+                int[] c = byConfidence.get(e.type()).computeIfAbsent(e.score(), k -> new int[2]);
+                c[0] += hit ? 1 : 0;
+                c[1] += 1;
+            }
+        }
+        Map<String, Double> out = new TreeMap<>();
+        byConfidence.forEach(
+                (t, m) -> {
+                    double floor = Double.POSITIVE_INFINITY;
+                    int tp = 0;
+                    int n = 0;
+                    // From the highest confidence down: the last level still at the precision.
+                    for (Map.Entry<Double, int[]> e : m.descendingMap().entrySet()) {
+                        tp += e.getValue()[0];
+                        n += e.getValue()[1];
+                        if ((double) tp / n >= PiiNameFinder.FLOOR_PRECISION) {
+                            floor = e.getKey();
+                        }
+                    }
+                    out.put(t, floor);
+                });
+        return out;
+    }
+
     static int bin(double p) {
         int i = 0;
         while (i + 1 < BIN_LOWER.length && p >= BIN_LOWER[i + 1]) {
@@ -399,8 +447,17 @@ public final class PiiNerTrainer {
         words.append("(see README.md). A person's name made only of these is dropped.\n");
         common.forEach(w -> words.append(w).append('\n'));
         Files.writeString(outDir.resolve("pii-common-words.txt"), words);
-        PiiNameFinder finder = new PiiNameFinder(shipped, calibration, 0.0, common);
+        Map<String, Double> floors =
+                floors(new PiiNameFinder(shipped, calibration, 0.0, common), cal);
+        log.printf(
+                "Confidence floors (precision >= %.2f on the calibration part): %s; shipped"
+                        + " defaults (PiiNameFinder.DEFAULT_FLOORS): %s%n",
+                PiiNameFinder.FLOOR_PRECISION, floors, new TreeMap<>(PiiNameFinder.DEFAULT_FLOORS));
+        PiiNameFinder finder = new PiiNameFinder(shipped, calibration, 0.0, common, floors);
         Map<String, Object> report = new LinkedHashMap<>();
+        Map<String, Object> floorReport = new LinkedHashMap<>();
+        floors.forEach((t, f) -> floorReport.put(t, f.isInfinite() ? "off" : f));
+        report.put("floors", floorReport);
         report.put("model_bytes", bytes.size());
         report.put(
                 "split",

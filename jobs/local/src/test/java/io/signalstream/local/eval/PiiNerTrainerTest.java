@@ -83,8 +83,10 @@ class PiiNerTrainerTest {
     }
 
     /**
-     * The shipped model on the 30% it never saw: PERSON precision 0.99, recall 0.79 when measured
-     * (issue 15 targets recall 0.6 at precision 0.9); floors below the measured values.
+     * The shipped model on the 30% it never saw, with its confidence floors: PERSON precision 0.99,
+     * recall 0.78, GPE precision 0.92, recall 0.24 when measured (issue 15 targets PERSON recall
+     * 0.6 at precision 0.9); STREET_ADDRESS is below its floor (not reported). Bounds below the
+     * measured values.
      */
     @Test
     void shippedModelOnTheHeldOutPart() throws Exception {
@@ -95,7 +97,35 @@ class PiiNerTrainerTest {
         System.out.println("held-out PII name finder: " + s);
         assertThat((double) s.get("PERSON").get("precision")).isGreaterThanOrEqualTo(0.9);
         assertThat((double) s.get("PERSON").get("recall")).isGreaterThanOrEqualTo(0.7);
-        assertThat((double) s.get("STREET_ADDRESS").get("recall")).isGreaterThanOrEqualTo(0.25);
-        assertThat((double) s.get("GPE").get("recall")).isGreaterThanOrEqualTo(0.35);
+        assertThat((double) s.get("GPE").get("precision")).isGreaterThanOrEqualTo(0.9);
+        assertThat((double) s.get("GPE").get("recall")).isGreaterThanOrEqualTo(0.2);
+        assertThat((double) s.get("STREET_ADDRESS").get("recall")).isZero();
+    }
+
+    /**
+     * The shipped floors are the ones chosen on the CALIBRATION part (lowest confidence with
+     * precision at least 0.9 there), recomputed from the shipped model and calibration table.
+     */
+    @Test
+    void shippedFloorsAreTheCalibrationPartsFloors() throws Exception {
+        List<PiiNerTrainer.Sentence> cal =
+                PiiNerTrainer.part(PiiNerTrainer.read(presidio()), PiiSplit.Part.CALIBRATION);
+        PiiNameFinder noFloors;
+        try (var m = PiiNameFinder.class.getResourceAsStream(PiiNameFinder.MODEL_RESOURCE);
+                var c =
+                        PiiNameFinder.class.getResourceAsStream(
+                                PiiNameFinder.CALIBRATION_RESOURCE);
+                var w =
+                        PiiNameFinder.class.getResourceAsStream(
+                                PiiNameFinder.COMMON_WORDS_RESOURCE)) {
+            noFloors =
+                    new PiiNameFinder(
+                            new opennlp.tools.namefind.TokenNameFinderModel(m),
+                            PiiNameFinder.readCalibration(
+                                    new com.fasterxml.jackson.databind.ObjectMapper().readTree(c)),
+                            0.0,
+                            PiiNameFinder.readWords(w));
+        }
+        assertThat(PiiNerTrainer.floors(noFloors, cal)).isEqualTo(PiiNameFinder.DEFAULT_FLOORS);
     }
 }
