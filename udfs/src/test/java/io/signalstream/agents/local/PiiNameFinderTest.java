@@ -53,6 +53,25 @@ class PiiNameFinderTest {
     }
 
     @Test
+    void productsBrandsAndOrganisationsAreNoNamesOrPlaces() {
+        for (String text :
+                List.of(
+                        "I tried with Microsoft Authenticator and then Google Takeout.",
+                        "Please call Home Lending Team at the number below.",
+                        "Experiencing some issues with Grand Theft Auto 5 online.",
+                        "There is a game breaking bug in Knack 2 in chapter 8.",
+                        "I can't get a camp to load in RDR2 online.",
+                        "Ordered Chopped Tomatoes, got none.",
+                        "The Samsung Pay app and the Apple Store both fail.",
+                        "We need better Collaboration tools and less Malware.")) {
+            assertThat(found(text, "PERSON")).as(text).isEmpty();
+            assertThat(found(text, "GPE")).as(text).isEmpty();
+        }
+        assertThat(found("Hi Justin, sorry for the trouble with your order.", "PERSON"))
+                .containsExactly("Justin");
+    }
+
+    @Test
     void floorsDropATypeOrLowConfidenceFindings() {
         PiiNameFinder s = PiiNameFinder.shared();
         assertThat(PiiNameFinder.DEFAULT_FLOORS.get("STREET_ADDRESS")).isInfinite();
