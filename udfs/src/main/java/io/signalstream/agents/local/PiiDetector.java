@@ -469,10 +469,11 @@ public final class PiiDetector {
      * {@code (0)}, area code in parentheses, extension) that libphonenumber's US plan does not
      * take. One is reported if a phone word stands just before it ("Phone:", "call me on", "fax")
      * or just after it ("-Office", " fax") and no id word ("order", "account", "license", "box",
-     * ...) stands closer ({@link #SCORE_PHONE_CONTEXT}, or {@link #SCORE_PHONE_REGION} if it is
-     * also valid in one of {@link #PHONE_REGIONS}); or, without a phone word, if it is grouped, has
-     * at least 10 digits, starts with a national trunk prefix or {@code +}, is valid in one of
-     * {@link #PHONE_REGIONS} and has no id word before it ({@link #SCORE_PHONE_REGION}).
+     * ...) stands closer, or the number starts a line below a line with a phone word that does not
+     * end in an id word ({@link #SCORE_PHONE_CONTEXT}, or {@link #SCORE_PHONE_REGION} if it is also
+     * valid in one of {@link #PHONE_REGIONS}); or, without a phone word, if it is grouped, has at
+     * least 10 digits, starts with a national trunk prefix or {@code +}, is valid in one of {@link
+     * #PHONE_REGIONS} and has no id word before it ({@link #SCORE_PHONE_REGION}).
      */
     private void findContextPhones(
             String text, List<PiiEntity> out, List<int[]> found, List<int[]> urls) {
@@ -541,6 +542,21 @@ public final class PiiDetector {
             return 1;
         }
         String before = text.substring(Math.max(0, start - PHONE_CONTEXT_WINDOW), start);
+        int lineStart = before.lastIndexOf('\n');
+        if (lineStart >= 0 && before.substring(lineStart + 1).isBlank()) {
+            // A number alone at the start of a line is labelled by the line above: "This is the
+            // phone where the account was created.\n01120738976". That line's id word counts
+            // only when it ends the line ("Account number:\n...").
+            int from = text.lastIndexOf('\n', start - before.length() + lineStart - 1) + 1;
+            String label = text.substring(from, start - before.length() + lineStart).strip();
+            int idEnd = lastMatchEnd(ID_WORD, label);
+            if (idEnd >= 0 && ID_LABEL_END.matcher(label.substring(idEnd)).matches()) {
+                return -1;
+            }
+            if (lastMatchEnd(PHONE_WORD, label) >= 0) {
+                return 1;
+            }
+        }
         int phoneAt = lastMatchEnd(PHONE_WORD, before);
         int idAt = lastMatchEnd(ID_WORD, before);
         if (idAt >= 0 && idAt >= phoneAt) {
@@ -548,6 +564,9 @@ public final class PiiDetector {
         }
         return phoneAt >= 0 ? 1 : 0;
     }
+
+    /** What may follow an id word that labels the next line ("Account number:", "Order #"). */
+    private static final Pattern ID_LABEL_END = Pattern.compile("[\\s:.#\\-]*");
 
     /** True for placeholder runs such as 123-4567 or 98765 4321 (consecutive digits). */
     private static boolean isSequence(String s) {

@@ -51,6 +51,17 @@ class PhoneFormattingTest {
     }
 
     @Test
+    void aNumberOnTheLineBelowAPhoneWordIsFoundUnlessThatLineEndsInAnIdWord() {
+        assertThat(
+                        phones(
+                                "This is the phone where the account was created.\n"
+                                        + "01120738976 only"))
+                .containsExactly("01120738976");
+        assertThat(phones("My phone broke, so here is the account number:\n01120738976")).isEmpty();
+        assertThat(phones("The account was created.\n01120738976 only")).isEmpty();
+    }
+
+    @Test
     void extensionsTrunkPrefixesAndOtherRegionsAreFound() {
         assertThat(phones("Tel: +49 30 1234567 ext. 12")).containsExactly("+49 30 1234567 ext. 12");
         assertThat(phones("Desk: (898)666-3621x0135")).containsExactly("(898)666-3621x0135");
