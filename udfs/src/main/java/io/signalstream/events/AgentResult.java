@@ -13,7 +13,9 @@ import java.util.Map;
  * <ul>
  *   <li>sentiment: {@code label} (positive/neutral/negative), {@code score} [-1,1], {@code
  *       confidence} [0,1], {@code emotion}, {@code reasoning}
- *   <li>pii: {@code has_pii}, {@code entities[{type, start, end, score}]}, {@code redacted_text}
+ *   <li>pii: {@code has_pii}, {@code entities[{type, start, end, score}]} (the {@code local}
+ *       provider also writes each score as {@code confidence}: calibrated precision for PERSON,
+ *       STREET_ADDRESS and GPE), {@code redacted_text}
  *   <li>insights: {@code intent}, {@code urgency} (low/medium/high/critical), {@code
  *       suggested_actions[]}, {@code requires_escalation}, {@code topics[]}
  *   <li>summary: {@code summary}, {@code key_points[]}, {@code resolution_status}

@@ -29,7 +29,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * operators behave the same with either provider.
  *
  * <ul>
- *   <li>pii: {@link PiiDetector} over the newest message (validated recognizers)
+ *   <li>pii: {@link PiiDetector} over the newest message (validated recognizers and the learned
+ *       {@link PiiNameFinder}); each entity's {@code score} is also given as {@code confidence}
  *   <li>sentiment: the learned sentiment model ({@link LearnedModels#sentiment()}: logistic
  *       regression over word/character n-grams and the support-chat VADER scores) over the newest
  *       message; {@code confidence} is its calibrated probability
@@ -170,6 +171,7 @@ public final class LocalAgentProvider implements AgentProvider {
             m.put("start", e.start());
             m.put("end", e.end());
             m.put("score", e.score());
+            m.put("confidence", e.score());
             entities.add(m);
         }
         Map<String, Object> out = new LinkedHashMap<>();

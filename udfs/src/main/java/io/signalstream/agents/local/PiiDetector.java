@@ -40,9 +40,18 @@ import java.util.regex.Pattern;
  *   <tr><td>{@code IP_ADDRESS}</td><td>dotted quad, or hex groups with at least two colons
  *       </td><td>{@link InetAddressValidator} IPv4 / IPv6</td><td>{@value #SCORE_IP}</td></tr>
  *   <tr><td>{@code PHONE_NUMBER}</td><td>libphonenumber {@code findNumbers} with default
- *       region {@code US} (international numbers need a leading {@code +})</td>
- *       <td>{@link PhoneNumberUtil.Leniency#VALID}; matches inside URLs are dropped</td>
- *       <td>{@value #SCORE_PHONE}</td></tr>
+ *       region {@code US}; then numbers written like one (grouped, 9-15 digits); then
+ *       phone-shaped digit groups (7-15 digits, {@code +CC}, {@code (0)}, extensions) next to a
+ *       phone word ("Phone:", "call me on", "fax") or valid in one of several regions' plans
+ *       </td><td>{@link PhoneNumberUtil.Leniency#VALID}, or the shape plus context; never
+ *       inside URLs, after an id word ("order", "account", "license"), or a date</td>
+ *       <td>{@value #SCORE_PHONE}, {@value #SCORE_PHONE_REGION}, {@value #SCORE_PHONE_CONTEXT},
+ *       {@value #SCORE_PHONE_FORMATTED}</td></tr>
+ *   <tr><td>{@code PERSON}, {@code STREET_ADDRESS}, {@code GPE}</td><td>{@link PiiNameFinder}:
+ *       OpenNLP maximum-entropy name finder trained on the Presidio synthetic set's training
+ *       split, with shape checks for chat text</td><td>none</td><td>precision measured per
+ *       probability bin on a calibration split (the entity's confidence); spans below 0.6 are
+ *       not reported</td></tr>
  *   <tr><td>{@code US_SSN}</td><td>{@code AAA-GG-SSSS}; undashed or space separated nine
  *       digits only with a context word ("ssn", "ss#", "social security") in the preceding
  *       {@value #SSN_CONTEXT_WINDOW} chars</td><td>SSA rules: area not 000, 666 or 900-999,
@@ -140,19 +149,36 @@ public final class PiiDetector {
     private final InetAddressValidator ipValidator = InetAddressValidator.getInstance();
     private final PhoneNumberUtil phoneUtil = PhoneNumberUtil.getInstance();
     private final String defaultRegion;
+    private final boolean names;
 
-    /** Creates a detector whose phone numbers without {@code +} are parsed as US numbers. */
+    /**
+     * Creates a detector whose phone numbers without {@code +} are parsed as US numbers first, with
+     * the learned name finder ({@link PiiNameFinder}) on.
+     */
     public PiiDetector() {
         this("US");
+    }
+
+    /**
+     * Creates a detector with another default phone region, with the learned name finder on.
+     *
+     * @param defaultRegion ISO 3166-1 alpha-2 region for national phone numbers, e.g. "US"
+     * @throws IllegalArgumentException if libphonenumber does not support the region
+     */
+    public PiiDetector(String defaultRegion) {
+        this(defaultRegion, true);
     }
 
     /**
      * Creates a detector with another default phone region.
      *
      * @param defaultRegion ISO 3166-1 alpha-2 region for national phone numbers, e.g. "US"
+     * @param names whether to run the learned recognizer of {@code PERSON}, {@code STREET_ADDRESS}
+     *     and {@code GPE} ({@link PiiNameFinder#shared()}, loaded on first use)
      * @throws IllegalArgumentException if libphonenumber does not support the region
      */
-    public PiiDetector(String defaultRegion) {
+    public PiiDetector(String defaultRegion, boolean names) {
+        this.names = names;
         if (!PhoneNumberUtil.getInstance().getSupportedRegions().contains(defaultRegion)) {
             throw new IllegalArgumentException("unsupported phone region: " + defaultRegion);
         }
@@ -222,10 +248,18 @@ public final class PiiDetector {
             findIps(text, found, asciiDigits >= 4 && dot, colons >= 2);
         }
         if (digits > 0) {
-            findPhones(text, found, digits >= 9 && grouping);
+            findPhones(text, found, digits >= 9 && grouping, asciiDigits);
         }
         if (asciiDigits >= 9) {
             findSsns(text, found);
+        }
+        if (names) {
+            List<PiiEntity> belowFloor = new ArrayList<>();
+            found.addAll(PiiNameFinder.shared().find(text, belowFloor));
+            // A number found by its formatting only that an address the finder saw but does not
+            // report (below its floor) continues with a street name on the same line ("17031 2202
+            // Rissik St") is a house number, not a phone.
+            found.removeIf(e -> PHONE_NUMBER.equals(e.type()) && houseNumber(text, e, belowFloor));
         }
         return resolveOverlaps(found);
     }
@@ -373,7 +407,7 @@ public final class PiiDetector {
      * formatted-number pass only runs if it can find something ({@code formatted}): the text has at
      * least 9 digits and something {@code PHONE_GROUPING} matches.
      */
-    private void findPhones(String text, List<PiiEntity> out, boolean formatted) {
+    private void findPhones(String text, List<PiiEntity> out, boolean formatted, int digitsTotal) {
         List<int[]> urls = new ArrayList<>();
         Matcher u = URL.matcher(text);
         while (u.find()) {
@@ -394,9 +428,16 @@ public final class PiiDetector {
         // 15 digits, grouped with phone separators (no one-digit groups) or with an
         // international prefix. A bare digit run (an order or tweet id), a version number, a
         // date or a short local number needs the VALID match above.
-        if (!formatted) {
-            return;
+        if (formatted) {
+            findFormattedPhones(text, out, found, urls);
         }
+        if (digitsTotal >= 7) {
+            findContextPhones(text, out, found, urls);
+        }
+    }
+
+    private void findFormattedPhones(
+            String text, List<PiiEntity> out, List<int[]> found, List<int[]> urls) {
         for (PhoneNumberMatch pm :
                 phoneUtil.findNumbers(
                         text, defaultRegion, PhoneNumberUtil.Leniency.POSSIBLE, Long.MAX_VALUE)) {
@@ -413,13 +454,209 @@ public final class PiiDetector {
             if (digits >= 9
                     && digits <= 15
                     && distinct > 2
-                    && !SINGLE_DIGIT_GROUP.matcher(raw).find()) {
+                    && !SINGLE_DIGIT_GROUP.matcher(raw).find()
+                    && phoneContext(text, pm.start(), pm.end()) >= 0) {
+                found.add(new int[] {pm.start(), pm.end()});
                 out.add(
                         new PiiEntity(
                                 PHONE_NUMBER, pm.start(), pm.end(), SCORE_PHONE_FORMATTED, raw));
             }
         }
     }
+
+    /**
+     * Third pass: digit groups shaped like a phone number (7 to 15 digits, optional {@code +CC},
+     * {@code (0)}, area code in parentheses, extension) that libphonenumber's US plan does not
+     * take. One is reported if a phone word stands just before it ("Phone:", "call me on", "fax")
+     * or just after it ("-Office", " fax") and no id word ("order", "account", "license", "box",
+     * ...) stands closer, or the number starts a line below a line with a phone word that does not
+     * end in an id word ({@link #SCORE_PHONE_CONTEXT}, or {@link #SCORE_PHONE_REGION} if it is also
+     * valid in one of {@link #PHONE_REGIONS}); or, without a phone word, if it is grouped, has at
+     * least 10 digits, starts with a national trunk prefix or {@code +}, is valid in one of {@link
+     * #PHONE_REGIONS} and has no id word before it ({@link #SCORE_PHONE_REGION}).
+     */
+    private void findContextPhones(
+            String text, List<PiiEntity> out, List<int[]> found, List<int[]> urls) {
+        Matcher m = PHONE_SHAPE.matcher(text);
+        while (m.find()) {
+            int start = m.start();
+            int end = m.end();
+            if (found.stream().anyMatch(r -> start < r[1] && r[0] < end)
+                    || urls.stream().anyMatch(r -> start >= r[0] && end <= r[1])) {
+                continue;
+            }
+            String raw = m.group();
+            String main = m.group(1);
+            long digits = main.chars().filter(PiiDetector::isAsciiDigitInt).count();
+            long distinct = main.chars().filter(PiiDetector::isAsciiDigitInt).distinct().count();
+            if (digits < 7
+                    || digits > 15
+                    || distinct <= 2
+                    || containsDate(main)
+                    || isSequence(main)) {
+                continue;
+            }
+            int context = phoneContext(text, start, end);
+            if (context < 0) {
+                continue;
+            }
+            boolean grouped = !main.chars().allMatch(PiiDetector::isAsciiDigitInt);
+            boolean validSomewhere = validInSomeRegion(raw);
+            double score;
+            if (context > 0) {
+                score = validSomewhere ? SCORE_PHONE_REGION : SCORE_PHONE_CONTEXT;
+            } else if (validSomewhere
+                    && grouped
+                    && digits >= 10
+                    && (main.startsWith("+") || main.startsWith("0") || main.startsWith("("))) {
+                score = SCORE_PHONE_REGION;
+            } else {
+                continue;
+            }
+            found.add(new int[] {start, end});
+            out.add(new PiiEntity(PHONE_NUMBER, start, end, score, raw));
+        }
+    }
+
+    private boolean validInSomeRegion(String raw) {
+        for (String region : PHONE_REGIONS) {
+            try {
+                if (phoneUtil.isValidNumber(phoneUtil.parse(raw, region))) {
+                    return true;
+                }
+            } catch (com.google.i18n.phonenumbers.NumberParseException e) {
+                // not a number in this region's plan
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Phone context around {@code [start, end)}: 1 if a phone word is within {@value
+     * #PHONE_CONTEXT_WINDOW} chars before (and no id word after it) or directly after the number,
+     * -1 if an id word is the closest word before, else 0.
+     */
+    private static int phoneContext(String text, int start, int end) {
+        String after = text.substring(end, Math.min(text.length(), end + 12));
+        if (PHONE_WORD_AFTER.matcher(after).lookingAt()) {
+            return 1;
+        }
+        String before = text.substring(Math.max(0, start - PHONE_CONTEXT_WINDOW), start);
+        int lineStart = before.lastIndexOf('\n');
+        if (lineStart >= 0 && before.substring(lineStart + 1).isBlank()) {
+            // A number alone at the start of a line is labelled by the line above: "This is the
+            // phone where the account was created.\n01120738976". That line's id word counts
+            // only when it ends the line ("Account number:\n...").
+            int from = text.lastIndexOf('\n', start - before.length() + lineStart - 1) + 1;
+            String label = text.substring(from, start - before.length() + lineStart).strip();
+            int idEnd = lastMatchEnd(ID_WORD, label);
+            if (idEnd >= 0 && ID_LABEL_END.matcher(label.substring(idEnd)).matches()) {
+                return -1;
+            }
+            if (lastMatchEnd(PHONE_WORD, label) >= 0) {
+                return 1;
+            }
+        }
+        int phoneAt = lastMatchEnd(PHONE_WORD, before);
+        int idAt = lastMatchEnd(ID_WORD, before);
+        if (idAt >= 0 && idAt >= phoneAt) {
+            return -1;
+        }
+        return phoneAt >= 0 ? 1 : 0;
+    }
+
+    /** What may follow an id word that labels the next line ("Account number:", "Order #"). */
+    private static final Pattern ID_LABEL_END = Pattern.compile("[\\s:.#\\-]*");
+
+    /** True for placeholder runs such as 123-4567 or 98765 4321 (consecutive digits). */
+    private static boolean isSequence(String s) {
+        String d = s.replaceAll("\\D", "");
+        return "01234567890123456789".contains(d) || "98765432109876543210".contains(d);
+    }
+
+    private static int lastMatchEnd(Pattern p, String s) {
+        Matcher m = p.matcher(s);
+        int last = -1;
+        while (m.find()) {
+            last = m.end();
+        }
+        return last;
+    }
+
+    /** True if {@code s} holds a plausible date (a month 1-12 and a day 1-31 among the parts). */
+    private static boolean containsDate(String s) {
+        Matcher m = DATE_PARTS.matcher(s);
+        while (m.find()) {
+            int a = Integer.parseInt(m.group(1));
+            int b = Integer.parseInt(m.group(2));
+            int c = Integer.parseInt(m.group(3));
+            boolean ymd = m.group(1).length() == 4 && b >= 1 && b <= 12 && c >= 1 && c <= 31;
+            boolean dmy = a >= 1 && a <= 31 && b >= 1 && b <= 12;
+            boolean mdy = a >= 1 && a <= 12 && b >= 1 && b <= 31;
+            if (ymd || (m.group(1).length() <= 2 && (dmy || mdy))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static final Pattern DATE_PARTS =
+            Pattern.compile("(?<!\\d)(\\d{1,4})[-./](\\d{1,2})[-./](\\d{2,4})(?!\\d)");
+
+    private static boolean isAsciiDigitInt(int c) {
+        return c >= '0' && c <= '9';
+    }
+
+    /** Default regions tried for a number written without {@code +}, most used first. */
+    static final List<String> PHONE_REGIONS =
+            List.of("US", "GB", "DE", "FR", "IN", "AU", "CA", "NL", "ES", "IT", "BR", "ZA", "CH");
+
+    /** Chars before a number searched for a phone or id word. */
+    public static final int PHONE_CONTEXT_WINDOW = 32;
+
+    /** Score of a phone-shaped number with a phone word near it. */
+    public static final double SCORE_PHONE_CONTEXT = 0.7;
+
+    /** Score of a phone-shaped number valid in one of several regions' plans. */
+    public static final double SCORE_PHONE_REGION = 0.8;
+
+    /**
+     * Phone shape: optional {@code +CC} or {@code 00CC}, optional {@code (0)} or {@code (area)},
+     * digit groups of 2 to 5 (first may be 1 to 5) separated by one space, dot or dash, or a bare
+     * run of 7 to 12 digits; then an optional extension ({@code x123}, {@code ext. 123}). Group 1
+     * is the number without the extension.
+     */
+    private static final Pattern PHONE_SHAPE =
+            Pattern.compile(
+                    "(?<![\\w+.\\-/])((?:\\+\\d{1,3}[ .\\-]?)?(?:\\(0\\)[ ]?)?(?:\\(\\d{2,5}\\)["
+                            + " .\\-]?)?(?:\\d{1,5}(?:[ .\\-]\\d{2,8}){1,5}|\\d{6,12}))(?:["
+                            + " ]?(?:x|ext\\.?|extension)[ ]?\\d{1,6})?(?![\\w]|[.\\-/]\\d)",
+                    Pattern.CASE_INSENSITIVE);
+
+    /** Words that introduce a phone number. */
+    private static final Pattern PHONE_WORD =
+            Pattern.compile(
+                    "(?<![\\p{L}])(?:phone|tel|telephone|mob|mobile|cell|cellphone|fax|desk|office"
+                            + "|home|work|call|calling|ring|dial|text|sms|message|messages|whatsapp"
+                            + "|reach|contact|hotline|landline|registered|answering"
+                            + "|helpline)(?![\\p{L}])",
+                    Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE);
+
+    /** Words after a number that label it as a phone ("-Office", " fax"). */
+    private static final Pattern PHONE_WORD_AFTER =
+            Pattern.compile(
+                    "[ \\-]?\\(?(?:office|fax|mobile|cell|home|work|phone|tel)(?![\\p{L}])",
+                    Pattern.CASE_INSENSITIVE);
+
+    /** Words that introduce an identifier, not a phone number. */
+    private static final Pattern ID_WORD =
+            Pattern.compile(
+                    "(?<![\\p{L}])(?:order|ticket|case|ref|reference|account|acct|invoice|tracking"
+                            + "|confirmation|booking|id|license|licence|passport|ssn|card|routing"
+                            + "|serial|model|flight|zip|postal|postcode|box|apt|suite|unit|room"
+                            + "|iban|pin|code|policy|member|customer|transaction|receipt|version"
+                            + "|#)(?![\\p{L}])(?:\\s*(?:number|no\\.?|nr\\.?|#))?",
+                    Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE);
 
     /** A phone separator between digit groups, or a leading international prefix. */
     private static final Pattern PHONE_GROUPING = Pattern.compile("^\\+|\\d[ .\\-]\\d|\\(\\d+\\)");
@@ -453,6 +690,22 @@ public final class PiiDetector {
             }
             out.add(new PiiEntity(US_SSN, m.start(), m.end(), SCORE_SSN, m.group()));
         }
+    }
+
+    private static boolean houseNumber(String text, PiiEntity phone, List<PiiEntity> belowFloor) {
+        int e = phone.end();
+        if (phone.score() >= SCORE_PHONE
+                || e + 1 >= text.length()
+                || text.charAt(e) != ' '
+                || !Character.isUpperCase(text.charAt(e + 1))) {
+            return false;
+        }
+        for (PiiEntity b : belowFloor) {
+            if ("STREET_ADDRESS".equals(b.type()) && b.overlaps(phone) && b.end() > e + 1) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static List<PiiEntity> resolveOverlaps(List<PiiEntity> found) {

@@ -6,11 +6,12 @@ import java.util.Objects;
  * One personally identifiable information (PII) finding in an analysed text.
  *
  * @param type entity type, one of the Presidio names {@code EMAIL_ADDRESS, CREDIT_CARD, IBAN_CODE,
- *     PHONE_NUMBER, US_SSN, IP_ADDRESS} (see {@link PiiDetector})
+ *     PHONE_NUMBER, US_SSN, IP_ADDRESS, PERSON, STREET_ADDRESS, GPE} (see {@link PiiDetector})
  * @param start start offset in UTF-16 chars into the analysed text, inclusive
  * @param end end offset in UTF-16 chars into the analysed text, exclusive
- * @param score confidence in [0, 1]; the fixed per-type values are documented on {@link
- *     PiiDetector}
+ * @param score confidence in [0, 1]: for the learned types the precision measured at this
+ *     probability on a calibration split, for the others the fixed per-recognizer values documented
+ *     on {@link PiiDetector}
  * @param text the matched text, equal to {@code analysedText.substring(start, end)}
  */
 public record PiiEntity(String type, int start, int end, double score, String text) {

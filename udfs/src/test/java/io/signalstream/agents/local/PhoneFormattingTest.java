@@ -38,4 +38,53 @@ class PhoneFormattingTest {
         assertThat(phones("call 555-555-5555 or 000-000-0000")).isEmpty();
         assertThat(phones("room 467 3395")).isEmpty();
     }
+
+    @Test
+    void shortAndForeignNumbersNextToAPhoneWordAreFound() {
+        assertThat(phones("Personal Info:\nPhone:\n467 3395\n")).containsExactly("467 3395");
+        assertThat(phones("Can someone call me on 0490 75 40 81?"))
+                .containsExactly("0490 75 40 81");
+        assertThat(phones("Mobile: 99 577450")).containsExactly("99 577450");
+        assertThat(phones("stop sending messages to 60-56-85-91")).containsExactly("60-56-85-91");
+        assertThat(phones("Box 9168\n416 60 039 office\n")).containsExactly("416 60 039");
+        assertThat(phones("Fax: 9498777106")).containsExactly("9498777106");
+    }
+
+    @Test
+    void aNumberOnTheLineBelowAPhoneWordIsFoundUnlessThatLineEndsInAnIdWord() {
+        assertThat(
+                        phones(
+                                "This is the phone where the account was created.\n"
+                                        + "01120738976 only"))
+                .containsExactly("01120738976");
+        assertThat(phones("My phone broke, so here is the account number:\n01120738976")).isEmpty();
+        assertThat(phones("The account was created.\n01120738976 only")).isEmpty();
+    }
+
+    @Test
+    void extensionsTrunkPrefixesAndOtherRegionsAreFound() {
+        assertThat(phones("Tel: +49 30 1234567 ext. 12")).containsExactly("+49 30 1234567 ext. 12");
+        assertThat(phones("Desk: (898)666-3621x0135")).containsExactly("(898)666-3621x0135");
+        assertThat(phones("Desk: +41 (0)96 471 07 95")).containsExactly("+41 (0)96 471 07 95");
+        // A UK mobile number, valid in the GB plan, without any phone word.
+        assertThat(phones("they never answered 079 2718 1155 today"))
+                .containsExactly("079 2718 1155");
+        assertThat(pii.detect("they never answered 079 2718 1155 today").get(0).score())
+                .isEqualTo(PiiDetector.SCORE_PHONE_REGION);
+    }
+
+    @Test
+    void idsOrdersDatesAndCardsNextToAPhoneWordAreNot() {
+        assertThat(phones("call about order number 12345678 please")).isEmpty();
+        assertThat(phones("my account no. 4471 2290 88, call me")).isEmpty();
+        assertThat(phones("my driver's license number is 2270-66-1551")).isEmpty();
+        assertThat(phones("call me on 12.05.2021 at 10.30")).isEmpty();
+        assertThat(phones("phone bill of 2020-04-01")).isEmpty();
+        assertThat(phones("ticket 1497421950, call us")).isEmpty();
+        assertThat(phones("call 1111 111 111")).isEmpty();
+        assertThat(phones("my card 4111 1111 1111 1111, call me"))
+                .as("a card number is a card, not a phone")
+                .isEmpty();
+        assertThat(phones("see https://example.com/call/55512345678 now")).isEmpty();
+    }
 }

@@ -245,8 +245,11 @@ class PiiDetectorTest {
      * Presidio-research synthetic set (1,500 sentences). A finding counts as correct when it
      * overlaps a gold span of the same type. Floors are set below the measured values:
      * EMAIL/IBAN/IP/SSN recall 1.00, CREDIT_CARD recall 0.59 (JCB, Maestro and 19-digit Visa
-     * numbers are outside the default card types), PHONE_NUMBER recall 0.18 (most synthetic numbers
-     * are not valid for their region), precision 1.00 for all types.
+     * numbers are outside the default card types), PHONE_NUMBER recall 1.00 (0.18 with
+     * libphonenumber's US plan alone, 0.50 with formatted numbers), precision 1.00 for these; the
+     * learned PERSON 0.86 / GPE 0.43 recall at precision 0.995 / 0.99 with the per-type confidence
+     * floors ({@link PiiNameFinder#DEFAULT_FLOORS}); STREET_ADDRESS is below its floor and not
+     * reported.
      */
     @Test
     void presidioSyntheticRecallAndPrecision() {
@@ -258,7 +261,10 @@ class PiiDetectorTest {
                         "IBAN_CODE",
                         "IP_ADDRESS",
                         "PHONE_NUMBER",
-                        "US_SSN");
+                        "US_SSN",
+                        "PERSON",
+                        "STREET_ADDRESS",
+                        "GPE");
         Map<String, int[]> counts = new TreeMap<>(); // goldHit, gold, predHit, pred
         types.forEach(t -> counts.put(t, new int[4]));
         for (JsonNode record : data) {
@@ -277,6 +283,9 @@ class PiiDetectorTest {
             }
             for (PiiEntity p : predicted) {
                 int[] c = counts.get(p.type());
+                if (c == null) {
+                    continue;
+                }
                 c[3]++;
                 if (gold.stream().anyMatch(g -> overlaps(p, g, true))) {
                     c[2]++;
@@ -298,7 +307,12 @@ class PiiDetectorTest {
         assertThat(recall.get("IP_ADDRESS")).isGreaterThanOrEqualTo(0.9);
         assertThat(recall.get("US_SSN")).isGreaterThanOrEqualTo(0.9);
         assertThat(recall.get("CREDIT_CARD")).isGreaterThanOrEqualTo(0.5);
-        assertThat(recall.get("PHONE_NUMBER")).isGreaterThanOrEqualTo(0.15);
+        assertThat(recall.get("PHONE_NUMBER")).isGreaterThanOrEqualTo(0.9);
+        // The learned types: the full set includes the model's training part, so these floors
+        // only guard against a broken model; PiiNerTrainerTest scores the held-out part.
+        assertThat(recall.get("PERSON")).isGreaterThanOrEqualTo(0.75);
+        assertThat(recall.get("GPE")).isGreaterThanOrEqualTo(0.4);
+        assertThat(counts.get("STREET_ADDRESS")[3]).as("addresses reported").isZero();
         precision.forEach((t, p) -> assertThat(p).as("precision " + t).isGreaterThanOrEqualTo(0.9));
     }
 

@@ -26,7 +26,7 @@ import java.util.concurrent.Callable;
 @Command(
         name = "eval",
         mixinStandardHelpOptions = true,
-        subcommands = EvalTrainCommand.class,
+        subcommands = {EvalTrainCommand.class, TrainPiiCommand.class},
         description = {
             "Score an agent provider on labelled data (the formats under shared/data/):"
                     + " pii (precision/recall/F1 per type, exact and overlap), sentiment"
@@ -279,6 +279,59 @@ public final class EvalCommand implements Callable<Integer> {
         }
     }
 
+    /** The per-type exact and overlap table of a PII report (or its held-out part). */
+    @SuppressWarnings("unchecked")
+    private static void piiTable(StringBuilder sb, Map<String, Object> r) {
+        sb.append(
+                "| type | precision | recall | F1 | support | overlap P | overlap R | overlap"
+                        + " F1 |\n");
+        sb.append("|---|---|---|---|---|---|---|---|\n");
+        Map<String, Map<String, Object>> exact =
+                (Map<String, Map<String, Object>>) r.get("per_type");
+        Map<String, Map<String, Object>> ov =
+                (Map<String, Map<String, Object>>)
+                        ((Map<String, Object>) r.get("overlap")).get("per_type");
+        exact.forEach(
+                (type, m) -> {
+                    Map<String, Object> o = ov.getOrDefault(type, Map.of());
+                    sb.append("| ")
+                            .append(type)
+                            .append(" | ")
+                            .append(m.get("precision"))
+                            .append(" | ")
+                            .append(m.get("recall"))
+                            .append(" | ")
+                            .append(m.get("f1"))
+                            .append(" | ")
+                            .append(m.get("support"))
+                            .append(" | ")
+                            .append(o.get("precision"))
+                            .append(" | ")
+                            .append(o.get("recall"))
+                            .append(" | ")
+                            .append(o.get("f1"))
+                            .append(" |\n");
+                });
+        Map<String, Object> micro = (Map<String, Object>) r.get("micro");
+        Map<String, Object> omicro =
+                (Map<String, Object>) ((Map<String, Object>) r.get("overlap")).get("micro");
+        sb.append("| **micro** | ")
+                .append(micro.get("precision"))
+                .append(" | ")
+                .append(micro.get("recall"))
+                .append(" | ")
+                .append(micro.get("f1"))
+                .append(" | ")
+                .append(micro.get("support"))
+                .append(" | ")
+                .append(omicro.get("precision"))
+                .append(" | ")
+                .append(omicro.get("recall"))
+                .append(" | ")
+                .append(omicro.get("f1"))
+                .append(" |\n");
+    }
+
     /** The report as a markdown section. */
     @SuppressWarnings("unchecked")
     static String markdown(Map<String, Object> r) {
@@ -293,54 +346,47 @@ public final class EvalCommand implements Callable<Integer> {
                 .append(r.get("data"))
                 .append(")\n\n");
         if (r.containsKey("per_type")) {
-            sb.append(
-                    "| type | precision | recall | F1 | support | overlap P | overlap R | overlap"
-                            + " F1 |\n");
-            sb.append("|---|---|---|---|---|---|---|---|\n");
-            Map<String, Map<String, Object>> exact =
-                    (Map<String, Map<String, Object>>) r.get("per_type");
-            Map<String, Map<String, Object>> ov =
-                    (Map<String, Map<String, Object>>)
-                            ((Map<String, Object>) r.get("overlap")).get("per_type");
-            exact.forEach(
-                    (type, m) -> {
-                        Map<String, Object> o = ov.getOrDefault(type, Map.of());
-                        sb.append("| ")
-                                .append(type)
-                                .append(" | ")
-                                .append(m.get("precision"))
-                                .append(" | ")
-                                .append(m.get("recall"))
-                                .append(" | ")
-                                .append(m.get("f1"))
-                                .append(" | ")
-                                .append(m.get("support"))
-                                .append(" | ")
-                                .append(o.get("precision"))
-                                .append(" | ")
-                                .append(o.get("recall"))
-                                .append(" | ")
-                                .append(o.get("f1"))
-                                .append(" |\n");
-                    });
-            Map<String, Object> micro = (Map<String, Object>) r.get("micro");
-            Map<String, Object> omicro =
-                    (Map<String, Object>) ((Map<String, Object>) r.get("overlap")).get("micro");
-            sb.append("| **micro** | ")
-                    .append(micro.get("precision"))
-                    .append(" | ")
-                    .append(micro.get("recall"))
-                    .append(" | ")
-                    .append(micro.get("f1"))
-                    .append(" | ")
-                    .append(micro.get("support"))
-                    .append(" | ")
-                    .append(omicro.get("precision"))
-                    .append(" | ")
-                    .append(omicro.get("recall"))
-                    .append(" | ")
-                    .append(omicro.get("f1"))
-                    .append(" |\n");
+            sb.append("Full set:\n\n");
+            piiTable(sb, r);
+            if (r.get("held_out") instanceof Map<?, ?> held) {
+                sb.append("\nHeld-out ")
+                        .append(held.get("records"))
+                        .append(" records (never trained on; ")
+                        .append(held.get("split"))
+                        .append("):\n\n");
+                piiTable(sb, (Map<String, Object>) held);
+                sb.append("\nHeld-out redaction precision (findings covering PII of any type): ");
+                ((Map<String, Map<String, Object>>) held.get("redaction_precision"))
+                        .forEach(
+                                (type, m) ->
+                                        sb.append(type)
+                                                .append(' ')
+                                                .append(m.get("on_pii"))
+                                                .append('/')
+                                                .append(m.get("found"))
+                                                .append("; "));
+                sb.append('\n');
+                sb.append(
+                        "\nHeld-out precision / recall (exact) at confidence >= threshold:\n\n"
+                                + "| threshold | type | precision | recall | F1 |\n"
+                                + "|---|---|---|---|---|\n");
+                ((Map<String, Map<String, Map<String, Object>>>) held.get("at_confidence"))
+                        .forEach(
+                                (th, types) ->
+                                        types.forEach(
+                                                (type, m) ->
+                                                        sb.append("| ")
+                                                                .append(th)
+                                                                .append(" | ")
+                                                                .append(type)
+                                                                .append(" | ")
+                                                                .append(m.get("precision"))
+                                                                .append(" | ")
+                                                                .append(m.get("recall"))
+                                                                .append(" | ")
+                                                                .append(m.get("f1"))
+                                                                .append(" |\n")));
+            }
         } else {
             sb.append("| metric | value |\n|---|---|\n");
             for (String k :

@@ -29,11 +29,11 @@ class EvaluatorTest {
 
     @Test
     void piiCountsExactAndOverlappingMatchesPerType() throws Exception {
-        String text = "Mail bob@example.com or call me, I'm Bob Smith";
+        String text = "Mail bob@example.com or call me tomorrow";
         int at = text.indexOf("bob@example.com");
-        int bob = text.indexOf("Bob Smith");
+        int bob = text.indexOf("tomorrow");
         Path f = tmp.resolve("pii.json");
-        // Gold: the e-mail with one character too many (overlap only) and a PERSON the local
+        // Gold: the e-mail with one character too many (overlap only) and a DATE_TIME the local
         // recognizers cannot find.
         Files.writeString(
                 f,
@@ -45,20 +45,26 @@ class EvaluatorTest {
                         + ", \"end_position\": "
                         + (at + 16)
                         + "},"
-                        + "{\"entity_type\": \"PERSON\", \"start_position\": "
+                        + "{\"entity_type\": \"DATE_TIME\", \"start_position\": "
                         + bob
                         + ", \"end_position\": "
-                        + (bob + 9)
+                        + (bob + 8)
                         + "}]}]");
         JsonNode r = Json.MAPPER.valueToTree(run("pii", f));
         assertThat(r.at("/per_type/EMAIL_ADDRESS/precision").asDouble()).isZero();
         assertThat(r.at("/overlap/per_type/EMAIL_ADDRESS/precision").asDouble()).isEqualTo(1.0);
         assertThat(r.at("/overlap/per_type/EMAIL_ADDRESS/recall").asDouble()).isEqualTo(1.0);
-        assertThat(r.at("/overlap/per_type/PERSON/recall").asDouble()).isZero();
-        assertThat(r.at("/overlap/per_type/PERSON/support").asInt()).isEqualTo(1);
+        assertThat(r.at("/overlap/per_type/DATE_TIME/recall").asDouble()).isZero();
+        assertThat(r.at("/overlap/per_type/DATE_TIME/support").asInt()).isEqualTo(1);
         // Micro over both gold spans: 1 of 1 prediction right, 1 of 2 found.
         assertThat(r.at("/overlap/micro/precision").asDouble()).isEqualTo(1.0);
         assertThat(r.at("/overlap/micro/recall").asDouble()).isEqualTo(0.5);
+        // The e-mail finding covers a gold span (off by one char): it redacted PII.
+        assertThat(r.at("/redaction_precision/EMAIL_ADDRESS/on_pii").asInt()).isEqualTo(1);
+        assertThat(r.at("/redaction_precision/EMAIL_ADDRESS/found").asInt()).isEqualTo(1);
+        // The held-out part is the record or nothing, by the split's hash of its text.
+        assertThat(r.at("/held_out/records").asInt()).isEqualTo(PiiSplit.isHeldOut(text) ? 1 : 0);
+        assertThat(r.at("/held_out/at_confidence/0.6").isObject()).isTrue();
         assertThat(r.get("errors").asInt()).isZero();
     }
 
