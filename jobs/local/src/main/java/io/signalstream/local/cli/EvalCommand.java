@@ -211,21 +211,15 @@ public final class EvalCommand implements Callable<Integer> {
                         "\n\n| agent | prompt version | providers | models | judged | agreed |"
                                 + " agreement |\n|---|---|---|---|---|---|---|\n");
         for (Map<String, Object> m : (List<Map<String, Object>>) r.get("per_prompt")) {
-            sb.append("| ")
-                    .append(m.get("agent"))
-                    .append(" | ")
-                    .append(m.get("prompt_version"))
-                    .append(" | ")
-                    .append(String.join(", ", (List<String>) m.get("providers")))
-                    .append(" | ")
-                    .append(String.join(", ", (List<String>) m.get("models")))
-                    .append(" | ")
-                    .append(m.get("judged"))
-                    .append(" | ")
-                    .append(m.get("agreed"))
-                    .append(" | ")
-                    .append(m.get("agreement"))
-                    .append(" |\n");
+            row(
+                    sb,
+                    m.get("agent"),
+                    m.get("prompt_version"),
+                    String.join(", ", (List<String>) m.get("providers")),
+                    String.join(", ", (List<String>) m.get("models")),
+                    m.get("judged"),
+                    m.get("agreed"),
+                    m.get("agreement"));
         }
         if (r.containsKey("pairs")) {
             sb.append("\npairs: ")
@@ -257,25 +251,11 @@ public final class EvalCommand implements Callable<Integer> {
                 .append("\n\n| confidence bin | answers | mean confidence | accuracy |\n")
                 .append("|---|---|---|---|\n");
         for (Map<String, Object> b : (List<Map<String, Object>>) c.get("reliability")) {
-            sb.append("| ")
-                    .append(b.get("bin"))
-                    .append(" | ")
-                    .append(b.get("count"))
-                    .append(" | ")
-                    .append(b.get("mean_confidence"))
-                    .append(" | ")
-                    .append(b.get("accuracy"))
-                    .append(" |\n");
+            row(sb, b.get("bin"), b.get("count"), b.get("mean_confidence"), b.get("accuracy"));
         }
         sb.append("\n| confidence ≥ | coverage | accuracy |\n|---|---|---|\n");
         for (Map<String, Object> t : (List<Map<String, Object>>) c.get("thresholds")) {
-            sb.append("| ")
-                    .append(t.get("threshold"))
-                    .append(" | ")
-                    .append(t.get("coverage"))
-                    .append(" | ")
-                    .append(t.get("accuracy"))
-                    .append(" |\n");
+            row(sb, t.get("threshold"), t.get("coverage"), t.get("accuracy"));
         }
     }
 
@@ -294,42 +274,38 @@ public final class EvalCommand implements Callable<Integer> {
         exact.forEach(
                 (type, m) -> {
                     Map<String, Object> o = ov.getOrDefault(type, Map.of());
-                    sb.append("| ")
-                            .append(type)
-                            .append(" | ")
-                            .append(m.get("precision"))
-                            .append(" | ")
-                            .append(m.get("recall"))
-                            .append(" | ")
-                            .append(m.get("f1"))
-                            .append(" | ")
-                            .append(m.get("support"))
-                            .append(" | ")
-                            .append(o.get("precision"))
-                            .append(" | ")
-                            .append(o.get("recall"))
-                            .append(" | ")
-                            .append(o.get("f1"))
-                            .append(" |\n");
+                    row(
+                            sb,
+                            type,
+                            m.get("precision"),
+                            m.get("recall"),
+                            m.get("f1"),
+                            m.get("support"),
+                            o.get("precision"),
+                            o.get("recall"),
+                            o.get("f1"));
                 });
         Map<String, Object> micro = (Map<String, Object>) r.get("micro");
         Map<String, Object> omicro =
                 (Map<String, Object>) ((Map<String, Object>) r.get("overlap")).get("micro");
-        sb.append("| **micro** | ")
-                .append(micro.get("precision"))
-                .append(" | ")
-                .append(micro.get("recall"))
-                .append(" | ")
-                .append(micro.get("f1"))
-                .append(" | ")
-                .append(micro.get("support"))
-                .append(" | ")
-                .append(omicro.get("precision"))
-                .append(" | ")
-                .append(omicro.get("recall"))
-                .append(" | ")
-                .append(omicro.get("f1"))
-                .append(" |\n");
+        row(
+                sb,
+                "**micro**",
+                micro.get("precision"),
+                micro.get("recall"),
+                micro.get("f1"),
+                micro.get("support"),
+                omicro.get("precision"),
+                omicro.get("recall"),
+                omicro.get("f1"));
+    }
+
+    /** Appends one markdown table row {@code | a | b | … |} with the cells' string values. */
+    private static void row(StringBuilder sb, Object... cells) {
+        for (Object c : cells) {
+            sb.append("| ").append(c).append(' ');
+        }
+        sb.append("|\n");
     }
 
     /** The report as a markdown section. */
@@ -375,17 +351,13 @@ public final class EvalCommand implements Callable<Integer> {
                                 (th, types) ->
                                         types.forEach(
                                                 (type, m) ->
-                                                        sb.append("| ")
-                                                                .append(th)
-                                                                .append(" | ")
-                                                                .append(type)
-                                                                .append(" | ")
-                                                                .append(m.get("precision"))
-                                                                .append(" | ")
-                                                                .append(m.get("recall"))
-                                                                .append(" | ")
-                                                                .append(m.get("f1"))
-                                                                .append(" |\n")));
+                                                        row(
+                                                                sb,
+                                                                th,
+                                                                type,
+                                                                m.get("precision"),
+                                                                m.get("recall"),
+                                                                m.get("f1"))));
             }
         } else {
             sb.append("| metric | value |\n|---|---|\n");
@@ -394,7 +366,7 @@ public final class EvalCommand implements Callable<Integer> {
                         "accuracy", "macro_f1", "rouge1", "rouge2", "rouge_l", "unmapped"
                     }) {
                 if (r.containsKey(k)) {
-                    sb.append("| ").append(k).append(" | ").append(r.get(k)).append(" |\n");
+                    row(sb, k, r.get(k));
                 }
             }
         }

@@ -18,7 +18,6 @@ import com.fasterxml.jackson.dataformat.csv.CsvMapper;
 import com.fasterxml.jackson.dataformat.csv.CsvSchema;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -535,18 +534,7 @@ public final class Evaluator implements AutoCloseable {
     }
 
     private static Map<String, String> bitextMapping() throws IOException {
-        try (InputStream in = Evaluator.class.getResourceAsStream("/eval/bitext-intents.json")) {
-            JsonNode n = Json.MAPPER.readTree(in);
-            Map<String, String> m = new TreeMap<>();
-            n.fields()
-                    .forEachRemaining(
-                            e -> {
-                                if (!e.getKey().startsWith("_")) {
-                                    m.put(e.getKey(), e.getValue().asText());
-                                }
-                            });
-            return m;
-        }
+        return ModelTrainer.textMap(ModelTrainer.resource("/eval/bitext-intents.json"));
     }
 
     private static List<JsonNode> iterable(JsonNode array) {

@@ -664,7 +664,8 @@ public final class ModelTrainer {
         }
     }
 
-    private static JsonNode resource(String name) throws IOException {
+    /** A JSON resource of the classpath; {@link IOException} when it is missing. */
+    static JsonNode resource(String name) throws IOException {
         try (InputStream in = ModelTrainer.class.getResourceAsStream(name)) {
             if (in == null) {
                 throw new IOException("resource " + name + " not found");
@@ -673,7 +674,8 @@ public final class ModelTrainer {
         }
     }
 
-    private static Map<String, String> textMap(JsonNode n) {
+    /** The string fields of a JSON object, keys starting with {@code _} (comments) left out. */
+    static Map<String, String> textMap(JsonNode n) {
         Map<String, String> m = new TreeMap<>();
         n.fields()
                 .forEachRemaining(
