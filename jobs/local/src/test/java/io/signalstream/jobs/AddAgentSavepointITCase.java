@@ -14,7 +14,6 @@ import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.runtime.testutils.CommonTestUtils;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
@@ -75,17 +74,11 @@ class AddAgentSavepointITCase extends KafkaJobTestBase {
             Configuration v1 = conf(llm.baseUrl());
             String input = v1.get(JobOptions.TOPIC_INPUT);
             JobClient job1 =
-                    ConversationIntelligenceJob.kafka(v1, new Properties())
-                            .executeAsync(
-                                    StreamExecutionEnvironment.getExecutionEnvironment(v1),
-                                    "add-agent-v1");
-            ConversationReplayer.produce(
-                    broker.bootstrapServers(),
-                    new Properties(),
-                    input,
-                    events.subList(0, half),
-                    0,
-                    n -> {});
+                    submit(
+                            ConversationIntelligenceJob.kafka(v1, new Properties()),
+                            v1,
+                            "add-agent-v1");
+            produce(input, events.subList(0, half));
             KafkaOutputs.readCommitted(
                     broker.bootstrapServers(),
                     List.of("support.ai.aggregated"),
@@ -118,18 +111,12 @@ class AddAgentSavepointITCase extends KafkaJobTestBase {
                     KafkaTopics.layout(v2, 3, (short) 1));
             v2.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
             JobClient job2 =
-                    ConversationIntelligenceJob.kafka(v2, new Properties())
-                            .executeAsync(
-                                    StreamExecutionEnvironment.getExecutionEnvironment(v2),
-                                    "add-agent-v2");
+                    submit(
+                            ConversationIntelligenceJob.kafka(v2, new Properties()),
+                            v2,
+                            "add-agent-v2");
             try {
-                ConversationReplayer.produce(
-                        broker.bootstrapServers(),
-                        new Properties(),
-                        input,
-                        events.subList(half, events.size()),
-                        0,
-                        n -> {});
+                produce(input, events.subList(half, events.size()));
                 Map<String, List<JsonNode>> out =
                         KafkaOutputs.readCommitted(
                                 broker.bootstrapServers(),

@@ -6,9 +6,7 @@ import io.signalstream.events.ChatMessage;
 import io.signalstream.local.ConversationReplayer;
 
 import org.apache.flink.api.common.functions.MapFunction;
-import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -61,11 +59,7 @@ class AlertsITCase extends KafkaJobTestBase {
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     void everyAlertOnceAndOnAnAggregatedVersionThatExists() throws Exception {
         RealData data = new RealData();
-        Configuration conf = jobConf("alerts-itcase");
-        conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofMillis(400));
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 10);
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(200));
+        Configuration conf = restartingJobConf("alerts-itcase", 10);
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         JobClient job =
@@ -78,13 +72,7 @@ class AlertsITCase extends KafkaJobTestBase {
                         .executeAsync(env, "alerts-itcase");
         try {
             var events = ConversationReplayer.toEvents(data.lines);
-            ConversationReplayer.produce(
-                    broker.bootstrapServers(),
-                    new Properties(),
-                    conf.get(JobOptions.TOPIC_INPUT),
-                    events.subList(0, events.size() / 2),
-                    0,
-                    n -> {});
+            produce(conf.get(JobOptions.TOPIC_INPUT), events.subList(0, events.size() / 2));
             Thread.sleep(1000);
             ConversationReplayer.produce(
                     broker.bootstrapServers(),

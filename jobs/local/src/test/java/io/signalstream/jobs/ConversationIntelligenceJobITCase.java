@@ -135,13 +135,7 @@ class ConversationIntelligenceJobITCase extends KafkaJobTestBase {
                 ConversationIntelligenceJob.kafka(conf, new Properties())
                         .executeAsync(env, "itcase");
         try {
-            ConversationReplayer.produce(
-                    broker.bootstrapServers(),
-                    new Properties(),
-                    conf.get(JobOptions.TOPIC_INPUT),
-                    events,
-                    0,
-                    n -> {});
+            produce(conf.get(JobOptions.TOPIC_INPUT), events);
             Map<String, String> badByOffset = produceRaw(conf.get(JobOptions.TOPIC_INPUT), bad);
 
             int customers = customerMessages;

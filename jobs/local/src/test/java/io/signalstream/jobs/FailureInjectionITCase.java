@@ -12,7 +12,6 @@ import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.state.FunctionInitializationContext;
 import org.apache.flink.runtime.state.FunctionSnapshotContext;
@@ -125,12 +124,8 @@ class FailureInjectionITCase extends KafkaJobTestBase {
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     void exactlyOnceAcrossInjectedFailures() throws Exception {
         RealData data = new RealData();
-        Configuration conf = jobConf("failure-itcase");
-        conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofMillis(400));
+        Configuration conf = restartingJobConf("failure-itcase", 20);
         conf.set(CheckpointingOptions.MIN_PAUSE_BETWEEN_CHECKPOINTS, Duration.ofMillis(100));
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 20);
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(200));
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         JobClient job =
@@ -145,13 +140,7 @@ class FailureInjectionITCase extends KafkaJobTestBase {
         try {
             // Produce in two halves so failures land while input is still arriving.
             var events = ConversationReplayer.toEvents(data.lines);
-            ConversationReplayer.produce(
-                    broker.bootstrapServers(),
-                    new Properties(),
-                    conf.get(JobOptions.TOPIC_INPUT),
-                    events.subList(0, events.size() / 2),
-                    0,
-                    n -> {});
+            produce(conf.get(JobOptions.TOPIC_INPUT), events.subList(0, events.size() / 2));
             Thread.sleep(1500);
             ConversationReplayer.produce(
                     broker.bootstrapServers(),

@@ -10,6 +10,7 @@ import io.signalstream.jobs.kafka.KafkaTopics;
 import io.signalstream.local.ConversationReplayer;
 import io.signalstream.local.EmbeddedKafkaBroker;
 import io.signalstream.local.LocalFlinkConfig;
+import io.signalstream.ops.PrometheusMiniCluster;
 import io.signalstream.serde.Json;
 
 import org.apache.flink.api.common.JobStatus;
@@ -18,7 +19,6 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.testutils.CommonTestUtils;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
@@ -34,8 +34,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -54,7 +52,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -72,7 +69,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class FeedbackITCase {
 
-    static final int PROM_PORT = freePort();
+    static final int PROM_PORT = PrometheusMiniCluster.freePort();
     static final byte[] SECRET =
             "feedback-itcase-secret-of-32-bytes-or-more".getBytes(StandardCharsets.UTF_8);
     static final Duration TTL = Duration.ofSeconds(45);
@@ -84,36 +81,9 @@ class FeedbackITCase {
 
     @RegisterExtension
     static final MiniClusterExtension MINI_CLUSTER =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
-                            .setConfiguration(reporterConf())
-                            .build());
+            PrometheusMiniCluster.withReporterOn(PROM_PORT);
 
     @TempDir static Path tmp;
-
-    static Configuration reporterConf() {
-        Configuration c = new Configuration();
-        LocalFlinkConfig.bundledConfig()
-                .toMap()
-                .forEach(
-                        (k, v) -> {
-                            if (k.startsWith("metrics.reporter.prom.")) {
-                                c.setString(k, v);
-                            }
-                        });
-        c.setString("metrics.reporter.prom.port", String.valueOf(PROM_PORT));
-        return c;
-    }
-
-    static int freePort() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 
     /** Throws once, at a chosen message, so the job restarts from its last checkpoint. */
     static final class FailOnce implements MapFunction<ChatMessage, ChatMessage> {
@@ -241,7 +211,7 @@ class FeedbackITCase {
                     Conversation c = usable.get(i);
                     judged.add(c.tenant() + ":" + c.id() + "#" + c.firstCustomerVersion() + "/pii");
                 }
-                read(
+                KafkaOutputs.readCommitted(
                         bootstrap,
                         List.of("support.ai.pii"),
                         got ->
@@ -271,7 +241,7 @@ class FeedbackITCase {
 
                 // Once those 20 signals are committed, a correction posted to the API (while the
                 // results are fresh: they are kept for the TTL only).
-                read(
+                KafkaOutputs.readCommitted(
                         bootstrap,
                         List.of("support.learning-signals"),
                         got -> got.get("support.learning-signals").size() >= 20,
@@ -307,7 +277,7 @@ class FeedbackITCase {
                         .isEqualTo("api-1");
                 long[] metricAt = {-1};
                 Map<String, List<JsonNode>> apiOut =
-                        read(
+                        KafkaOutputs.readCommitted(
                                 bootstrap,
                                 List.of("support.learning-signals", "support.dlq"),
                                 got -> {
@@ -356,7 +326,7 @@ class FeedbackITCase {
                                 "support.ai.sentiment",
                                 "support.ai.pii");
                 Map<String, List<JsonNode>> out =
-                        read(
+                        KafkaOutputs.readCommitted(
                                 bootstrap,
                                 topics,
                                 got ->
@@ -516,26 +486,6 @@ class FeedbackITCase {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
-    }
-
-    static Map<String, List<JsonNode>> read(
-            String bootstrap,
-            List<String> topics,
-            Predicate<Map<String, List<JsonNode>>> done,
-            Duration timeout)
-            throws Exception {
-        return read(bootstrap, topics, done, timeout, Duration.ofSeconds(3));
-    }
-
-    /** {@link KafkaOutputs#readCommitted}, reading on for {@code settle} once done. */
-    static Map<String, List<JsonNode>> read(
-            String bootstrap,
-            List<String> topics,
-            Predicate<Map<String, List<JsonNode>>> done,
-            Duration timeout,
-            Duration settle)
-            throws Exception {
-        return KafkaOutputs.readCommitted(bootstrap, topics, done, timeout, settle);
     }
 
     private static final Pattern FEEDBACK_TOTAL =

@@ -2,12 +2,14 @@ package io.signalstream.jobs;
 
 import io.signalstream.config.JobOptions;
 import io.signalstream.jobs.kafka.KafkaTopics;
+import io.signalstream.local.ConversationReplayer;
 import io.signalstream.local.EmbeddedKafkaBroker;
 import io.signalstream.local.LocalFlinkConfig;
 
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.testutils.CommonTestUtils;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
@@ -22,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
@@ -70,6 +73,27 @@ abstract class KafkaJobTestBase {
                 new Properties(),
                 KafkaTopics.layout(conf, 3, (short) 1));
         return conf;
+    }
+
+    /**
+     * {@link #jobConf} for failure tests: 400 ms checkpoints and a fixed-delay restart strategy
+     * (200 ms between {@code attempts} restarts).
+     */
+    static Configuration restartingJobConf(String groupId, int attempts) {
+        Configuration conf = jobConf(groupId);
+        conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofMillis(400));
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, attempts);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(200));
+        return conf;
+    }
+
+    /**
+     * Writes keyed message events to {@code topic} of the test broker, as fast as it takes them.
+     */
+    static void produce(String topic, List<Map.Entry<String, byte[]>> events) throws Exception {
+        ConversationReplayer.produce(
+                broker.bootstrapServers(), new Properties(), topic, events, 0, n -> {});
     }
 
     /** Submits the job on the MiniCluster. */

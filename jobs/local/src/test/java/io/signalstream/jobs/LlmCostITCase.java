@@ -75,13 +75,7 @@ class LlmCostITCase extends KafkaJobTestBase {
                     ConversationIntelligenceJob.kafka(conf, new Properties())
                             .executeAsync(env, "llm-cost-itcase");
             try {
-                ConversationReplayer.produce(
-                        broker.bootstrapServers(),
-                        new Properties(),
-                        conf.get(JobOptions.TOPIC_INPUT),
-                        ConversationReplayer.toEvents(lines),
-                        0,
-                        n -> {});
+                produce(conf.get(JobOptions.TOPIC_INPUT), ConversationReplayer.toEvents(lines));
                 List<String> topics = new ArrayList<>(List.of("support.ai.aggregated"));
                 AgentOptions.BUILT_IN_AGENTS.forEach(a -> topics.add("support.ai." + a));
                 Map<String, List<JsonNode>> out =

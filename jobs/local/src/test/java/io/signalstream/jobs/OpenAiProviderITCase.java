@@ -87,13 +87,7 @@ class OpenAiProviderITCase extends KafkaJobTestBase {
                     ConversationIntelligenceJob.kafka(conf, new Properties())
                             .executeAsync(env, "openai-itcase");
             try {
-                ConversationReplayer.produce(
-                        broker.bootstrapServers(),
-                        new Properties(),
-                        conf.get(JobOptions.TOPIC_INPUT),
-                        events,
-                        0,
-                        n -> {});
+                produce(conf.get(JobOptions.TOPIC_INPUT), events);
                 Map<String, List<JsonNode>> out =
                         KafkaOutputs.readCommitted(
                                 broker.bootstrapServers(),

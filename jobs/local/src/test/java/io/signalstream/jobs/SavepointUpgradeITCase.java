@@ -59,17 +59,8 @@ class SavepointUpgradeITCase extends KafkaJobTestBase {
 
         // Version 1: the first half, then stop with a savepoint.
         JobClient job1 =
-                ConversationIntelligenceJob.kafka(v1, new Properties())
-                        .executeAsync(
-                                StreamExecutionEnvironment.getExecutionEnvironment(v1),
-                                "upgrade-v1");
-        ConversationReplayer.produce(
-                broker.bootstrapServers(),
-                new Properties(),
-                input,
-                events.subList(0, half),
-                0,
-                n -> {});
+                submit(ConversationIntelligenceJob.kafka(v1, new Properties()), v1, "upgrade-v1");
+        produce(input, events.subList(0, half));
         KafkaOutputs.readCommitted(
                 broker.bootstrapServers(),
                 topics,
@@ -98,8 +89,7 @@ class SavepointUpgradeITCase extends KafkaJobTestBase {
             List<Map.Entry<String, byte[]>> rest =
                     new ArrayList<>(events.subList(half, events.size()));
             rest.add(events.get(half - 1)); // re-delivery of a message version 1 counted
-            ConversationReplayer.produce(
-                    broker.bootstrapServers(), new Properties(), input, rest, 0, n -> {});
+            produce(input, rest);
             Map<String, List<JsonNode>> out =
                     KafkaOutputs.readCommitted(
                             broker.bootstrapServers(),

@@ -14,7 +14,6 @@ import io.signalstream.serde.Json;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
@@ -38,8 +37,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.io.StringWriter;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -66,43 +63,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class PrometheusMetricsITCase {
 
-    static final int PROM_PORT = freePort();
+    static final int PROM_PORT = PrometheusMiniCluster.freePort();
     static final String OP = "flink_taskmanager_job_task_operator_";
     static final String AGENT = OP + "agent_provider_";
 
     @RegisterExtension
     static final MiniClusterExtension MINI_CLUSTER =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
-                            .setConfiguration(reporterConf())
-                            .build());
+            PrometheusMiniCluster.withReporterOn(PROM_PORT);
 
     @TempDir static Path tmp;
-
-    /** The reporter settings of the bundled config.yaml, on a free port. */
-    static Configuration reporterConf() {
-        Configuration c = new Configuration();
-        LocalFlinkConfig.bundledConfig()
-                .toMap()
-                .forEach(
-                        (k, v) -> {
-                            if (k.startsWith("metrics.reporter.prom.")) {
-                                c.setString(k, v);
-                            }
-                        });
-        c.setString("metrics.reporter.prom.port", String.valueOf(PROM_PORT));
-        return c;
-    }
-
-    static int freePort() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 
     /** The Kafka sinks, by the name the job gives them. */
     static final List<String> SINKS =
@@ -162,7 +131,9 @@ class PrometheusMetricsITCase {
     @Test
     @Timeout(value = 6, unit = TimeUnit.MINUTES)
     void metricsReachPrometheus() throws Exception {
-        assertThat(reporterConf().getString("metrics.reporter.prom.factory.class", ""))
+        assertThat(
+                        PrometheusMiniCluster.reporterConf(PROM_PORT)
+                                .getString("metrics.reporter.prom.factory.class", ""))
                 .endsWith("PrometheusReporterFactory");
         // Input: the first 80 conversations of the real file.
         List<String> all = ConversationReplayer.readLines(null);

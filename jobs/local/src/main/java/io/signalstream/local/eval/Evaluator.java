@@ -523,7 +523,8 @@ public final class Evaluator implements AutoCloseable {
                 new SourceRef("eval", 0, 0));
     }
 
-    private static List<Map<String, String>> readCsv(Path file) throws IOException {
+    /** The rows of a CSV file with a header line, as column → value maps. */
+    static List<Map<String, String>> readCsv(Path file) throws IOException {
         CsvMapper csv = new CsvMapper();
         try (MappingIterator<Map<String, String>> it =
                 csv.readerFor(Map.class)

@@ -8,11 +8,8 @@ import io.signalstream.agents.local.VaderSentimentAnalyzer;
 import io.signalstream.serde.Json;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.csv.CsvMapper;
-import com.fasterxml.jackson.dataformat.csv.CsvSchema;
 import de.bwaldvogel.liblinear.Feature;
 import de.bwaldvogel.liblinear.FeatureNode;
 import de.bwaldvogel.liblinear.Linear;
@@ -781,17 +778,12 @@ public final class ModelTrainer {
         return out;
     }
 
+    /** {@link Evaluator#readCsv}, refusing data the project may not train on. */
     static List<Map<String, String>> readCsv(Path file) throws IOException {
         try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             TrainingSplits.requireTrainable(file, r.readLine());
         }
-        CsvMapper csv = new CsvMapper();
-        try (MappingIterator<Map<String, String>> it =
-                csv.readerFor(Map.class)
-                        .with(CsvSchema.emptySchema().withHeader())
-                        .readValues(file.toFile())) {
-            return it.readAll();
-        }
+        return Evaluator.readCsv(file);
     }
 
     /** A JSON resource of the classpath; {@link IOException} when it is missing. */
