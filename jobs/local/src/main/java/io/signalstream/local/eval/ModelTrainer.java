@@ -88,26 +88,19 @@ public final class ModelTrainer {
      * @param biasOffsets added to the final biases, per label (in units of the decision value)
      * @param cGrid candidate regularisation strengths of the sentiment model (chosen on the
      *     calibration part when several)
-     * @param nbAlpha NB-weighted logistic regression (NBSVM, Wang &amp; Manning 2012) for the
-     *     sentiment model when &gt; 0: binary features scaled per class by their naive-Bayes
-     *     log-count ratio with this smoothing before a one-vs-rest fit; 0 for plain LR
-     * @param nbBeta interpolation of the NB scaling: {@code r' = 1 + β (r − 1)} (1: full NBSVM)
      */
     record Options(
             double neutralBand,
             int selfTrainRounds,
             double selfTrainConfidence,
             Map<String, Double> biasOffsets,
-            double[] cGrid,
-            double nbAlpha,
-            double nbBeta) {
+            double[] cGrid) {
 
         /**
          * What {@code eval train} uses: C 0.03 and one round of self-training at confidence 0.9,
          * chosen on the DEV half of the airline tweets (see the README).
          */
-        static final Options DEFAULT =
-                new Options(0.5, 1, 0.9, Map.of(), new double[] {0.03}, 0, 1);
+        static final Options DEFAULT = new Options(0.5, 1, 0.9, Map.of(), new double[] {0.03});
     }
 
     private Options options = Options.DEFAULT;
@@ -324,16 +317,13 @@ public final class ModelTrainer {
         }
         List<String> labels = new ArrayList<>(new TreeSet<>(trainY));
         Linear.disableDebugOutput();
-        double nb = unlabeledTarget != null ? options.nbAlpha() : 0;
-        double nbBeta = options.nbBeta();
 
         double bestScore = -1;
         LinearTextClassifier best = null;
         double bestC = 0;
         Map<String, Object> grid = new LinkedHashMap<>();
         for (double c : unlabeledTarget != null ? options.cGrid() : C_GRID) {
-            LinearTextClassifier m =
-                    fitClassifier(trainX, trainY, labels, index, vocab, c, nb, nbBeta);
+            LinearTextClassifier m = fitClassifier(trainX, trainY, labels, index, vocab, c);
             double score = score(m, calX, calY, macroF1);
             grid.put(String.valueOf(c), Scores.round(score));
             if (score > bestScore) {
@@ -370,7 +360,7 @@ public final class ModelTrainer {
                         pseudoRows++;
                     }
                 }
-                best = fitClassifier(xs, ys, labels, index, vocab, bestC, nb, nbBeta);
+                best = fitClassifier(xs, ys, labels, index, vocab, bestC);
             }
             for (int i = 0; i < calX.size(); i++) {
                 calZ[i] = best.scores(calX.get(i));
@@ -450,127 +440,16 @@ public final class ModelTrainer {
         return r;
     }
 
-    /**
-     * Fits one model: plain class-balanced one-vs-rest L2 LR, or with {@code nbAlpha > 0}
-     * NB-weighted LR (NBSVM, Wang &amp; Manning 2012): per class c (one-vs-rest) each binary
-     * feature j is scaled by {@code r_cj = log((α + p_cj) / ‖α + p_c‖₁) − log((α + q_cj) / ‖α +
-     * q_c‖₁)} (p: counts in class c, q: in the rest) before the binary fit; the exported weight is
-     * {@code w_cj · r_cj}, so the model stays linear in the unscaled features. Features with other
-     * values than 1 (the VADER scores) keep r = 1.
-     */
+    /** Fits one class-balanced one-vs-rest L2 logistic regression with regularisation {@code c}. */
     private static LinearTextClassifier fitClassifier(
             List<Map<String, Double>> xs,
             List<String> ys,
             List<String> labels,
             Map<String, Integer> index,
             List<String> vocab,
-            double c,
-            double nbAlpha,
-            double nbBeta) {
-        if (nbAlpha <= 0) {
-            return toClassifier(
-                    fit(problem(xs, ys, labels, index), ys, labels, c), labels, vocab, 1.0, null);
-        }
-        int n = vocab.size() + 1;
-        int k = labels.size();
-        // Counts per class and feature; features that are not binary are not scaled.
-        double[][] counts = new double[k][n];
-        boolean[] binary = new boolean[n];
-        java.util.Arrays.fill(binary, true);
-        for (int i = 0; i < xs.size(); i++) {
-            int y = labels.indexOf(ys.get(i));
-            for (Map.Entry<String, Double> e : xs.get(i).entrySet()) {
-                Integer j = index.get(e.getKey());
-                if (j != null && e.getValue() != 0) {
-                    counts[y][j - 1] += 1;
-                    if (e.getValue() != 1.0) {
-                        binary[j - 1] = false;
-                    }
-                }
-            }
-        }
-        Map<String, float[]> weights = new HashMap<>();
-        double[] bias = new double[k];
-        float[][] wk = new float[k][];
-        for (int cl = 0; cl < k; cl++) {
-            double[] p = new double[n];
-            double[] q = new double[n];
-            double sp = 0;
-            double sq = 0;
-            for (int j = 0; j < n - 1; j++) {
-                double rest = 0;
-                for (int o = 0; o < k; o++) {
-                    rest += o == cl ? 0 : counts[o][j];
-                }
-                p[j] = nbAlpha + counts[cl][j];
-                q[j] = nbAlpha + rest;
-                sp += p[j];
-                sq += q[j];
-            }
-            double[] r = new double[n];
-            for (int j = 0; j < n - 1; j++) {
-                r[j] =
-                        binary[j]
-                                ? 1 + nbBeta * (Math.log(p[j] / sp) - Math.log(q[j] / sq) - 1)
-                                : 1.0;
-            }
-            r[n - 1] = 1.0;
-            // Binary problem: 1 = this class, 0 = the rest; features scaled by r.
-            Problem prob = new Problem();
-            prob.l = xs.size();
-            prob.n = n;
-            prob.bias = 1;
-            prob.x = new Feature[xs.size()][];
-            prob.y = new double[xs.size()];
-            long pos = 0;
-            for (int i = 0; i < xs.size(); i++) {
-                TreeMap<Integer, Double> row = new TreeMap<>();
-                xs.get(i)
-                        .forEach(
-                                (f, v) -> {
-                                    Integer j = index.get(f);
-                                    if (j != null && v != 0) {
-                                        row.put(j, v);
-                                    }
-                                });
-                Feature[] fs = new Feature[row.size() + 1];
-                int m = 0;
-                for (Map.Entry<Integer, Double> e : row.entrySet()) {
-                    fs[m++] = new FeatureNode(e.getKey(), e.getValue() * r[e.getKey() - 1]);
-                }
-                fs[m] = new FeatureNode(n, 1.0);
-                prob.x[i] = fs;
-                boolean isPos = labels.get(cl).equals(ys.get(i));
-                prob.y[i] = isPos ? 1 : 0;
-                pos += isPos ? 1 : 0;
-            }
-            // Class-balanced as in liblinear's one-vs-rest: the class's rows weigh
-            // N / (K · n_c), the rest 1.
-            Parameter param = new Parameter(SolverType.L2R_LR, c, 0.001);
-            param.setWeights(
-                    new double[] {(double) xs.size() / (k * Math.max(1, pos)), 1.0},
-                    new int[] {1, 0});
-            Model model = Linear.train(prob, param);
-            double sign = model.getLabels()[0] == 1 ? 1 : -1;
-            double[] w = model.getFeatureWeights();
-            wk[cl] = new float[n];
-            for (int j = 0; j < n; j++) {
-                wk[cl][j] = (float) (sign * w[j] * r[j]);
-            }
-            bias[cl] = wk[cl][n - 1];
-        }
-        for (int j = 0; j < n - 1; j++) {
-            float[] v = new float[k];
-            boolean any = false;
-            for (int cl = 0; cl < k; cl++) {
-                v[cl] = wk[cl][j];
-                any |= Math.abs(v[cl]) >= 1e-4;
-            }
-            if (any) {
-                weights.put(vocab.get(j), v);
-            }
-        }
-        return new LinearTextClassifier(labels, 1.0, bias, weights, null);
+            double c) {
+        return toClassifier(
+                fit(problem(xs, ys, labels, index), ys, labels, c), labels, vocab, 1.0, null);
     }
 
     private static Problem problem(

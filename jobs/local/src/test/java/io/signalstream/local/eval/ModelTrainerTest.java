@@ -233,44 +233,6 @@ class ModelTrainerTest {
         assertThat(b.toJson().get("bias")).isEqualTo(a.toJson().get("bias"));
     }
 
-    @Test
-    void nbWeightedOptionTrainsALinearModelOverTheSameFeatures() throws Exception {
-        Path dir = tinyData("nb");
-        Files.createDirectories(dir.resolve("conversations"));
-        StringBuilder conv = new StringBuilder();
-        for (String m : new String[] {"awful and broken", "awesome thanks", "the bus leaves"}) {
-            conv.append(Json.MAPPER.writeValueAsString(Map.of("sender", "customer", "message", m)))
-                    .append('\n');
-        }
-        Files.writeString(dir.resolve(ModelTrainer.CONVERSATIONS), conv);
-        ModelTrainer.Options nb =
-                new ModelTrainer.Options(0.5, 0, 0.9, Map.of(), new double[] {0.1}, 1.0, 1.0);
-        ModelTrainer.TrainingSets sets = new ModelTrainer(dir, null).load();
-        new ModelTrainer(dir, null).withOptions(nb).trainSentiment(sets, tmp.resolve("nb1"));
-        new ModelTrainer(dir, null)
-                .withOptions(
-                        new ModelTrainer.Options(0.5, 0, 0.9, Map.of(), new double[] {0.1}, 0, 1.0))
-                .trainSentiment(sets, tmp.resolve("lr"));
-        LinearTextClassifier a = read(tmp.resolve("nb1").resolve("sentiment-v1.json.gz"));
-        LinearTextClassifier lr = read(tmp.resolve("lr").resolve("sentiment-v1.json.gz"));
-        // Same labels and features, other weights (the NB ratios are folded into them).
-        assertThat(a.labels()).containsExactly("negative", "neutral", "positive");
-        assertThat(a.toJson().get("weights")).isNotEqualTo(lr.toJson().get("weights"));
-        assertThat(a.predict(feats("wonderful day number 7")).label()).isEqualTo("positive");
-        assertThat(a.predict(feats("worst day number 7")).label()).isEqualTo("negative");
-        assertThat(a.predict(feats("the bus leaves at 7")).label()).isEqualTo("neutral");
-        // Deterministic.
-        new ModelTrainer(dir, null).withOptions(nb).trainSentiment(sets, tmp.resolve("nb2"));
-        LinearTextClassifier b = read(tmp.resolve("nb2").resolve("sentiment-v1.json.gz"));
-        assertThat(b.toJson().get("weights")).isEqualTo(a.toJson().get("weights"));
-    }
-
-    private static Map<String, Double> feats(String text) {
-        return io.signalstream.agents.local.LearnedModels.sentimentFeatures(
-                text,
-                io.signalstream.agents.local.VaderSentimentAnalyzer.forSupportChat().analyze(text));
-    }
-
     @SuppressWarnings("unchecked")
     @Test
     void trainsAndWritesLoadableModels() throws Exception {
