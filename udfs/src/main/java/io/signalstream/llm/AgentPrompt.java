@@ -7,6 +7,7 @@ import io.signalstream.agents.AgentTrigger;
 import io.signalstream.agents.CallContext;
 import io.signalstream.agents.local.PiiDetector;
 import io.signalstream.agents.local.PiiEntity;
+import io.signalstream.agents.local.PiiNameFinder;
 import io.signalstream.events.ConversationSnapshot;
 import io.signalstream.events.TranscriptEntry;
 import io.signalstream.serde.Json;
@@ -14,6 +15,8 @@ import io.signalstream.serde.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
@@ -26,6 +29,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -43,7 +48,9 @@ import java.util.regex.Pattern;
  * {@code {{transcript}}} (the agent's context: one {@code sender: text} line per message) and
  * {@code {{previous_summary}}} (rolling-summary context: the previous answer's summary, or {@code
  * (none)}). With redaction on, every PII span the local recognizers find in the rendered user
- * prompt is replaced by a typed placeholder ({@code <EMAIL_ADDRESS_1>}) before the prompt is used.
+ * prompt is replaced by a typed placeholder ({@code <EMAIL_ADDRESS_1>}, {@code <PERSON_1>}) before
+ * the prompt is used: the validated recognizers' spans ({@link PiiDetector}) and the person names
+ * the learned name finder reports in the messages ({@link #personNames}), wherever they occur.
  *
  * <p>{@link #combined} builds one request for several agents: their {@code ### system} sections
  * become numbered tasks under one preamble, their contexts one transcript (the longest of them: all
@@ -53,10 +60,24 @@ import java.util.regex.Pattern;
 public final class AgentPrompt {
 
     private static final Map<String, AgentPrompt> LOADED = new ConcurrentHashMap<>();
-    // Validated recognizers only: the learned name finder (about 5 µs of CPU per token) on a
-    // 20-message window would cost milliseconds per request, and its false positives would hide
-    // words from the model; names are left to the model's own pii answer.
+    // The validated recognizers over the whole rendered prompt; person names per message (below).
     private static final PiiDetector PII = new PiiDetector("US", false);
+
+    /** Entity type of the learned recognizer that prompts are redacted of. */
+    static final String PERSON = "PERSON";
+
+    /** Messages whose person names are kept per JVM ({@link #NAMES}). */
+    static final int NAME_CACHE_MESSAGES = 10_000;
+
+    /**
+     * Person names per message text (name → calibrated confidence). A conversation's window slides
+     * by one message per request, so each message goes through the learned name finder (about 5 µs
+     * of CPU per token) once per JVM, not once per request it appears in. Bounded ({@value
+     * #NAME_CACHE_MESSAGES} messages: a few MB).
+     */
+    private static final Cache<String, Map<String, Double>> NAMES =
+            Caffeine.newBuilder().maximumSize(NAME_CACHE_MESSAGES).build();
+
     private static final Pattern LABEL = Pattern.compile("\\.(v\\d+[a-z0-9]*)\\.[a-z]+$");
 
     /** Preamble of a combined request. */
@@ -352,7 +373,7 @@ public final class AgentPrompt {
                         .replace("{{last_message}}", snapshot.lastMessage().message().strip())
                         .replace("{{transcript}}", transcript.toString().strip())
                         .replace("{{previous_summary}}", prior == null ? "(none)" : prior.text());
-        return redacted(singleSystem, text, redact);
+        return redacted(singleSystem, text, redact, snapshot);
     }
 
     /** Renders the agent alone with no previous answers. */
@@ -383,7 +404,7 @@ public final class AgentPrompt {
         }
         text.append("Chat (last line: the latest message):\n");
         appendTurns(text, longest);
-        return redacted(system, text.toString().strip(), redact);
+        return redacted(system, text.toString().strip(), redact, s);
     }
 
     private static void appendTurns(StringBuilder b, List<TranscriptEntry> turns) {
@@ -392,14 +413,90 @@ public final class AgentPrompt {
         }
     }
 
-    private static Rendered redacted(String system, String text, boolean redact) {
+    /**
+     * The prompt with PII replaced: the validated recognizers' spans in {@code text}, and every
+     * occurrence of a person name the name finder reports in any message of the snapshot's window
+     * (not only those this agent sees: a name found in one message is hidden in all).
+     */
+    private static Rendered redacted(
+            String system, String text, boolean redact, ConversationSnapshot s) {
         int redactions = 0;
         if (redact) {
-            List<PiiEntity> found = PII.detect(text);
+            List<PiiEntity> found = new ArrayList<>(PII.detect(text));
+            Map<String, Double> names = new HashMap<>();
+            for (TranscriptEntry m : s.recentMessages()) {
+                personNames(m.message()).forEach((k, v) -> names.merge(k, v, Math::max));
+            }
+            personNames(s.lastMessage().message()).forEach((k, v) -> names.merge(k, v, Math::max));
+            addPersonNames(text, names, found);
             redactions = found.size();
             text = PII.redact(text, found);
         }
         return new Rendered(system, text, redactions);
+    }
+
+    /**
+     * The {@value #PERSON} names the learned name finder ({@link PiiNameFinder#shared()}, with its
+     * calibrated per-type floor) reports in one message, each with its confidence; a name of
+     * several words also gives each capitalised word of three letters or more ("Lilian Surubaru" →
+     * "Lilian", "Surubaru"), so a first name alone elsewhere in the prompt is replaced too. Cached
+     * per message text. Only person names: places ({@code GPE}, precision 0.88 held out) carry
+     * meaning for the answer ("my flight to Italy") and are rarely personal on their own.
+     *
+     * @param message a message's text
+     * @return name → confidence in [0, 1], empty when there is none
+     */
+    static Map<String, Double> personNames(String message) {
+        return NAMES.get(
+                message,
+                m -> {
+                    Map<String, Double> out = new HashMap<>();
+                    for (PiiEntity e : PiiNameFinder.shared().find(m)) {
+                        if (!PERSON.equals(e.type())) {
+                            continue;
+                        }
+                        out.merge(e.text(), e.score(), Math::max);
+                        String[] words = e.text().split("\\s+");
+                        for (int i = 0; words.length > 1 && i < words.length; i++) {
+                            String w = words[i];
+                            if (w.length() >= 3 && Character.isUpperCase(w.charAt(0))) {
+                                out.merge(w, e.score(), Math::max);
+                            }
+                        }
+                    }
+                    return out.isEmpty() ? Map.of() : Map.copyOf(out);
+                });
+    }
+
+    /**
+     * Adds a {@value #PERSON} finding for every whole-word occurrence in {@code text} of each of
+     * {@code names} (longest first), where it overlaps nothing in {@code found}. The names come
+     * from the messages one by one (a message may span several lines of the prompt, and a name the
+     * finder saw in one message is replaced wherever it occurs, e.g. "Hi Lilian" in a reply).
+     *
+     * @param text a rendered prompt
+     * @param names name → confidence ({@link #personNames})
+     * @param found the findings so far; receives the names
+     */
+    static void addPersonNames(String text, Map<String, Double> names, List<PiiEntity> found) {
+        List<String> byLength = new ArrayList<>(names.keySet());
+        byLength.sort(Comparator.comparingInt(String::length).reversed());
+        for (String name : byLength) {
+            int from = 0;
+            int at;
+            while ((at = text.indexOf(name, from)) >= 0) {
+                int end = at + name.length();
+                from = end;
+                if ((at > 0 && Character.isLetterOrDigit(text.charAt(at - 1)))
+                        || (end < text.length() && Character.isLetterOrDigit(text.charAt(end)))) {
+                    continue;
+                }
+                PiiEntity e = new PiiEntity(PERSON, at, end, names.get(name), name);
+                if (found.stream().noneMatch(e::overlaps)) {
+                    found.add(e);
+                }
+            }
+        }
     }
 
     /**

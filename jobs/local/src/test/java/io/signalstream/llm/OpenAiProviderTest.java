@@ -55,9 +55,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.assertj.core.api.Assertions.tuple;
 
 /**
  * Tests of {@link OpenAiProvider} against a real HTTP server on 127.0.0.1 ({@link
@@ -70,7 +72,11 @@ class OpenAiProviderTest {
     private static final AtomicInteger IDS = new AtomicInteger();
     private static final PiiDetector PII = new PiiDetector();
     private static final Set<String> SENT_PII_TYPES =
-            Set.of(PiiDetector.EMAIL_ADDRESS, PiiDetector.CREDIT_CARD, PiiDetector.PHONE_NUMBER);
+            Set.of(
+                    PiiDetector.EMAIL_ADDRESS,
+                    PiiDetector.CREDIT_CARD,
+                    PiiDetector.PHONE_NUMBER,
+                    "PERSON");
 
     /** Line 1 of ibm-twcc-dev.jsonl: a customer message holding a real e-mail address. */
     private static final String EMAIL = "zekidemir089@gmail.com";
@@ -414,10 +420,18 @@ class OpenAiProviderTest {
                 }
             }
             window = window.subList(Math.max(0, window.size() - 10), window.size());
-            // Every raw value of the window (the summary sends the whole window).
+            // Every raw value of the window (the summary sends the whole window). A name is
+            // looked for as a whole word: "Dan" may be part of another word of the prompt.
             Set<String> raw = new LinkedHashSet<>();
+            Set<Pattern> rawNames = new LinkedHashSet<>();
             for (JsonNode n : window) {
-                sensitive(n.get("message").asText()).forEach(e -> raw.add(e.text()));
+                for (PiiEntity e : sensitive(n.get("message").asText())) {
+                    if ("PERSON".equals(e.type())) {
+                        rawNames.add(Pattern.compile("\\b" + Pattern.quote(e.text()) + "\\b"));
+                    } else {
+                        raw.add(e.text());
+                    }
+                }
             }
             ConversationSnapshot s = snapshot(window);
 
@@ -436,6 +450,11 @@ class OpenAiProviderTest {
                             .doesNotContain(value);
                     assertThat(req.allMessageText()).doesNotContain(value);
                 }
+                for (Pattern nameWord : rawNames) {
+                    assertThat(nameWord.matcher(req.allMessageText()).find())
+                            .as("name %s in the %s request", nameWord, req.agent())
+                            .isFalse();
+                }
                 for (PiiEntity e : found) {
                     typesSeen.add(e.type());
                     // the user message: the system prompts mention placeholders themselves
@@ -448,7 +467,30 @@ class OpenAiProviderTest {
         assertThat(checkedMessages)
                 .as("messages with e-mail/card/phone in the file")
                 .isGreaterThanOrEqualTo(10);
-        assertThat(typesSeen).contains(PiiDetector.EMAIL_ADDRESS, PiiDetector.PHONE_NUMBER);
+        assertThat(typesSeen)
+                .contains(PiiDetector.EMAIL_ADDRESS, PiiDetector.PHONE_NUMBER, "PERSON");
+    }
+
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void personNamesAreReplacedButPlacesAreKept() throws Exception {
+        String name = newName();
+        OpenAiProvider provider = provider(name, conf(name, server.baseUrl()));
+        String text =
+                "Hello, this is Maria Gonzalez. My flight to Italy was cancelled and nobody"
+                        + " called me back.";
+        assertThat(PII.detect(text))
+                .extracting(PiiEntity::type, PiiEntity::text)
+                .contains(tuple("PERSON", "Maria Gonzalez"));
+
+        AgentResult sentiment =
+                await(provider.analyze("sentiment", snapshot("acme", "c-name", text)));
+
+        assertThat(sentiment.status()).isEqualTo(AgentStatus.OK);
+        assertThat(server.requests().get(0).body()).doesNotContain("Maria", "Gonzalez");
+        assertThat(server.requests().get(0).lastUserMessage())
+                .contains("<PERSON_1>")
+                .contains("flight to Italy was cancelled");
     }
 
     @Test
