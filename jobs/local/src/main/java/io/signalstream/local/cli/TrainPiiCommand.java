@@ -22,8 +22,8 @@ import java.util.concurrent.Callable;
         mixinStandardHelpOptions = true,
         description = {
             "Train the local PII name finder (PERSON, STREET_ADDRESS, GPE; Apache OpenNLP) on the"
-                    + " Presidio synthetic set: fit on 70% minus a calibration fifth, calibrate"
-                    + " confidence on that fifth, score on the held-out 30% (split by a hash of"
+                    + " Presidio synthetic set: fit on 70%% minus a calibration fifth, calibrate"
+                    + " confidence on that fifth, score on the held-out 30%% (split by a hash of"
                     + " each sentence, seed in PiiSplit).",
             "Writes pii-ner-en.bin and pii-ner-en.calibration.json to --out (the shipped ones live"
                     + " in udfs/src/main/resources/models/) and prints the held-out scores."

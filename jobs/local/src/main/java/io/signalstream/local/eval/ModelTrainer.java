@@ -56,9 +56,17 @@ import java.util.zip.GZIPOutputStream;
  * Options#DEFAULT}), softmax temperature fitted on the calibration part (minimum NLL). Sentiment
  * then self-trains once on the unlabeled customer messages of the shipped conversations (those it
  * labels at confidence ≥ 0.9 join the training rows; the temperature is refitted) and folds their
- * class prior (EM) into the biases. The evaluation-only sets are refused.
+ * class prior (EM) into the biases; its output temperature (the answer's confidence, not its label)
+ * is then fitted on the calibration rows of the VADER tweets only ({@link
+ * #OUTPUT_TEMPERATURE_SOURCE}). The evaluation-only sets are refused.
  */
 public final class ModelTrainer {
+
+    /**
+     * Source of the calibration rows the sentiment model's output temperature is fitted on: the
+     * VADER tweets, the only real short social-media text among the training sets.
+     */
+    static final String OUTPUT_TEMPERATURE_SOURCE = "vader";
 
     /** Candidate regularisation strengths. */
     static final double[] C_GRID = {0.1, 0.3, 1, 3};
@@ -294,6 +302,7 @@ public final class ModelTrainer {
         List<String> trainY = new ArrayList<>();
         List<Map<String, Double>> calX = new ArrayList<>();
         List<String> calY = new ArrayList<>();
+        List<String> calSource = new ArrayList<>();
         Map<String, Integer> perSource = new TreeMap<>();
         for (Example e : examples) {
             perSource.merge(e.source() + ":" + e.label(), 1, Integer::sum);
@@ -301,6 +310,7 @@ public final class ModelTrainer {
             if (TrainingSplits.calibration(e.text())) {
                 calX.add(x);
                 calY.add(e.label());
+                calSource.add(e.source());
             } else {
                 trainX.add(x);
                 trainY.add(e.label());
@@ -395,6 +405,32 @@ public final class ModelTrainer {
                 calibrated = calibrated.withBias(bias, header);
             }
         }
+        double tOut = t;
+        if (!targetX.isEmpty()) {
+            // The temperature above is fitted on every calibration row, most of them templated
+            // support requests the model separates almost perfectly, so its probabilities are
+            // too sure on real short messages. The answer's confidence uses the temperature
+            // fitted on the calibration rows that are real social-media text (the VADER tweets),
+            // same pre-prior scores; the biases stay as folded, so no decision changes.
+            List<double[]> z = new ArrayList<>();
+            List<Integer> gold = new ArrayList<>();
+            for (int i = 0; i < calX.size(); i++) {
+                if (OUTPUT_TEMPERATURE_SOURCE.equals(calSource.get(i))) {
+                    z.add(calZ[i]);
+                    gold.add(calGold[i]);
+                }
+            }
+            if (!z.isEmpty()) {
+                tOut =
+                        fitTemperature(
+                                z.toArray(new double[0][]),
+                                gold.stream().mapToInt(Integer::intValue).toArray());
+                header.put("temperature_decisions", t);
+                header.put("temperature", tOut);
+                header.put("temperature_rows", z.size());
+                calibrated = calibrated.withTemperature(tOut, header);
+            }
+        }
         write(calibrated, out);
 
         Map<String, Object> r = new LinkedHashMap<>();
@@ -406,7 +442,10 @@ public final class ModelTrainer {
         r.put("features_written", calibrated.featureCount());
         r.put("c_grid_calibration_" + (macroF1 ? "macro_f1" : "accuracy"), grid);
         r.put("c", bestC);
-        r.put("temperature", Scores.round(t));
+        r.put("temperature", Scores.round(tOut));
+        if (tOut != t) {
+            r.put("temperature_decisions", Scores.round(t));
+        }
         if (rounds > 0) {
             r.put("self_training_rounds", rounds);
             r.put("self_training_rows", pseudoRows);
@@ -425,14 +464,15 @@ public final class ModelTrainer {
         r.put("model_bytes", Files.size(out));
         if (log != null) {
             log.printf(
-                    "%s: %d train / %d calibration rows, %d features, C %s, T %.3f, calibration %s"
-                            + " %.3f, %d bytes%n",
+                    "%s: %d train / %d calibration rows, %d features, C %s, T %.3f (answers %.3f),"
+                            + " calibration %s %.3f, %d bytes%n",
                     name,
                     trainX.size(),
                     calX.size(),
                     calibrated.featureCount(),
                     bestC,
                     t,
+                    tOut,
                     macroF1 ? "macro-F1" : "accuracy",
                     bestScore,
                     Files.size(out));

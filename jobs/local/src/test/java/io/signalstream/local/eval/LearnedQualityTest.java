@@ -28,9 +28,10 @@ class LearnedQualityTest {
                             0);
             // Measured ALL 0.686 (first learned model 0.670, VADER support-chat variant 0.543).
             assertThat((double) s.get("macro_f1")).isGreaterThan(0.68);
-            // ECE measured 0.072 (the airline tweets are out of the training domain).
+            // ECE measured 0.030 with the answers' temperature fitted on the VADER tweets'
+            // calibration rows (0.072 with the temperature of all calibration rows).
             assertThat((double) ((Map<String, Object>) s.get("calibration")).get("ece"))
-                    .isLessThan(0.09);
+                    .isLessThan(0.05);
             // The DEV / TEST halves by tweet_id hash (options chosen on DEV): TEST measured 0.686.
             Map<String, Object> dev = (Map<String, Object>) s.get("dev");
             Map<String, Object> test = (Map<String, Object>) s.get("test");
@@ -38,8 +39,9 @@ class LearnedQualityTest {
                     .isEqualTo(s.get("records"));
             assertThat((int) test.get("records")).isGreaterThan(4500);
             assertThat((double) test.get("macro_f1")).isGreaterThan(0.68);
+            // TEST ECE measured 0.029.
             assertThat((double) ((Map<String, Object>) test.get("calibration")).get("ece"))
-                    .isLessThan(0.09);
+                    .isLessThan(0.05);
             assertThat(s.get("errors")).isEqualTo(0);
             Map<String, Object> cal = (Map<String, Object>) s.get("calibration");
             assertThat(cal.get("with_confidence")).isEqualTo(s.get("records"));

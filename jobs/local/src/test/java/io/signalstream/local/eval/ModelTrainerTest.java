@@ -226,6 +226,14 @@ class ModelTrainerTest {
         LinearTextClassifier a = read(tmp.resolve("m1").resolve("sentiment-v1.json.gz"));
         assertThat(a.header().path("self_training_rows").asInt())
                 .isEqualTo(first.get("self_training_rows"));
+        // The answers' temperature is fitted on the tweets' calibration rows only; the one the
+        // decisions were made with (prior, self-training) is kept beside it.
+        assertThat(a.header().path("temperature_rows").asInt())
+                .isPositive()
+                .isLessThan(a.header().path("rows_calibration").asInt());
+        assertThat(a.temperature()).isEqualTo(a.header().path("temperature").asDouble());
+        assertThat(a.header().path("temperature_decisions").asDouble()).isPositive();
+        assertThat(first.get("temperature")).isEqualTo(Scores.round(a.temperature()));
         // Retraining gives the same weights.
         new ModelTrainer(dir, null).trainAll(tmp.resolve("m2"));
         LinearTextClassifier b = read(tmp.resolve("m2").resolve("sentiment-v1.json.gz"));
