@@ -15,8 +15,6 @@ import io.signalstream.serde.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
@@ -65,18 +63,6 @@ public final class AgentPrompt {
 
     /** Entity type of the learned recognizer that prompts are redacted of. */
     static final String PERSON = "PERSON";
-
-    /** Messages whose person names are kept per JVM ({@link #NAMES}). */
-    static final int NAME_CACHE_MESSAGES = 10_000;
-
-    /**
-     * Person names per message text (name → calibrated confidence). A conversation's window slides
-     * by one message per request, so each message goes through the learned name finder (about 5 µs
-     * of CPU per token) once per JVM, not once per request it appears in. Bounded ({@value
-     * #NAME_CACHE_MESSAGES} messages: a few MB).
-     */
-    private static final Cache<String, Map<String, Double>> NAMES =
-            Caffeine.newBuilder().maximumSize(NAME_CACHE_MESSAGES).build();
 
     private static final Pattern LABEL = Pattern.compile("\\.(v\\d+[a-z0-9]*)\\.[a-z]+$");
 
@@ -447,25 +433,21 @@ public final class AgentPrompt {
      * @return name → confidence in [0, 1], empty when there is none
      */
     static Map<String, Double> personNames(String message) {
-        return NAMES.get(
-                message,
-                m -> {
-                    Map<String, Double> out = new HashMap<>();
-                    for (PiiEntity e : PiiNameFinder.shared().find(m)) {
-                        if (!PERSON.equals(e.type())) {
-                            continue;
-                        }
-                        out.merge(e.text(), e.score(), Math::max);
-                        String[] words = e.text().split("\\s+");
-                        for (int i = 0; words.length > 1 && i < words.length; i++) {
-                            String w = words[i];
-                            if (w.length() >= 3 && Character.isUpperCase(w.charAt(0))) {
-                                out.merge(w, e.score(), Math::max);
-                            }
-                        }
-                    }
-                    return out.isEmpty() ? Map.of() : Map.copyOf(out);
-                });
+        Map<String, Double> out = new HashMap<>();
+        for (PiiEntity e : PiiNameFinder.shared().findCached(message).reported()) {
+            if (!PERSON.equals(e.type())) {
+                continue;
+            }
+            out.merge(e.text(), e.score(), Math::max);
+            String[] words = e.text().split("\\s+");
+            for (int i = 0; words.length > 1 && i < words.length; i++) {
+                String w = words[i];
+                if (w.length() >= 3 && Character.isUpperCase(w.charAt(0))) {
+                    out.merge(w, e.score(), Math::max);
+                }
+            }
+        }
+        return out;
     }
 
     /**

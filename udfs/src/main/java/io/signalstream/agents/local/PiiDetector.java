@@ -150,6 +150,7 @@ public final class PiiDetector {
     private final PhoneNumberUtil phoneUtil = PhoneNumberUtil.getInstance();
     private final String defaultRegion;
     private final boolean names;
+    private final boolean cachedNames;
 
     /**
      * Creates a detector whose phone numbers without {@code +} are parsed as US numbers first, with
@@ -178,7 +179,22 @@ public final class PiiDetector {
      * @throws IllegalArgumentException if libphonenumber does not support the region
      */
     public PiiDetector(String defaultRegion, boolean names) {
+        this(defaultRegion, names, false);
+    }
+
+    /**
+     * Creates a detector whose name finder's findings may be cached.
+     *
+     * @param defaultRegion ISO 3166-1 alpha-2 region for national phone numbers, e.g. "US"
+     * @param names whether to run the learned recognizer of {@code PERSON}, {@code STREET_ADDRESS}
+     *     and {@code GPE}
+     * @param cachedNames whether its findings come from {@link PiiNameFinder#findCached} (for
+     *     callers that meet the same message several times, like the LLM path)
+     * @throws IllegalArgumentException if libphonenumber does not support the region
+     */
+    public PiiDetector(String defaultRegion, boolean names, boolean cachedNames) {
         this.names = names;
+        this.cachedNames = cachedNames;
         if (!PhoneNumberUtil.getInstance().getSupportedRegions().contains(defaultRegion)) {
             throw new IllegalArgumentException("unsupported phone region: " + defaultRegion);
         }
@@ -254,8 +270,15 @@ public final class PiiDetector {
             findSsns(text, found);
         }
         if (names) {
-            List<PiiEntity> belowFloor = new ArrayList<>();
-            found.addAll(PiiNameFinder.shared().find(text, belowFloor));
+            List<PiiEntity> belowFloor;
+            if (cachedNames) {
+                PiiNameFinder.Findings f = PiiNameFinder.shared().findCached(text);
+                found.addAll(f.reported());
+                belowFloor = f.belowFloor();
+            } else {
+                belowFloor = new ArrayList<>();
+                found.addAll(PiiNameFinder.shared().find(text, belowFloor));
+            }
             // A number found by its formatting only that an address the finder saw but does not
             // report (below its floor) continues with a street name on the same line ("17031 2202
             // Rissik St") is a house number, not a phone.

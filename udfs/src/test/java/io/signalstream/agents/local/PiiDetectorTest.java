@@ -321,4 +321,21 @@ class PiiDetectorTest {
                 && gold.get("start_position").asInt() < p.end()
                 && p.start() < gold.get("end_position").asInt();
     }
+
+    @Test
+    void cachedNameFindingsGiveTheSameResult() {
+        PiiDetector plain = new PiiDetector();
+        PiiDetector cached = new PiiDetector("US", true, true);
+        for (String text :
+                List.of(
+                        "Hi, I'm Maria Gonzalez, call me on +1 212 555 0123 or mail"
+                                + " maria@example.org",
+                        "Ship it to 17031 2202 Rissik St, Pretoria please",
+                        "@lsurubaru Hi Lilian. Here is why this might happen.",
+                        "nothing personal here")) {
+            List<PiiEntity> expected = plain.detect(text);
+            assertThat(cached.detect(text)).as(text).isEqualTo(expected);
+            assertThat(cached.detect(text)).as("second call on " + text).isEqualTo(expected);
+        }
+    }
 }

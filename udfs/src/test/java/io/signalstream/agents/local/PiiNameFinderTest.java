@@ -138,4 +138,20 @@ class PiiNameFinderTest {
             pool.shutdownNow();
         }
     }
+
+    @Test
+    void findCachedGivesWhatFindGivesOncePerText() {
+        PiiNameFinder f = PiiNameFinder.shared();
+        String text = "Hello, this is Maria Gonzalez, I live at 12 Rissik St in Chicago.";
+        List<PiiEntity> below = new ArrayList<>();
+        List<PiiEntity> direct = f.find(text, below);
+
+        PiiNameFinder.Findings cached = f.findCached(text);
+
+        assertThat(direct).extracting(PiiEntity::text).contains("Maria Gonzalez");
+        assertThat(cached.reported()).isEqualTo(direct);
+        assertThat(cached.belowFloor()).isEqualTo(below);
+        assertThat(f.findCached(text)).isSameAs(cached);
+        assertThat(f.findCached(text + " ")).isNotSameAs(cached);
+    }
 }
