@@ -451,6 +451,31 @@ public final class AgentPrompt {
     }
 
     /**
+     * The end of a name found by propagation, extended by the word after it when that word, after
+     * one space, is capitalised, made of letters and not a common word ({@link
+     * PiiNameFinder#isCommonWord}): "Hi Lilian." names her; her sign-off "Lilian Surubaru" then
+     * hides the surname too, while "Lilian Thanks" stays as it is.
+     */
+    static int withSurname(String text, int end) {
+        if (end + 2 > text.length()
+                || text.charAt(end) != ' '
+                || !Character.isUpperCase(text.charAt(end + 1))) {
+            return end;
+        }
+        int stop = end + 1;
+        while (stop < text.length() && Character.isLetter(text.charAt(stop))) {
+            stop++;
+        }
+        if (stop < text.length()
+                && !Character.isWhitespace(text.charAt(stop))
+                && ".,;:!?)".indexOf(text.charAt(stop)) < 0) {
+            return end;
+        }
+        String word = text.substring(end + 1, stop);
+        return word.length() >= 2 && !PiiNameFinder.shared().isCommonWord(word) ? stop : end;
+    }
+
+    /**
      * Adds a {@value #PERSON} finding for every whole-word occurrence in {@code text} of each of
      * {@code names} (longest first), where it overlaps nothing in {@code found}. The names come
      * from the messages one by one (a message may span several lines of the prompt, and a name the
@@ -473,7 +498,9 @@ public final class AgentPrompt {
                         || (end < text.length() && Character.isLetterOrDigit(text.charAt(end)))) {
                     continue;
                 }
-                PiiEntity e = new PiiEntity(PERSON, at, end, names.get(name), name);
+                end = withSurname(text, end);
+                PiiEntity e =
+                        new PiiEntity(PERSON, at, end, names.get(name), text.substring(at, end));
                 if (found.stream().noneMatch(e::overlaps)) {
                     found.add(e);
                 }

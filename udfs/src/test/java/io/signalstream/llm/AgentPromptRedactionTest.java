@@ -64,11 +64,25 @@ class AgentPromptRedactionTest {
         AgentPrompt.Rendered raw = AgentPrompt.of("summary").render(s, false);
 
         assertThat(raw.user()).contains("Lilian Surubaru", "Hi Lilian.");
+        // The surname after a propagated first name goes with it.
         assertThat(redacted.user())
                 .doesNotContain("Lilian")
-                .contains("<PERSON_1> Surubaru", "Hi <PERSON_1>.")
+                .doesNotContain("Surubaru")
+                .contains("respectfully\n<PERSON_1>", "Hi <PERSON_2>.")
                 .contains("I expect a quick answer");
         assertThat(redacted.redactions()).isEqualTo(2);
+    }
+
+    @Test
+    void aSurnameFollowsOnlyWhenItIsNoCommonWord() {
+        String text = "Lilian Surubaru. Hi Lilian Thanks! Lilian Smith-Jones Lilian O";
+        List<PiiEntity> found = new ArrayList<>();
+
+        AgentPrompt.addPersonNames(text, Map.of("Lilian", 0.9), found);
+
+        assertThat(found)
+                .extracting(PiiEntity::text)
+                .containsExactly("Lilian Surubaru", "Lilian", "Lilian", "Lilian");
     }
 
     @Test

@@ -226,6 +226,16 @@ public final class PiiNameFinder {
         this.finders = ThreadLocal.withInitial(() -> new NameFinderME(this.model));
     }
 
+    /**
+     * Whether a word is in the finder's list of common English words (those it never takes for, or
+     * adds to, a name).
+     *
+     * @param word any word; compared in lower case
+     */
+    public boolean isCommonWord(String word) {
+        return commonWords.contains(word.toLowerCase(java.util.Locale.ROOT));
+    }
+
     /** Texts whose findings {@link #findCached} keeps per instance. */
     public static final int CACHE_TEXTS = 10_000;
 
