@@ -30,7 +30,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <ul>
  *   <li>pii: {@link PiiDetector} over the newest message (validated recognizers and the learned
- *       {@link PiiNameFinder}); each entity's {@code score} is also given as {@code confidence}
+ *       {@link PiiNameFinder}); each entity has its {@code score} (the recognizer's fixed level,
+ *       which orders overlapping findings) and its calibrated {@code confidence} ({@link
+ *       PiiDetector#confidence})
  *   <li>sentiment: the learned sentiment model ({@link LearnedModels#sentiment()}: logistic
  *       regression over word/character n-grams and the support-chat VADER scores) over the newest
  *       message; {@code confidence} is its calibrated probability
@@ -171,7 +173,7 @@ public final class LocalAgentProvider implements AgentProvider {
             m.put("start", e.start());
             m.put("end", e.end());
             m.put("score", e.score());
-            m.put("confidence", e.score());
+            m.put("confidence", PiiDetector.confidence(e));
             entities.add(m);
         }
         Map<String, Object> out = new LinkedHashMap<>();

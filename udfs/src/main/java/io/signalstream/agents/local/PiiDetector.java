@@ -59,13 +59,82 @@ import java.util.regex.Pattern;
  * </table>
  *
  * <p>The scores are fixed confidence levels chosen for this project (checksum-validated identifiers
- * highest, purely syntactic ones lower), in the spirit of Presidio's recognizer scores; they are
- * not calibrated probabilities.
+ * highest, purely syntactic ones lower), in the spirit of Presidio's recognizer scores; they order
+ * overlapping findings. The calibrated probability of a finding is {@link #confidence}: each
+ * level's measured precision on the Presidio set's training parts.
  *
  * <p>Overlapping findings are resolved greedily: higher score first, then the longer span, then the
  * earlier start. Instances are immutable and thread-safe.
  */
 public final class PiiDetector {
+
+    /** The types of the validated (not learned) recognizers. */
+    public static final java.util.Set<String> VALIDATED_TYPES =
+            java.util.Set.of(
+                    "EMAIL_ADDRESS",
+                    "CREDIT_CARD",
+                    "IBAN_CODE",
+                    "PHONE_NUMBER",
+                    "US_SSN",
+                    "IP_ADDRESS");
+
+    /** File name of the validated recognizers' calibration, under {@code /models/}. */
+    public static final String RECOGNIZER_CALIBRATION_FILE = "pii-recognizers.calibration.json";
+
+    /**
+     * The calibrated confidence of a finding: for the validated recognizers the measured precision
+     * of its fixed score level on the Presidio set's training parts ({@value
+     * #RECOGNIZER_CALIBRATION_FILE}, written by {@code eval train-pii}; a level it does not list
+     * keeps its score); for the learned types the score, already calibrated ({@link
+     * PiiNameFinder}). The {@code score} itself stays the fixed level that orders overlapping
+     * findings.
+     *
+     * @param e a finding of this class
+     * @return a probability in [0, 1] that the finding is PII of its type
+     * @throws IllegalStateException if the calibration resource is missing or unreadable
+     */
+    public static double confidence(PiiEntity e) {
+        Map<Double, Double> levels = RecognizerCalibration.LEVELS.get(e.type());
+        if (levels == null) {
+            return e.score();
+        }
+        return levels.getOrDefault(e.score(), e.score());
+    }
+
+    private static final class RecognizerCalibration {
+        static final Map<String, Map<Double, Double>> LEVELS = load();
+
+        private static Map<String, Map<Double, Double>> load() {
+            String name = "/models/" + RECOGNIZER_CALIBRATION_FILE;
+            try (java.io.InputStream in = PiiDetector.class.getResourceAsStream(name)) {
+                if (in == null) {
+                    throw new IllegalStateException("missing resource " + name);
+                }
+                com.fasterxml.jackson.databind.JsonNode root =
+                        new com.fasterxml.jackson.databind.ObjectMapper().readTree(in);
+                Map<String, Map<Double, Double>> out = new HashMap<>();
+                root.path("levels")
+                        .fields()
+                        .forEachRemaining(
+                                t -> {
+                                    Map<Double, Double> m = new HashMap<>();
+                                    t.getValue()
+                                            .fields()
+                                            .forEachRemaining(
+                                                    l ->
+                                                            m.put(
+                                                                    Double.parseDouble(l.getKey()),
+                                                                    l.getValue()
+                                                                            .path("confidence")
+                                                                            .asDouble()));
+                                    out.put(t.getKey(), Map.copyOf(m));
+                                });
+                return Map.copyOf(out);
+            } catch (java.io.IOException ex) {
+                throw new IllegalStateException("cannot read " + name, ex);
+            }
+        }
+    }
 
     /** Score of checksum-validated findings (credit card, IBAN). */
     public static final double SCORE_CHECKSUM = 1.0;

@@ -372,11 +372,11 @@ public final class EvalCommand implements Callable<Integer> {
         }
         calibrationMarkdown(sb, "", r.get("calibration"));
         if (r.get("held_out") instanceof Map<?, ?> held) {
-            sb.append("\nheld out of `eval train`: ")
-                    .append(held.get("records"))
-                    .append(" records, accuracy ")
-                    .append(held.get("accuracy"))
-                    .append('\n');
+            sb.append("\nheld out of training: ").append(held.get("records")).append(" records");
+            if (held.get("accuracy") != null) {
+                sb.append(", accuracy ").append(held.get("accuracy"));
+            }
+            sb.append('\n');
             calibrationMarkdown(sb, " (held out)", held.get("calibration"));
         }
         sb.append("\nerrors ")

@@ -3,6 +3,7 @@ package io.signalstream.local.eval;
 import io.signalstream.agents.AgentProvider;
 import io.signalstream.agents.AgentSpec;
 import io.signalstream.agents.AgentTrigger;
+import io.signalstream.agents.local.PiiNameFinder;
 import io.signalstream.events.AgentResult;
 import io.signalstream.events.ConversationSnapshot;
 import io.signalstream.events.SourceRef;
@@ -166,7 +167,9 @@ public final class Evaluator implements AutoCloseable {
 
     /**
      * Exact and overlap scores of the records {@code indices}, counting only predictions whose
-     * {@code score} (the entity's confidence) is at least {@code minScore}.
+     * {@code confidence} (else {@code score}) is at least {@code minScore}; with {@code minScore} 0
+     * also the reliability of those confidences ({@code calibration}, {@link Scores#calibration}: a
+     * finding is right when it overlaps a gold span of its type).
      */
     private static Map<String, Object> piiScores(
             List<JsonNode> records,
@@ -178,6 +181,8 @@ public final class Evaluator implements AutoCloseable {
         Scores.Counts exactMicro = new Scores.Counts();
         Scores.Counts overlapMicro = new Scores.Counts();
         Map<String, int[]> redaction = new TreeMap<>();
+        List<Double> confidence = new ArrayList<>();
+        List<Boolean> right = new ArrayList<>();
         for (int i : indices) {
             List<int[]> gold = new ArrayList<>();
             List<String> goldTypes = new ArrayList<>();
@@ -192,11 +197,28 @@ public final class Evaluator implements AutoCloseable {
             if (r != null) {
                 for (JsonNode e :
                         Json.MAPPER.valueToTree(r.result().getOrDefault("entities", List.of()))) {
-                    if (e.path("score").asDouble(1.0) < minScore) {
+                    double c = e.path("confidence").asDouble(e.path("score").asDouble(1.0));
+                    if (c < minScore) {
                         continue;
                     }
-                    predTypes.add(e.get("type").asText());
-                    pred.add(new int[] {e.get("start").asInt(), e.get("end").asInt()});
+                    String type = e.get("type").asText();
+                    int[] span = {e.get("start").asInt(), e.get("end").asInt()};
+                    predTypes.add(type);
+                    pred.add(span);
+                    confidence.add(c);
+                    // Judged as each recognizer was calibrated: the learned types by exact
+                    // span, the validated ones by overlap (PiiNerTrainer).
+                    boolean exactSpan = PiiNameFinder.TYPES.contains(type);
+                    boolean hit = false;
+                    for (int g = 0; g < gold.size() && !hit; g++) {
+                        int[] a = gold.get(g);
+                        hit =
+                                goldTypes.get(g).equals(type)
+                                        && (exactSpan
+                                                ? a[0] == span[0] && a[1] == span[1]
+                                                : a[0] < span[1] && span[0] < a[1]);
+                    }
+                    right.add(hit);
                 }
             }
             match(gold, goldTypes, pred, predTypes, true, exact, exactMicro);
@@ -231,6 +253,9 @@ public final class Evaluator implements AutoCloseable {
                                         "share",
                                         Scores.round((double) c[0] / c[1]))));
         out.put("redaction_precision", red);
+        if (minScore == 0.0) {
+            out.put("calibration", Scores.calibration(confidence, right));
+        }
         return out;
     }
 

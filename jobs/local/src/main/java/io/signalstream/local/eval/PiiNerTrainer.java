@@ -1,5 +1,6 @@
 package io.signalstream.local.eval;
 
+import io.signalstream.agents.local.PiiDetector;
 import io.signalstream.agents.local.PiiEntity;
 import io.signalstream.agents.local.PiiNameFinder;
 import io.signalstream.serde.Json;
@@ -372,8 +373,112 @@ public final class PiiNerTrainer {
     }
 
     /**
+     * The measured precision of each fixed score level of the validated recognizers ({@link
+     * PiiDetector#VALIDATED_TYPES}, names off) on {@code sentences}: a finding is correct when it
+     * overlaps a gold span of its type. Each level's confidence is the smoothed precision {@code
+     * (correct + 1) / (findings + 2)} (Laplace's rule of succession), so a level seen rarely stays
+     * away from 1; a level with fewer than {@value #MIN_LEVEL_FINDINGS} findings takes its type's
+     * (all levels pooled, same rule); a level never seen is not listed (its fixed score stands).
+     *
+     * @param sentences labelled sentences (the fit and calibration parts; never the held-out one)
+     * @return type → score level (as {@link String#valueOf(double)}) → {@code findings}, {@code
+     *     correct}, {@code confidence}
+     */
+    public static Map<String, Map<String, Map<String, Object>>> recognizerCalibration(
+            List<Sentence> sentences) {
+        PiiDetector detector = new PiiDetector("US", false);
+        Map<String, Map<Double, int[]>> counts = new TreeMap<>();
+        for (Sentence s : sentences) {
+            for (PiiEntity e : detector.detect(s.text())) {
+                if (!PiiDetector.VALIDATED_TYPES.contains(e.type())) {
+                    continue;
+                }
+                boolean correct =
+                        s.spans().stream()
+                                .anyMatch(
+                                        g ->
+                                                g.type().equals(e.type())
+                                                        && g.start() < e.end()
+                                                        && e.start() < g.end());
+                int[] c =
+                        counts.computeIfAbsent(e.type(), t -> new TreeMap<>())
+                                .computeIfAbsent(e.score(), x -> new int[2]);
+                c[0]++;
+                c[1] += correct ? 1 : 0;
+            }
+        }
+        Map<String, Map<String, Map<String, Object>>> out = new TreeMap<>();
+        counts.forEach(
+                (type, levels) -> {
+                    int n = levels.values().stream().mapToInt(c -> c[0]).sum();
+                    int ok = levels.values().stream().mapToInt(c -> c[1]).sum();
+                    Map<String, Map<String, Object>> m = new LinkedHashMap<>();
+                    levels.forEach(
+                            (level, c) -> {
+                                boolean pooled = c[0] < MIN_LEVEL_FINDINGS;
+                                double conf =
+                                        pooled
+                                                ? (ok + 1.0) / (n + 2.0)
+                                                : (c[1] + 1.0) / (c[0] + 2.0);
+                                Map<String, Object> row =
+                                        ordered(
+                                                "findings",
+                                                c[0],
+                                                "correct",
+                                                c[1],
+                                                "confidence",
+                                                Scores.round(conf));
+                                if (pooled) {
+                                    row.put("pooled_with_type", true);
+                                }
+                                m.put(String.valueOf(level), row);
+                            });
+                    out.put(type, m);
+                });
+        return out;
+    }
+
+    /** Findings a score level needs for its own confidence (else its type's, pooled). */
+    public static final int MIN_LEVEL_FINDINGS = 5;
+
+    /**
+     * Writes {@code pii-recognizers.calibration.json}: {@link #recognizerCalibration} of the
+     * Presidio sentences outside the held-out part.
+     *
+     * @param all every Presidio sentence (the held-out part is left out here)
+     * @param dataName the data file's name, for the header
+     * @param outDir where to write
+     * @return the levels written
+     * @throws IOException if the file cannot be written
+     */
+    public static Map<String, Map<String, Map<String, Object>>> writeRecognizerCalibration(
+            List<Sentence> all, String dataName, Path outDir) throws IOException {
+        List<Sentence> known = new ArrayList<>(part(all, PiiSplit.Part.FIT));
+        known.addAll(part(all, PiiSplit.Part.CALIBRATION));
+        Map<String, Map<String, Map<String, Object>>> levels = recognizerCalibration(known);
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put(
+                "about",
+                "Confidence of each fixed score level of the validated PII recognizers"
+                    + " (PiiDetector): (correct + 1) / (findings + 2) on the fit and calibration"
+                    + " parts of Presidio synth_dataset_v2 (microsoft/presidio-research, MIT); a"
+                    + " finding is correct when it overlaps a gold span of its type. Written by"
+                    + " `eval train-pii`; the held-out part is never read.");
+        json.put("data", dataName);
+        json.put("split_seed", PiiSplit.SEED);
+        json.put("sentences", known.size());
+        json.put("levels", levels);
+        Files.createDirectories(outDir);
+        Files.write(
+                outDir.resolve(PiiDetector.RECOGNIZER_CALIBRATION_FILE),
+                Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(json));
+        return levels;
+    }
+
+    /**
      * Trains, calibrates and writes {@code pii-ner-en.bin} and {@code pii-ner-en.calibration.json}
-     * into {@code outDir}.
+     * into {@code outDir}, and the validated recognizers' calibration ({@link
+     * #writeRecognizerCalibration}).
      *
      * @param data the Presidio JSON
      * @param negatives sentences without PII added to the fit part
@@ -455,6 +560,9 @@ public final class PiiNerTrainer {
                 PiiNameFinder.FLOOR_PRECISION, floors, new TreeMap<>(PiiNameFinder.DEFAULT_FLOORS));
         PiiNameFinder finder = new PiiNameFinder(shipped, calibration, 0.0, common, floors);
         Map<String, Object> report = new LinkedHashMap<>();
+        report.put(
+                "recognizer_levels",
+                writeRecognizerCalibration(all, data.getFileName().toString(), outDir));
         Map<String, Object> floorReport = new LinkedHashMap<>();
         floors.forEach((t, f) -> floorReport.put(t, f.isInfinite() ? "off" : f));
         report.put("floors", floorReport);

@@ -1,5 +1,6 @@
 package io.signalstream.local.eval;
 
+import io.signalstream.agents.local.PiiDetector;
 import io.signalstream.serde.Json;
 
 import org.apache.flink.configuration.Configuration;
@@ -65,6 +66,13 @@ class EvaluatorTest {
         // The held-out part is the record or nothing, by the split's hash of its text.
         assertThat(r.at("/held_out/records").asInt()).isEqualTo(PiiSplit.isHeldOut(text) ? 1 : 0);
         assertThat(r.at("/held_out/at_confidence/0.6").isObject()).isTrue();
+        // Reliability of the entities' confidence: one finding, right by overlap (a validated
+        // recognizer), with the calibrated confidence of the e-mail level.
+        assertThat(r.at("/calibration/with_confidence").asInt()).isEqualTo(1);
+        assertThat(r.at("/calibration/reliability/0/accuracy").asDouble()).isEqualTo(1.0);
+        assertThat(r.at("/calibration/reliability/0/mean_confidence").asDouble())
+                .isGreaterThan(PiiDetector.SCORE_EMAIL)
+                .isLessThan(1.0);
         assertThat(r.get("errors").asInt()).isZero();
     }
 

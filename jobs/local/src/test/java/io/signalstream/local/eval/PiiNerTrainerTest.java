@@ -1,5 +1,6 @@
 package io.signalstream.local.eval;
 
+import io.signalstream.agents.local.PiiDetector;
 import io.signalstream.agents.local.PiiNameFinder;
 
 import opennlp.tools.namefind.NameSample;
@@ -127,5 +128,75 @@ class PiiNerTrainerTest {
                             PiiNameFinder.readWords(w));
         }
         assertThat(PiiNerTrainer.floors(noFloors, cal)).isEqualTo(PiiNameFinder.DEFAULT_FLOORS);
+    }
+
+    @Test
+    void recognizerLevelsArePrecisionWithLaplaceSmoothingAndRareLevelsArePooled() {
+        List<PiiNerTrainer.Sentence> sentences = new java.util.ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            String text = "mail me at user" + i + "@example.org please";
+            int at = text.indexOf("user");
+            sentences.add(
+                    new PiiNerTrainer.Sentence(
+                            text,
+                            List.of(
+                                    new PiiNerTrainer.Gold(
+                                            "EMAIL_ADDRESS", at, text.indexOf(" please")))));
+        }
+        // One e-mail the labels do not call PII, and one IP address (a level seen once).
+        sentences.add(new PiiNerTrainer.Sentence("write to noreply@example.org", List.of()));
+        String ip = "my server is 10.1.2.3";
+        sentences.add(
+                new PiiNerTrainer.Sentence(
+                        ip,
+                        List.of(
+                                new PiiNerTrainer.Gold(
+                                        "IP_ADDRESS", ip.indexOf("10."), ip.length()))));
+
+        Map<String, Map<String, Map<String, Object>>> levels =
+                PiiNerTrainer.recognizerCalibration(sentences);
+
+        Map<String, Object> mail =
+                levels.get("EMAIL_ADDRESS").get(String.valueOf(PiiDetector.SCORE_EMAIL));
+        assertThat(mail).containsEntry("findings", 7).containsEntry("correct", 6);
+        assertThat((double) mail.get("confidence")).isEqualTo(Scores.round(7.0 / 9.0));
+        Map<String, Object> addr =
+                levels.get("IP_ADDRESS").get(String.valueOf(PiiDetector.SCORE_IP));
+        assertThat(addr).containsEntry("findings", 1).containsEntry("pooled_with_type", true);
+        assertThat((double) addr.get("confidence")).isEqualTo(Scores.round(2.0 / 3.0));
+    }
+
+    @Test
+    void shippedRecognizerCalibrationIsWhatTheTrainingPartsGive() throws Exception {
+        Path data = ModelTrainerTest.sharedData().resolve("pii/presidio-synth-v2.json");
+        List<PiiNerTrainer.Sentence> all = PiiNerTrainer.read(data);
+        Path out = Files.createTempDirectory("pii-levels");
+
+        Map<String, Map<String, Map<String, Object>>> levels =
+                PiiNerTrainer.writeRecognizerCalibration(all, "presidio-synth-v2.json", out);
+
+        // The shipped resource was written by `eval train-pii` from the same parts.
+        try (var in =
+                PiiDetector.class.getResourceAsStream(
+                        "/models/" + PiiDetector.RECOGNIZER_CALIBRATION_FILE)) {
+            assertThat(in).isNotNull();
+            assertThat(io.signalstream.serde.Json.MAPPER.readTree(in).get("levels"))
+                    .isEqualTo(io.signalstream.serde.Json.MAPPER.valueToTree(levels));
+        }
+        assertThat(levels).containsKeys("EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD");
+        // The runtime reads the same numbers.
+        Map<String, Object> mail =
+                levels.get("EMAIL_ADDRESS").get(String.valueOf(PiiDetector.SCORE_EMAIL));
+        assertThat(
+                        PiiDetector.confidence(
+                                new io.signalstream.agents.local.PiiEntity(
+                                        "EMAIL_ADDRESS", 0, 5, PiiDetector.SCORE_EMAIL, "a@b.c")))
+                .isEqualTo((double) mail.get("confidence"));
+        // A learned type's score is already its calibrated confidence.
+        assertThat(
+                        PiiDetector.confidence(
+                                new io.signalstream.agents.local.PiiEntity(
+                                        "PERSON", 0, 5, 0.8125, "Maria")))
+                .isEqualTo(0.8125);
     }
 }
