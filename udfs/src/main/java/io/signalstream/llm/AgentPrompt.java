@@ -433,8 +433,17 @@ public final class AgentPrompt {
      * @return name → confidence in [0, 1], empty when there is none
      */
     static Map<String, Double> personNames(String message) {
+        return names(PiiNameFinder.shared().findCached(message).reported());
+    }
+
+    /**
+     * The {@value #PERSON} findings among {@code found} as name → confidence, plus each part of a
+     * name of several words that is capitalised, three letters or more and not a common word
+     * ({@link PiiNameFinder#isCommonWord}: "Will Smith" gives "Smith", not "Will").
+     */
+    static Map<String, Double> names(List<PiiEntity> found) {
         Map<String, Double> out = new HashMap<>();
-        for (PiiEntity e : PiiNameFinder.shared().findCached(message).reported()) {
+        for (PiiEntity e : found) {
             if (!PERSON.equals(e.type())) {
                 continue;
             }
@@ -442,7 +451,9 @@ public final class AgentPrompt {
             String[] words = e.text().split("\\s+");
             for (int i = 0; words.length > 1 && i < words.length; i++) {
                 String w = words[i];
-                if (w.length() >= 3 && Character.isUpperCase(w.charAt(0))) {
+                if (w.length() >= 3
+                        && Character.isUpperCase(w.charAt(0))
+                        && !PiiNameFinder.shared().isCommonWord(w)) {
                     out.merge(w, e.score(), Math::max);
                 }
             }
@@ -452,9 +463,10 @@ public final class AgentPrompt {
 
     /**
      * The end of a name found by propagation, extended by the word after it when that word, after
-     * one space, is capitalised, made of letters and not a common word ({@link
-     * PiiNameFinder#isCommonWord}): "Hi Lilian." names her; her sign-off "Lilian Surubaru" then
-     * hides the surname too, while "Lilian Thanks" stays as it is.
+     * one space, is capitalised, made of letters (inner hyphens and apostrophes allowed:
+     * "Smith-Jones", "O'Brien") and not a common word ({@link PiiNameFinder#isCommonWord}): "Hi
+     * Lilian." names her; her sign-off "Lilian Surubaru" then hides the surname too, while "Lilian
+     * Thanks" stays as it is.
      */
     static int withSurname(String text, int end) {
         if (end + 2 > text.length()
@@ -463,7 +475,11 @@ public final class AgentPrompt {
             return end;
         }
         int stop = end + 1;
-        while (stop < text.length() && Character.isLetter(text.charAt(stop))) {
+        while (stop < text.length()
+                && (Character.isLetter(text.charAt(stop))
+                        || ((text.charAt(stop) == '-' || text.charAt(stop) == '\'')
+                                && stop + 1 < text.length()
+                                && Character.isLetter(text.charAt(stop + 1))))) {
             stop++;
         }
         if (stop < text.length()
@@ -477,9 +493,10 @@ public final class AgentPrompt {
 
     /**
      * Adds a {@value #PERSON} finding for every whole-word occurrence in {@code text} of each of
-     * {@code names} (longest first), where it overlaps nothing in {@code found}. The names come
-     * from the messages one by one (a message may span several lines of the prompt, and a name the
-     * finder saw in one message is replaced wherever it occurs, e.g. "Hi Lilian" in a reply).
+     * {@code names} (longest first, case-sensitive: "LILIAN" is not "Lilian"), where it overlaps
+     * nothing in {@code found}. The names come from the messages one by one (a message may span
+     * several lines of the prompt, and a name the finder saw in one message is replaced wherever it
+     * occurs, e.g. "Hi Lilian" in a reply).
      *
      * @param text a rendered prompt
      * @param names name → confidence ({@link #personNames})
@@ -498,9 +515,15 @@ public final class AgentPrompt {
                         || (end < text.length() && Character.isLetterOrDigit(text.charAt(end)))) {
                     continue;
                 }
-                end = withSurname(text, end);
+                // With the surname after it if that overlaps nothing found so far (the surname
+                // may be a finding of its own), else the name alone.
+                int longer = withSurname(text, end);
                 PiiEntity e =
-                        new PiiEntity(PERSON, at, end, names.get(name), text.substring(at, end));
+                        new PiiEntity(
+                                PERSON, at, longer, names.get(name), text.substring(at, longer));
+                if (longer > end && found.stream().anyMatch(e::overlaps)) {
+                    e = new PiiEntity(PERSON, at, end, names.get(name), name);
+                }
                 if (found.stream().noneMatch(e::overlaps)) {
                     found.add(e);
                 }

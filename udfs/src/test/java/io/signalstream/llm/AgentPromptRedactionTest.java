@@ -75,14 +75,42 @@ class AgentPromptRedactionTest {
 
     @Test
     void aSurnameFollowsOnlyWhenItIsNoCommonWord() {
-        String text = "Lilian Surubaru. Hi Lilian Thanks! Lilian Smith-Jones Lilian O";
+        String text =
+                "Lilian Surubaru. Hi Lilian Thanks! Lilian Smith-Jones, Lilian O'Brien Lilian O";
         List<PiiEntity> found = new ArrayList<>();
 
         AgentPrompt.addPersonNames(text, Map.of("Lilian", 0.9), found);
 
         assertThat(found)
                 .extracting(PiiEntity::text)
-                .containsExactly("Lilian Surubaru", "Lilian", "Lilian", "Lilian");
+                .containsExactly(
+                        "Lilian Surubaru",
+                        "Lilian",
+                        "Lilian Smith-Jones",
+                        "Lilian O'Brien",
+                        "Lilian");
+    }
+
+    @Test
+    void aFirstNameStaysHiddenWhenItsSurnameIsAFindingOfItsOwn() {
+        // "Surubaru" (longer) is replaced first; "Lilian" extended by it would overlap, so the
+        // first name is replaced alone rather than left in the prompt.
+        List<PiiEntity> found = new ArrayList<>();
+
+        AgentPrompt.addPersonNames(
+                "Lilian Surubaru here", Map.of("Lilian", 0.9, "Surubaru", 0.9), found);
+
+        assertThat(found)
+                .extracting(PiiEntity::text)
+                .containsExactlyInAnyOrder("Surubaru", "Lilian");
+    }
+
+    @Test
+    void commonWordsInANameAreNotHiddenEverywhere() {
+        Map<String, Double> names =
+                AgentPrompt.names(List.of(new PiiEntity("PERSON", 0, 10, 0.9, "Will Smith")));
+
+        assertThat(names).containsOnlyKeys("Will Smith", "Smith");
     }
 
     @Test

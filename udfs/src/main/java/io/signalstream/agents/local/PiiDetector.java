@@ -91,7 +91,8 @@ public final class PiiDetector {
      *
      * @param e a finding of this class
      * @return a probability in [0, 1] that the finding is PII of its type
-     * @throws IllegalStateException if the calibration resource is missing or unreadable
+     * @throws ExceptionInInitializerError on the first call if the calibration resource is missing
+     *     or unreadable (a build error: it ships in this jar), {@link NoClassDefFoundError} after
      */
     public static double confidence(PiiEntity e) {
         Map<Double, Double> levels = RecognizerCalibration.LEVELS.get(e.type());

@@ -236,8 +236,11 @@ public final class PiiNameFinder {
         return commonWords.contains(word.toLowerCase(java.util.Locale.ROOT));
     }
 
-    /** Texts whose findings {@link #findCached} keeps per instance. */
-    public static final int CACHE_TEXTS = 10_000;
+    /** Characters of text whose findings {@link #findCached} keeps per instance (about 8 MB). */
+    public static final long CACHE_CHARS = 4_000_000;
+
+    /** How long {@link #findCached} keeps a text nobody asked about again. */
+    public static final java.time.Duration CACHE_IDLE = java.time.Duration.ofHours(1);
 
     /**
      * The findings of one text.
@@ -248,13 +251,19 @@ public final class PiiNameFinder {
     public record Findings(List<PiiEntity> reported, List<PiiEntity> belowFloor) {}
 
     private final Cache<String, Findings> recent =
-            Caffeine.newBuilder().maximumSize(CACHE_TEXTS).build();
+            Caffeine.newBuilder()
+                    .maximumWeight(CACHE_CHARS)
+                    .weigher((String text, Findings f) -> text.length() + 64)
+                    .expireAfterAccess(CACHE_IDLE)
+                    .build();
 
     /**
-     * {@link #find(String, List)}, cached per text (bounded, {@value #CACHE_TEXTS} texts: a few
-     * MB). On the LLM path one message is analysed for every request whose window holds it (prompt
-     * redaction) and again when the pii answer is merged; the decoder (about 5 µs of CPU per token)
-     * then runs once per message and JVM.
+     * {@link #find(String, List)}, cached per text: at most {@value #CACHE_CHARS} characters of
+     * text (weighed by length, so long pasted texts take their share), each dropped after an hour
+     * without use (the texts are customer messages: they are not kept longer than a conversation
+     * needs them). On the LLM path one message is analysed for every request whose window holds it
+     * (prompt redaction) and again when the pii answer is merged; the decoder (about 5 µs of CPU
+     * per token) then runs once per message and JVM.
      *
      * @param text text to analyse
      * @return its findings (immutable lists)

@@ -205,7 +205,9 @@ public final class Evaluator implements AutoCloseable {
                     int[] span = {e.get("start").asInt(), e.get("end").asInt()};
                     predTypes.add(type);
                     pred.add(span);
-                    confidence.add(c);
+                    // Only a calibrated confidence enters the reliability table (an LLM's
+                    // entities carry a score only); Scores.calibration skips nulls.
+                    confidence.add(e.has("confidence") ? e.get("confidence").asDouble() : null);
                     // Judged as each recognizer was calibrated: the learned types by exact
                     // span, the validated ones by overlap (PiiNerTrainer).
                     boolean exactSpan = PiiNameFinder.TYPES.contains(type);

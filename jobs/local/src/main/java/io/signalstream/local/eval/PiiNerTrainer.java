@@ -377,8 +377,9 @@ public final class PiiNerTrainer {
      * PiiDetector#VALIDATED_TYPES}, names off) on {@code sentences}: a finding is correct when it
      * overlaps a gold span of its type. Each level's confidence is the smoothed precision {@code
      * (correct + 1) / (findings + 2)} (Laplace's rule of succession), so a level seen rarely stays
-     * away from 1; a level with fewer than {@value #MIN_LEVEL_FINDINGS} findings takes its type's
-     * (all levels pooled, same rule); a level never seen is not listed (its fixed score stands).
+     * away from 1; a level with fewer than {@value #MIN_LEVEL_FINDINGS} findings takes the lowest
+     * confidence of its type's measured levels (never surer than those; all levels pooled, same
+     * rule, when none has enough); a level never seen is not listed (its fixed score stands).
      *
      * @param sentences labelled sentences (the fit and calibration parts; never the held-out one)
      * @return type → score level (as {@link String#valueOf(double)}) → {@code findings}, {@code
@@ -408,34 +409,47 @@ public final class PiiNerTrainer {
             }
         }
         Map<String, Map<String, Map<String, Object>>> out = new TreeMap<>();
-        counts.forEach(
-                (type, levels) -> {
-                    int n = levels.values().stream().mapToInt(c -> c[0]).sum();
-                    int ok = levels.values().stream().mapToInt(c -> c[1]).sum();
-                    Map<String, Map<String, Object>> m = new LinkedHashMap<>();
-                    levels.forEach(
-                            (level, c) -> {
-                                boolean pooled = c[0] < MIN_LEVEL_FINDINGS;
-                                double conf =
-                                        pooled
-                                                ? (ok + 1.0) / (n + 2.0)
-                                                : (c[1] + 1.0) / (c[0] + 2.0);
-                                Map<String, Object> row =
-                                        ordered(
-                                                "findings",
-                                                c[0],
-                                                "correct",
-                                                c[1],
-                                                "confidence",
-                                                Scores.round(conf));
-                                if (pooled) {
-                                    row.put("pooled_with_type", true);
-                                }
-                                m.put(String.valueOf(level), row);
-                            });
-                    out.put(type, m);
-                });
+        counts.forEach((type, levels) -> out.put(type, levelConfidences(levels)));
         return out;
+    }
+
+    /**
+     * The confidence of each score level of one type from its counts ({@link
+     * #recognizerCalibration}).
+     *
+     * @param levels score level → {findings, correct}
+     * @return score level (as {@link String#valueOf(double)}) → {@code findings}, {@code correct},
+     *     {@code confidence} and, for a level too rare for its own, {@code pooled_with_type}
+     */
+    static Map<String, Map<String, Object>> levelConfidences(Map<Double, int[]> levels) {
+        int n = levels.values().stream().mapToInt(c -> c[0]).sum();
+        int ok = levels.values().stream().mapToInt(c -> c[1]).sum();
+        double rare =
+                levels.values().stream()
+                        .filter(c -> c[0] >= MIN_LEVEL_FINDINGS)
+                        .mapToDouble(c -> (c[1] + 1.0) / (c[0] + 2.0))
+                        .min()
+                        .orElse((ok + 1.0) / (n + 2.0));
+        Map<String, Map<String, Object>> m = new LinkedHashMap<>();
+        new TreeMap<>(levels)
+                .forEach(
+                        (level, c) -> {
+                            boolean pooled = c[0] < MIN_LEVEL_FINDINGS;
+                            Map<String, Object> row =
+                                    ordered(
+                                            "findings",
+                                            c[0],
+                                            "correct",
+                                            c[1],
+                                            "confidence",
+                                            Scores.round(
+                                                    pooled ? rare : (c[1] + 1.0) / (c[0] + 2.0)));
+                            if (pooled) {
+                                row.put("pooled_with_type", true);
+                            }
+                            m.put(String.valueOf(level), row);
+                        });
+        return m;
     }
 
     /** Findings a score level needs for its own confidence (else its type's, pooled). */

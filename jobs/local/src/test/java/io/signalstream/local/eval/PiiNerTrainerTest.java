@@ -199,4 +199,21 @@ class PiiNerTrainerTest {
                                         "PERSON", 0, 5, 0.8125, "Maria")))
                 .isEqualTo(0.8125);
     }
+
+    @Test
+    void aRareLevelIsNeverSurerThanTheMeasuredLevelsOfItsType() {
+        Map<Double, int[]> counts = new java.util.TreeMap<>();
+        counts.put(0.6, new int[] {16, 16});
+        counts.put(0.7, new int[] {1, 1});
+        counts.put(0.8, new int[] {31, 30});
+
+        Map<String, Map<String, Object>> m = PiiNerTrainer.levelConfidences(counts);
+
+        assertThat((double) m.get("0.6").get("confidence")).isEqualTo(Scores.round(17.0 / 18));
+        assertThat((double) m.get("0.8").get("confidence")).isEqualTo(Scores.round(31.0 / 33));
+        // The rare level takes the lower of the two measured ones, not the pooled 48/50.
+        assertThat(m.get("0.7"))
+                .containsEntry("pooled_with_type", true)
+                .containsEntry("confidence", Scores.round(31.0 / 33));
+    }
 }
