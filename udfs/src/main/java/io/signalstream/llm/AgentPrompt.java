@@ -410,10 +410,11 @@ public final class AgentPrompt {
         if (redact) {
             List<PiiEntity> found = new ArrayList<>(PII.detect(text));
             Map<String, Double> names = new HashMap<>();
-            for (TranscriptEntry m : s.recentMessages()) {
+            List<TranscriptEntry> window =
+                    s.recentMessages().isEmpty() ? List.of(s.lastMessage()) : s.recentMessages();
+            for (TranscriptEntry m : window) {
                 personNames(m.message()).forEach((k, v) -> names.merge(k, v, Math::max));
             }
-            personNames(s.lastMessage().message()).forEach((k, v) -> names.merge(k, v, Math::max));
             addPersonNames(text, names, found);
             redactions = found.size();
             text = PII.redact(text, found);
@@ -438,8 +439,8 @@ public final class AgentPrompt {
 
     /**
      * The {@value #PERSON} findings among {@code found} as name → confidence, plus each part of a
-     * name of several words that is capitalised, three letters or more and not a common word
-     * ({@link PiiNameFinder#isCommonWord}: "Will Smith" gives "Smith", not "Will").
+     * name of several words that has three letters or more and could continue a name ({@link
+     * PiiNameFinder#continuesName}: "Will Smith" gives "Smith", not "Will").
      */
     static Map<String, Double> names(List<PiiEntity> found) {
         Map<String, Double> out = new HashMap<>();
@@ -451,44 +452,12 @@ public final class AgentPrompt {
             String[] words = e.text().split("\\s+");
             for (int i = 0; words.length > 1 && i < words.length; i++) {
                 String w = words[i];
-                if (w.length() >= 3
-                        && Character.isUpperCase(w.charAt(0))
-                        && !PiiNameFinder.shared().isCommonWord(w)) {
+                if (w.length() >= 3 && PiiNameFinder.shared().continuesName(w)) {
                     out.merge(w, e.score(), Math::max);
                 }
             }
         }
         return out;
-    }
-
-    /**
-     * The end of a name found by propagation, extended by the word after it when that word, after
-     * one space, is capitalised, made of letters (inner hyphens and apostrophes allowed:
-     * "Smith-Jones", "O'Brien") and not a common word ({@link PiiNameFinder#isCommonWord}): "Hi
-     * Lilian." names her; her sign-off "Lilian Surubaru" then hides the surname too, while "Lilian
-     * Thanks" stays as it is.
-     */
-    static int withSurname(String text, int end) {
-        if (end + 2 > text.length()
-                || text.charAt(end) != ' '
-                || !Character.isUpperCase(text.charAt(end + 1))) {
-            return end;
-        }
-        int stop = end + 1;
-        while (stop < text.length()
-                && (Character.isLetter(text.charAt(stop))
-                        || ((text.charAt(stop) == '-' || text.charAt(stop) == '\'')
-                                && stop + 1 < text.length()
-                                && Character.isLetter(text.charAt(stop + 1))))) {
-            stop++;
-        }
-        if (stop < text.length()
-                && !Character.isWhitespace(text.charAt(stop))
-                && ".,;:!?)".indexOf(text.charAt(stop)) < 0) {
-            return end;
-        }
-        String word = text.substring(end + 1, stop);
-        return word.length() >= 2 && !PiiNameFinder.shared().isCommonWord(word) ? stop : end;
     }
 
     /**
@@ -517,7 +486,7 @@ public final class AgentPrompt {
                 }
                 // With the surname after it if that overlaps nothing found so far (the surname
                 // may be a finding of its own), else the name alone.
-                int longer = withSurname(text, end);
+                int longer = PiiNameFinder.shared().extendNameEnd(text, end);
                 PiiEntity e =
                         new PiiEntity(
                                 PERSON, at, longer, names.get(name), text.substring(at, longer));

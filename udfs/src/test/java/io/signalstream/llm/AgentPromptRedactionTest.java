@@ -76,7 +76,7 @@ class AgentPromptRedactionTest {
     @Test
     void aSurnameFollowsOnlyWhenItIsNoCommonWord() {
         String text =
-                "Lilian Surubaru. Hi Lilian Thanks! Lilian Smith-Jones, Lilian O'Brien Lilian O";
+                "Lilian Surubaru. Hi Lilian Thanks! Lilian Smith-Jones, Lilian O'Brien. Lilian O";
         List<PiiEntity> found = new ArrayList<>();
 
         AgentPrompt.addPersonNames(text, Map.of("Lilian", 0.9), found);

@@ -226,14 +226,54 @@ public final class PiiNameFinder {
         this.finders = ThreadLocal.withInitial(() -> new NameFinderME(this.model));
     }
 
+    /** Words a name found alone may take after it ({@link #extendName}, {@link #extendNameEnd}). */
+    public static final int NAME_EXTENSION_WORDS = 2;
+
     /**
-     * Whether a word is in the finder's list of common English words (those it never takes for, or
-     * adds to, a name).
+     * Whether a word may continue a person's name: capitalised ("Smith", also "O'Brien" and
+     * "Smith-Jones"), and neither a function word nor a common English word. The one rule for the
+     * finder's own spans ({@link #extendName}) and for a name met again elsewhere ({@link
+     * #extendNameEnd}).
      *
-     * @param word any word; compared in lower case
+     * @param word one word, without spaces
      */
-    public boolean isCommonWord(String word) {
-        return commonWords.contains(word.toLowerCase(java.util.Locale.ROOT));
+    public boolean continuesName(String word) {
+        String lower = word.toLowerCase(java.util.Locale.ROOT);
+        return NAME_WORD.matcher(word).matches()
+                && !STOP_WORDS.contains(lower)
+                && !commonWords.contains(lower);
+    }
+
+    /**
+     * The end of a name that ends at {@code end} in {@code text}, extended as {@link #extendName}
+     * extends the finder's spans: by up to {@value #NAME_EXTENSION_WORDS} following words, each
+     * after exactly one space, ending at whitespace, punctuation or the end of the text, that
+     * {@link #continuesName}. For a name found in one message and met again in another ("Hi
+     * Lilian." names her; her sign-off "Lilian Surubaru" then hides the surname too).
+     *
+     * @param text any text
+     * @param end the character offset where the name ends
+     * @return {@code end} or a larger offset
+     */
+    public int extendNameEnd(String text, int end) {
+        int words = 0;
+        while (words < NAME_EXTENSION_WORDS
+                && end + 1 < text.length()
+                && text.charAt(end) == ' '
+                && !Character.isWhitespace(text.charAt(end + 1))) {
+            int stop = end + 1;
+            while (stop < text.length()
+                    && !Character.isWhitespace(text.charAt(stop))
+                    && ".,;:!?)".indexOf(text.charAt(stop)) < 0) {
+                stop++;
+            }
+            if (!continuesName(text.substring(end + 1, stop))) {
+                break;
+            }
+            end = stop;
+            words++;
+        }
+        return end;
     }
 
     /** Characters of text whose findings {@link #findCached} keeps per instance (about 8 MB). */
@@ -407,26 +447,29 @@ public final class PiiNameFinder {
     }
 
     /**
-     * A first name the model found alone takes up to two following capitalised words ("Laura" + "
-     * Jimenez"), separated by one space, that are no function words: the synthetic training set has
-     * too few surnames after "my name is" for the model to learn them all.
+     * A first name the model found alone takes up to {@value #NAME_EXTENSION_WORDS} following words
+     * ("Laura" + " Jimenez"), separated by one space, that {@link #continuesName}: the synthetic
+     * training set has too few surnames after "my name is" for the model to learn them all.
      */
     Span extendName(Span s, String text, String[] words, Span[] tokens, int limit) {
         int end = s.getEnd();
         while (end < limit
-                && end - s.getEnd() < 2
+                && end - s.getEnd() < NAME_EXTENSION_WORDS
                 && tokens[end].getStart() == tokens[end - 1].getEnd() + 1
                 && text.charAt(tokens[end - 1].getEnd()) == ' '
-                && CAPITALISED.matcher(words[end]).matches()
-                && !STOP_WORDS.contains(words[end].toLowerCase(java.util.Locale.ROOT))
-                && !commonWords.contains(words[end].toLowerCase(java.util.Locale.ROOT))) {
+                && continuesName(words[end])) {
             end++;
         }
         return end == s.getEnd() ? s : new Span(s.getStart(), end, s.getType(), s.getProb());
     }
 
-    private static final java.util.regex.Pattern CAPITALISED =
-            java.util.regex.Pattern.compile("\\p{Lu}\\p{Ll}+");
+    /**
+     * A capitalised word; in running text also with an apostrophe or hyphenated parts ("O'Brien",
+     * "Smith-Jones"), which the tokenizer splits off (on its tokens this is {@code \p{Lu}\p{Ll}+}).
+     */
+    private static final java.util.regex.Pattern NAME_WORD =
+            java.util.regex.Pattern.compile(
+                    "\\p{Lu}(?:\\p{Ll}+|'\\p{Lu}\\p{Ll}+)(?:-\\p{Lu}\\p{Ll}+)*");
 
     /**
      * Shape checks the model cannot learn from the synthetic data, for chat text: a name or place

@@ -154,4 +154,24 @@ class PiiNameFinderTest {
         assertThat(f.findCached(text)).isSameAs(cached);
         assertThat(f.findCached(text + " ")).isNotSameAs(cached);
     }
+
+    @Test
+    void aNameMetAgainTakesItsSurnameByTheFindersOwnRule() {
+        PiiNameFinder f = PiiNameFinder.shared();
+        assertThat(f.continuesName("Surubaru")).isTrue();
+        assertThat(f.continuesName("O'Brien")).isTrue();
+        assertThat(f.continuesName("Smith-Jones")).isTrue();
+        assertThat(f.continuesName("Thanks")).as("a common word").isFalse();
+        assertThat(f.continuesName("smith")).as("not capitalised").isFalse();
+        assertThat(f.continuesName("O")).isFalse();
+
+        String text = "Lilian Surubaru Ionescu Popa. Lilian Thanks";
+        int end = "Lilian".length();
+        // Up to two words, as the finder extends its own spans.
+        assertThat(text.substring(0, f.extendNameEnd(text, end)))
+                .isEqualTo("Lilian Surubaru Ionescu");
+        int second = text.lastIndexOf("Lilian") + end;
+        assertThat(f.extendNameEnd(text, second)).isEqualTo(second);
+        assertThat(f.extendNameEnd("Lilian", end)).isEqualTo(end);
+    }
 }

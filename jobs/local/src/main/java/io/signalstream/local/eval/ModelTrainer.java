@@ -257,30 +257,42 @@ public final class ModelTrainer {
                 heldOut++;
                 continue;
             }
-            String in = bitextIntents.get(r.get("intent"));
-            if (in != null) {
-                intent.add(new Example(text, in, "bitext"));
-            }
-            String s = bitextWeak.get(r.get("intent"));
-            if (s != null) {
-                sentiment.add(new Example(text, s, "bitext"));
-            }
+            addMapped(
+                    text, r.get("intent"), "bitext", bitextIntents, bitextWeak, intent, sentiment);
         }
         for (Map<String, String> r : bank) {
             String text = r.get("text");
-            if (text == null || text.isBlank()) {
-                continue;
-            }
-            String in = bankIntents.get(r.get("category"));
-            if (in != null) {
-                intent.add(new Example(text, in, "banking77"));
-            }
-            String s = bankWeak.get(r.get("category"));
-            if (s != null) {
-                sentiment.add(new Example(text, s, "banking77"));
+            if (text != null && !text.isBlank()) {
+                addMapped(
+                        text,
+                        r.get("category"),
+                        "banking77",
+                        bankIntents,
+                        bankWeak,
+                        intent,
+                        sentiment);
             }
         }
         return new TrainingSets(sentiment, intent, heldOut);
+    }
+
+    /** Adds a support-set row to the intent and sentiment examples its category maps to. */
+    private static void addMapped(
+            String text,
+            String category,
+            String source,
+            Map<String, String> intents,
+            Map<String, String> weakSentiment,
+            List<Example> intent,
+            List<Example> sentiment) {
+        String in = intents.get(category);
+        if (in != null) {
+            intent.add(new Example(text, in, source));
+        }
+        String s = weakSentiment.get(category);
+        if (s != null) {
+            sentiment.add(new Example(text, s, source));
+        }
     }
 
     /**

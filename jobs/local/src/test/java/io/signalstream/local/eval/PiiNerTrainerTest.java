@@ -5,6 +5,7 @@ import io.signalstream.agents.local.PiiNameFinder;
 
 import opennlp.tools.namefind.NameSample;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +18,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** The PII name finder's split, training data shape, calibration and held-out quality. */
 class PiiNerTrainerTest {
+
+    @TempDir Path tmp;
 
     /** {@code shared/data/pii/presidio-synth-v2.json}, beside the repository. */
     private static Path presidio() {
@@ -170,7 +173,7 @@ class PiiNerTrainerTest {
     void shippedRecognizerCalibrationIsWhatTheTrainingPartsGive() throws Exception {
         Path data = ModelTrainerTest.sharedData().resolve("pii/presidio-synth-v2.json");
         List<PiiNerTrainer.Sentence> all = PiiNerTrainer.read(data);
-        Path out = Files.createTempDirectory("pii-levels");
+        Path out = tmp.resolve("pii-levels");
 
         Map<String, Map<String, Map<String, Object>>> levels =
                 PiiNerTrainer.writeRecognizerCalibration(all, "presidio-synth-v2.json", out);
